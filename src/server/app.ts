@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto'
+import cookie from '@fastify/cookie'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Deps } from './deps.js'
+import { registerErrorHandling } from './plugins/errorHandler.js'
+import { registerSecurity } from './plugins/security.js'
+import { accountRoutes } from './routes/accountRoutes.js'
+import { canvasRoutes } from './routes/canvasRoutes.js'
+import { healthRoutes } from './routes/healthRoutes.js'
+
+export const BODY_LIMIT_BYTES = 1024 * 1024
+
+/** Composes the HTTP app from its dependencies. Never listens: main.ts and tests do. */
+export async function buildApp(deps: Deps): Promise<FastifyInstance> {
+  const { config } = deps
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: () => randomUUID(),
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: {
+      // Reject what does not fit instead of silently dropping or converting it.
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  // Slow-header clients are cut off well before Node's 60 s default [W7].
+  app.server.headersTimeout = 10_000
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status_code: reply.statusCode,
+      },
+      reply.elapsedTime / 1000,
+    )
+  })
+
+  registerErrorHandling(app)
+  await app.register(cookie)
+  const allowedOrigins = [
+    ...config.corsOrigins,
+    ...(config.publicUrl ? [new URL(config.publicUrl).origin] : []),
+  ]
+  await registerSecurity(app, { allowedOrigins })
+
+  await app.register(healthRoutes(deps))
+  await app.register(accountRoutes(deps))
+  await app.register(canvasRoutes(deps))
+  return app
+}

@@ -1,0 +1,143 @@
+import path from 'node:path'
+
+export type Env = Readonly<Record<string, string | undefined>>
+
+export const BUS_KINDS = ['memory', 'sqlite', 'redis'] as const
+export type BusKind = (typeof BUS_KINDS)[number]
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export interface OidcConfig {
+  issuerUrl: string
+  clientId: string
+  clientSecret: string | undefined
+  audience: string | undefined
+}
+
+export interface Config {
+  port: number
+  host: string
+  dataDir: string
+  databaseUrl: string | undefined
+  bus: BusKind
+  redisUrl: string | undefined
+  /** Origins allowed to call the API cross-origin and to open WebSockets; same origin is always allowed. */
+  corsOrigins: readonly string[]
+  sessionTimeoutSec: number
+  logLevel: LogLevel
+  anthropicApiKey: string | undefined
+  oidc: OidcConfig | undefined
+  publicUrl: string | undefined
+}
+
+/** A bad variable: main.ts prints the message (one line, naming the variable) and exits 1. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim()
+  return value === undefined || value === '' ? undefined : value
+}
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env, name)
+  if (raw === undefined) return fallback
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`)
+  const value = Number(raw)
+  if (value < min || value > max)
+    throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`)
+  return value
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = nonEmpty(env, name)
+  if (raw === undefined) return fallback
+  const found = allowed.find((a) => a === raw.toLowerCase())
+  if (found === undefined) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`)
+  return found
+}
+
+function boolVar(env: Env, name: string): boolean {
+  const raw = nonEmpty(env, name)?.toLowerCase()
+  if (raw === undefined || raw === 'false' || raw === '0' || raw === 'no') return false
+  if (raw === 'true' || raw === '1' || raw === 'yes') return true
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`)
+}
+
+function urlVar(env: Env, name: string, protocols: readonly string[]): string | undefined {
+  const raw = nonEmpty(env, name)
+  if (raw === undefined) return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(`${name} must be a URL, got "${raw}"`)
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got "${url.protocol}"`)
+  }
+  return raw
+}
+
+function originList(env: Env, name: string): string[] {
+  const raw = nonEmpty(env, name)
+  if (raw === undefined) return []
+  return raw.split(',').map((part) => {
+    const candidate = part.trim()
+    let url: URL
+    try {
+      url = new URL(candidate)
+    } catch {
+      throw new ConfigError(`${name} must be a comma-separated list of origins like https://app.example.com`)
+    }
+    if (
+      url.origin !== candidate.replace(/\/$/, '') ||
+      (url.protocol !== 'http:' && url.protocol !== 'https:')
+    ) {
+      throw new ConfigError(`${name}: "${candidate}" is not an origin (scheme://host[:port], no path)`)
+    }
+    return url.origin
+  })
+}
+
+function oidcConfig(env: Env): OidcConfig | undefined {
+  const issuerUrl = urlVar(env, 'OIDC_ISSUER_URL', ['https:', 'http:'])
+  const clientId = nonEmpty(env, 'OIDC_CLIENT_ID')
+  if (issuerUrl === undefined && clientId === undefined) return undefined
+  if (issuerUrl === undefined) throw new ConfigError('OIDC_ISSUER_URL is required when OIDC_CLIENT_ID is set')
+  if (clientId === undefined) throw new ConfigError('OIDC_CLIENT_ID is required when OIDC_ISSUER_URL is set')
+  return {
+    issuerUrl,
+    clientId,
+    clientSecret: nonEmpty(env, 'OIDC_CLIENT_SECRET'),
+    audience: nonEmpty(env, 'OIDC_AUDIENCE'),
+  }
+}
+
+/** Parses and validates every variable of the contract once; the result is frozen. */
+export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
+  const bus = oneOf(env, 'BUS', BUS_KINDS, 'memory')
+  const redisUrl = urlVar(env, 'REDIS_URL', ['redis:', 'rediss:'])
+  if (bus === 'redis' && redisUrl === undefined) throw new ConfigError('REDIS_URL is required when BUS=redis')
+  const debug = boolVar(env, 'DEBUG')
+  const logLevel = debug ? 'debug' : oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info')
+  const config: Config = {
+    port: intVar(env, 'PORT', 5000, 0, 65_535),
+    host: nonEmpty(env, 'HOST') ?? '0.0.0.0',
+    dataDir: path.resolve(cwd, nonEmpty(env, 'DATA_DIR') ?? './data'),
+    databaseUrl: urlVar(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    bus,
+    redisUrl,
+    corsOrigins: originList(env, 'CORS_ORIGIN'),
+    sessionTimeoutSec: intVar(env, 'SESSION_TIMEOUT', 86_400, 60, 31_536_000),
+    logLevel,
+    anthropicApiKey: nonEmpty(env, 'ANTHROPIC_API_KEY'),
+    oidc: oidcConfig(env),
+    publicUrl: urlVar(env, 'PUBLIC_URL', ['https:', 'http:']),
+  }
+  Object.freeze(config.corsOrigins)
+  if (config.oidc) Object.freeze(config.oidc)
+  return Object.freeze(config)
+}

@@ -1,0 +1,89 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import helmet from '@fastify/helmet'
+import cors from '@fastify/cors'
+import { AppError } from '../../protocol/appError.js'
+import { SESSION_COOKIE } from './authentication.js'
+import { sendError } from './errorHandler.js'
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+export interface OriginPolicy {
+  /** Extra origins allowed besides the request's own (CORS_ORIGIN, PUBLIC_URL). */
+  allowedOrigins: readonly string[]
+}
+
+/** The origin this request was addressed to, as a browser on our own page would send it. */
+export function ownOrigin(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`
+}
+
+export function isAllowedOrigin(origin: string, request: FastifyRequest, policy: OriginPolicy): boolean {
+  return origin === ownOrigin(request) || policy.allowedOrigins.includes(origin)
+}
+
+/**
+ * Headers on every response [A5], CORS from CORS_ORIGIN, request-encoding and CSRF checks [A4].
+ */
+export async function registerSecurity(app: FastifyInstance, policy: OriginPolicy): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+      },
+    },
+    // HSTS only means something over TLS; added below when the request came over https.
+    strictTransportSecurity: false,
+    referrerPolicy: { policy: 'no-referrer' },
+  })
+
+  await app.register(cors, {
+    credentials: true,
+    origin: (origin, cb) => cb(null, origin !== undefined && policy.allowedOrigins.includes(origin)),
+  })
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.protocol === 'https') {
+      reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains')
+    }
+    if (request.url.startsWith('/api/') || request.url.startsWith('/auth/'))
+      reply.header('cache-control', 'no-store')
+
+    // Node 20's Brotli decoder is unsafe on untrusted bytes, and we never need compressed
+    // uploads: refuse every request encoding rather than decode any of it.
+    const encoding = request.headers['content-encoding']
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      return sendError(reply, new AppError('unsupported_media_type', 'request bodies must not be compressed'))
+    }
+
+    if (!UNSAFE_METHODS.has(request.method)) return
+    const origin = request.headers.origin
+    if (origin !== undefined) {
+      if (!isAllowedOrigin(origin, request, policy)) {
+        return sendError(reply, new AppError('forbidden', 'cross-site request refused'))
+      }
+      return
+    }
+    if (request.headers['sec-fetch-site'] === 'cross-site') {
+      return sendError(reply, new AppError('forbidden', 'cross-site request refused'))
+    }
+    // A browser always sends Origin on unsafe requests; a cookie without one is not from our page.
+    const usesCookie =
+      request.headers.authorization === undefined && request.cookies[SESSION_COOKIE] !== undefined
+    if (usesCookie) {
+      return sendError(
+        reply,
+        new AppError('forbidden', 'requests authenticated by cookie must carry an Origin header'),
+      )
+    }
+  })
+}

@@ -1,0 +1,75 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../auth/passwords.js'
+import type { Deps } from '../deps.js'
+import {
+  clearSessionCookie,
+  requireAuth,
+  sessionTokenOf,
+  setSessionCookie,
+} from '../plugins/authentication.js'
+
+const Email = Type.String({ format: 'email', maxLength: 254 })
+const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
+// Printable, not blank, no control characters: usernames are shown to other people.
+const Username = Type.String({
+  minLength: 1,
+  maxLength: 40,
+  pattern: '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$',
+})
+
+export const accountRoutes =
+  (deps: Deps): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const { accounts, config } = deps
+
+    app.post(
+      '/api/register',
+      {
+        schema: {
+          body: Type.Object(
+            { email: Email, username: Username, password: Password },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const signedIn = await accounts.register(request.body)
+        setSessionCookie(request, reply, signedIn, config.sessionTimeoutSec)
+        return reply.code(201).send(signedIn)
+      },
+    )
+
+    app.post(
+      '/api/login',
+      {
+        schema: {
+          // No length floor on login: an old short password must still get "invalid credentials", not 400.
+          body: Type.Object(
+            {
+              email: Type.String({ maxLength: 254 }),
+              password: Type.String({ maxLength: PASSWORD_MAX_LENGTH }),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const signedIn = await accounts.login(request.body, request.ip)
+        setSessionCookie(request, reply, signedIn, config.sessionTimeoutSec)
+        return reply.send(signedIn)
+      },
+    )
+
+    app.post('/api/logout', async (request, reply) => {
+      const token = sessionTokenOf(request)
+      if (token !== undefined) await accounts.logout(token)
+      clearSessionCookie(request, reply)
+      return reply.code(204).send()
+    })
+
+    app.get('/api/session', async (request) => {
+      const { user } = await requireAuth(request, accounts)
+      return { user }
+    })
+  }

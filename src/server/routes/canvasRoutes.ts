@@ -1,0 +1,116 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { normaliseEmail } from '../../auth/accounts.js'
+import { can, type CanvasAction } from '../../core/permissions.js'
+import { AppError, forbidden, notFound } from '../../protocol/appError.js'
+import type { CanvasForUser } from '../../store/canvasStore.js'
+import type { Deps } from '../deps.js'
+import { requireAuth } from '../plugins/authentication.js'
+
+const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
+const CanvasParams = Type.Object({ id: Id })
+const CanvasName = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })
+const NameBody = Type.Object({ name: CanvasName }, { additionalProperties: false })
+
+export const canvasRoutes =
+  (deps: Deps): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const { accounts, store } = deps
+
+    /** The canvas as the caller sees it; 404 when missing or not shared, 403 when seen but not allowed. */
+    async function canvasFor(request: FastifyRequest, canvasId: string, action: CanvasAction) {
+      const { user } = await requireAuth(request, accounts)
+      const canvas = await store.getCanvasForUser(canvasId, user.id)
+      if (!canvas) throw notFound('canvas')
+      if (!can(canvas.role, action))
+        throw forbidden(`a ${canvas.role} cannot ${action.replace('-', ' ')} this canvas`)
+      return { user, canvas }
+    }
+
+    app.post('/api/canvases', { schema: { body: NameBody } }, async (request, reply) => {
+      const { user } = await requireAuth(request, accounts)
+      const canvas = await store.createCanvas({ name: request.body.name.trim(), ownerId: user.id })
+      return reply.code(201).send({ canvas })
+    })
+
+    app.get('/api/canvases', async (request) => {
+      const { user } = await requireAuth(request, accounts)
+      return { canvases: await store.listCanvases(user.id) }
+    })
+
+    app.get('/api/canvases/:id', { schema: { params: CanvasParams } }, async (request) => {
+      const { canvas } = await canvasFor(request, request.params.id, 'view')
+      return { canvas }
+    })
+
+    app.patch('/api/canvases/:id', { schema: { params: CanvasParams, body: NameBody } }, async (request) => {
+      const { canvas } = await canvasFor(request, request.params.id, 'rename')
+      const renamed = await store.renameCanvas(canvas.id, request.body.name.trim())
+      if (!renamed) throw notFound('canvas')
+      const result: CanvasForUser = { ...renamed, role: canvas.role }
+      return { canvas: result }
+    })
+
+    app.delete('/api/canvases/:id', { schema: { params: CanvasParams } }, async (request, reply) => {
+      const { canvas } = await canvasFor(request, request.params.id, 'delete')
+      await store.deleteCanvas(canvas.id)
+      return reply.code(204).send()
+    })
+
+    app.get('/api/canvases/:id/state', { schema: { params: CanvasParams } }, async (request) => {
+      const { canvas } = await canvasFor(request, request.params.id, 'view')
+      return deps.canvasState(canvas.id)
+    })
+
+    app.get('/api/canvases/:id/members', { schema: { params: CanvasParams } }, async (request) => {
+      const { canvas } = await canvasFor(request, request.params.id, 'view')
+      return { members: await store.listMembers(canvas.id) }
+    })
+
+    app.post(
+      '/api/canvases/:id/members',
+      {
+        schema: {
+          params: CanvasParams,
+          body: Type.Object(
+            {
+              email: Type.String({ format: 'email', maxLength: 254 }),
+              role: Type.Union([Type.Literal('editor'), Type.Literal('viewer')]),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const { canvas } = await canvasFor(request, request.params.id, 'share')
+        const invitee = await store.findUserByEmail(normaliseEmail(request.body.email))
+        if (!invitee) throw new AppError('not_found', 'no account with that email', { field: 'body.email' })
+        if (invitee.id === canvas.ownerId) throw new AppError('conflict', 'the owner already has full access')
+        const outcome = await store.upsertMember(canvas.id, invitee.id, request.body.role)
+        const member = {
+          userId: invitee.id,
+          email: invitee.email,
+          username: invitee.username,
+          role: request.body.role,
+        }
+        return reply.code(outcome === 'created' ? 201 : 200).send({ member })
+      },
+    )
+
+    app.delete(
+      '/api/canvases/:id/members/:userId',
+      { schema: { params: Type.Object({ id: Id, userId: Id }) } },
+      async (request, reply) => {
+        const { user, canvas } = await canvasFor(request, request.params.id, 'view')
+        const { userId } = request.params
+        // The owner manages members; anyone may leave a canvas shared with them.
+        if (!can(canvas.role, 'share') && userId !== user.id)
+          throw forbidden('only the owner can remove members')
+        if (userId === canvas.ownerId) throw new AppError('conflict', 'the owner cannot be removed')
+        if (!(await store.removeMember(canvas.id, userId))) throw notFound('member')
+        deps.onMemberRemoved(canvas.id, userId)
+        return reply.code(204).send()
+      },
+    )
+  }

@@ -1,0 +1,79 @@
+/**
+ * Storage of accounts, sessions, canvases and members. One interface, one implementation per
+ * database (SQLite now, PostgreSQL next), all checked by test/contract/canvasStore.contract.ts.
+ *
+ * Guarantees every implementation keeps:
+ * [ST1] emails are unique (compared as stored: callers normalise them first); a duplicate is `conflict`.
+ * [ST2] sessions are looked up by the hash of their token only; an expired session is never returned.
+ * [ST3] a canvas is visible to its owner and its members only; deleting a canvas deletes its memberships.
+ * [ST4] driver failures surface as AppError `storage_unavailable` (or `storage_full`), never raw driver errors.
+ */
+import type { MemberRole, Role } from '../protocol/roles.js'
+
+export type { MemberRole, Role }
+
+export interface User {
+  id: string
+  email: string
+  username: string
+  createdAt: string
+}
+
+export interface UserWithPassword extends User {
+  passwordHash: string
+}
+
+export interface SessionRecord {
+  userId: string
+  /** Unix milliseconds. */
+  expiresAt: number
+}
+
+export interface Canvas {
+  id: string
+  name: string
+  ownerId: string
+  createdAt: string
+  updatedAt: string
+}
+
+export interface CanvasForUser extends Canvas {
+  role: Role
+}
+
+export interface Member {
+  userId: string
+  email: string
+  username: string
+  role: Role
+}
+
+export interface CanvasStore {
+  /** Throws `storage_unavailable` when the database cannot answer. */
+  ping(): Promise<void>
+
+  createUser(input: { email: string; username: string; passwordHash: string }): Promise<User>
+  findUserByEmail(email: string): Promise<UserWithPassword | undefined>
+  getUser(id: string): Promise<User | undefined>
+
+  createSession(input: { tokenHash: string; userId: string; expiresAt: number }): Promise<void>
+  /** The live session with this token hash at `now` (unix ms), if any [ST2]. */
+  findSession(tokenHash: string, now: number): Promise<SessionRecord | undefined>
+  deleteSession(tokenHash: string): Promise<void>
+  deleteExpiredSessions(now: number): Promise<number>
+
+  createCanvas(input: { name: string; ownerId: string }): Promise<CanvasForUser>
+  listCanvases(userId: string): Promise<CanvasForUser[]>
+  /** The canvas with the caller's role, or undefined when missing or not shared with them [ST3]. */
+  getCanvasForUser(canvasId: string, userId: string): Promise<CanvasForUser | undefined>
+  renameCanvas(canvasId: string, name: string): Promise<Canvas | undefined>
+  deleteCanvas(canvasId: string): Promise<boolean>
+
+  /** Owner first, then members by username. */
+  listMembers(canvasId: string): Promise<Member[]>
+  /** Adds the member or changes their role. */
+  upsertMember(canvasId: string, userId: string, role: MemberRole): Promise<'created' | 'updated'>
+  removeMember(canvasId: string, userId: string): Promise<boolean>
+
+  close(): Promise<void>
+}

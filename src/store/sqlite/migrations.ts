@@ -1,0 +1,49 @@
+/**
+ * Versioned schema, applied in order, each in its own transaction. Append only: a released
+ * migration is never edited (a database that ran it would disagree with a fresh one).
+ */
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'accounts and canvases',
+    sql: `
+      CREATE TABLE users (
+        id            TEXT PRIMARY KEY,
+        email         TEXT NOT NULL UNIQUE,
+        username      TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at    TEXT NOT NULL
+      );
+      CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX sessions_user ON sessions(user_id);
+      CREATE INDEX sessions_expiry ON sessions(expires_at);
+      CREATE TABLE canvases (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        owner_id   TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX canvases_owner ON canvases(owner_id);
+      CREATE TABLE canvas_members (
+        canvas_id  TEXT NOT NULL REFERENCES canvases(id) ON DELETE CASCADE,
+        user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        role       TEXT NOT NULL CHECK (role IN ('editor', 'viewer')),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (canvas_id, user_id)
+      );
+      CREATE INDEX canvas_members_user ON canvas_members(user_id);
+    `,
+  },
+]
