@@ -1,0 +1,55 @@
+/**
+ * Canvas objects as they travel on the wire and live in room state (contract "Objects").
+ * Clients send `ObjectProps`; the server adds `createdBy`, `updatedAt` and `version`.
+ */
+export const OBJECT_TYPES = ['rect', 'ellipse', 'line', 'arrow', 'text', 'path', 'frame', 'group', 'image'] as const
+export type ObjectType = (typeof OBJECT_TYPES)[number]
+
+/** Properties a client may set. Every one but `type` may change in an update. */
+export interface ObjectProps {
+  type: ObjectType
+  x: number
+  y: number
+  width: number
+  height: number
+  rotation: number
+  fill: string
+  stroke: string
+  strokeWidth: number
+  opacity: number
+  text: string
+  fontSize: number
+  fontFamily: string
+  align: 'left' | 'center' | 'right'
+  points: number[]
+  zIndex: number
+  parentId: string | null
+  name: string
+}
+
+/** Properties that may appear in `object-update.changes`. */
+export type ObjectChanges = Partial<Omit<ObjectProps, 'type'>>
+
+/** What a create carries: an id and a type, the rest optional (defaults are the client's business). */
+export type NewObject = { id: string; type: ObjectType } & ObjectChanges
+
+export interface CanvasObject extends NewObject {
+  createdBy: string
+  /** ISO-8601, from the log entry that last changed the object. */
+  updatedAt: string
+  /** How many log entries have changed the object: 1 after create. */
+  version: number
+}
+
+export const OBJECT_LIMITS = {
+  idLength: 64,
+  textLength: 10_000,
+  colorLength: 64,
+  nameLength: 200,
+  fontFamilyLength: 100,
+  /** Numbers in `points` (x, y pairs). */
+  points: 20_000,
+  /** Absolute bound on coordinates and sizes: finite and sane. */
+  coordinate: 1e7,
+  objectsPerCanvas: 10_000,
+} as const
