@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'unsupported_media_type',
   'unsupported_command',
   'rate_limited',
+  'limit_exceeded',
   'storage_full',
   'storage_unavailable',
   'bus_unavailable',

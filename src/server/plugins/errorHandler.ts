@@ -12,6 +12,7 @@ export const HTTP_STATUS = {
   unsupported_media_type: 415,
   unsupported_command: 422,
   rate_limited: 429,
+  limit_exceeded: 403,
   storage_full: 507,
   storage_unavailable: 503,
   bus_unavailable: 503,
