@@ -19,6 +19,8 @@ export interface SignedIn {
 export interface Authenticated {
   user: PublicUser
   sessionHash: string
+  /** Unix ms: long-lived connections end themselves then. */
+  expiresAt: number
 }
 
 export type SessionRevokedListener = (sessionHash: string) => void
@@ -74,7 +76,7 @@ export class Accounts {
     const session = await this.store.findSession(sessionHash, this.options.now())
     if (!session) return undefined
     const user = await this.store.getUser(session.userId)
-    return user && { user: toPublicUser(user), sessionHash }
+    return user && { user: toPublicUser(user), sessionHash, expiresAt: session.expiresAt }
   }
 
   async logout(sessionId: string): Promise<void> {

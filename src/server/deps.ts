@@ -75,6 +75,9 @@ export function createDeps(
     // Until the realtime rooms exist a canvas has no objects and no connections to drop.
     canvasState: (canvasId) => Promise.resolve({ canvasId, seq: 0, objects: [] }),
     onMemberRemoved: () => {},
-    close: () => store.close(),
+    close: async () => {
+      await store.close()
+      db.close()
+    },
   }
 }

@@ -66,6 +66,8 @@ export interface CanvasStore {
   listCanvases(userId: string): Promise<CanvasForUser[]>
   /** The canvas with the caller's role, or undefined when missing or not shared with them [ST3]. */
   getCanvasForUser(canvasId: string, userId: string): Promise<CanvasForUser | undefined>
+  /** Whether a canvas exists at all, whoever may see it (the WebSocket tells 4403 from 4404). */
+  canvasExists(canvasId: string): Promise<boolean>
   renameCanvas(canvasId: string, name: string): Promise<Canvas | undefined>
   deleteCanvas(canvasId: string): Promise<boolean>
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import helmet from '@fastify/helmet'
 import cors from '@fastify/cors'
 import { AppError } from '../../protocol/appError.js'
@@ -12,13 +12,14 @@ export interface OriginPolicy {
   allowedOrigins: readonly string[]
 }
 
-/** The origin this request was addressed to, as a browser on our own page would send it. */
-export function ownOrigin(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}`
+/** Where a request was addressed: what a browser on our own page sends as Origin. */
+export interface RequestTarget {
+  protocol: string
+  host: string
 }
 
-export function isAllowedOrigin(origin: string, request: FastifyRequest, policy: OriginPolicy): boolean {
-  return origin === ownOrigin(request) || policy.allowedOrigins.includes(origin)
+export function isAllowedOrigin(origin: string, target: RequestTarget, policy: OriginPolicy): boolean {
+  return origin === `${target.protocol}://${target.host}` || policy.allowedOrigins.includes(origin)
 }
 
 /**
@@ -48,6 +49,9 @@ export async function registerSecurity(app: FastifyInstance, policy: OriginPolic
 
   await app.register(cors, {
     credentials: true,
+    // @fastify/cors allows only GET, HEAD and POST by default: a web app on CORS_ORIGIN could
+    // not rename or delete a canvas, nor remove a member.
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
     origin: (origin, cb) => cb(null, origin !== undefined && policy.allowedOrigins.includes(origin)),
   })
 

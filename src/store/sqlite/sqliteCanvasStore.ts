@@ -70,6 +70,7 @@ export class SqliteCanvasStore implements CanvasStore {
       ),
       listCanvases: db.prepare(`${CANVAS_WITH_ROLE} ORDER BY c.updated_at DESC, c.id`),
       canvasForUser: db.prepare(`${CANVAS_WITH_ROLE} AND c.id = @canvasId`),
+      canvasExists: db.prepare('SELECT 1 FROM canvases WHERE id = ?'),
       renameCanvas: db.prepare(
         'UPDATE canvases SET name = ?, updated_at = ? WHERE id = ? RETURNING id, name, owner_id, created_at, updated_at',
       ),
@@ -194,6 +195,10 @@ export class SqliteCanvasStore implements CanvasStore {
     })
   }
 
+  canvasExists(canvasId: string): Promise<boolean> {
+    return guarded(() => this.statements.canvasExists.get(canvasId) !== undefined)
+  }
+
   renameCanvas(canvasId: string, name: string): Promise<Canvas | undefined> {
     return guarded(() => {
       const r = this.statements.renameCanvas.get(name, this.isoNow(), canvasId) as
@@ -233,9 +238,8 @@ export class SqliteCanvasStore implements CanvasStore {
     return guarded(() => this.statements.removeMember.run(canvasId, userId).changes > 0)
   }
 
+  /** The database handle is borrowed (the op log shares it); whoever opened it closes it. */
   close(): Promise<void> {
-    return guarded(() => {
-      if (this.db.open) this.db.close()
-    })
+    return Promise.resolve()
   }
 }
