@@ -1,0 +1,61 @@
+import { Type } from 'typebox'
+import { CoordinateSchema, IdSchema, NewObjectSchema, ObjectChangesSchema } from './objectSchemas.js'
+
+/** TypeBox schemas of every client → server message (docs/spec/protocol.md); all closed [PROTO6]. */
+
+/** Bounds that are not object properties. */
+export const MESSAGE_LIMITS = {
+  tokenLength: 8_192,
+} as const
+
+export const AuthMessageSchema = Type.Object(
+  {
+    type: Type.Literal('auth'),
+    token: Type.Optional(Type.String({ maxLength: MESSAGE_LIMITS.tokenLength })),
+    lastSeq: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+  },
+  { additionalProperties: false },
+)
+
+export const CursorMessageSchema = Type.Object(
+  { type: Type.Literal('cursor'), x: CoordinateSchema, y: CoordinateSchema },
+  { additionalProperties: false },
+)
+
+export const ObjectCreateMessageSchema = Type.Object(
+  { type: Type.Literal('object-create'), opId: IdSchema, object: NewObjectSchema },
+  { additionalProperties: false },
+)
+
+export const ObjectUpdateMessageSchema = Type.Object(
+  // minProperties is also enforced by parseClientMessage with a clearer message [PROTO16].
+  {
+    type: Type.Literal('object-update'),
+    opId: IdSchema,
+    id: IdSchema,
+    changes: ObjectChangesSchema,
+  },
+  { additionalProperties: false },
+)
+
+export const ObjectDeleteMessageSchema = Type.Object(
+  { type: Type.Literal('object-delete'), opId: IdSchema, id: IdSchema },
+  { additionalProperties: false },
+)
+
+export const PingMessageSchema = Type.Object(
+  { type: Type.Literal('ping'), t: Type.Number() },
+  { additionalProperties: false },
+)
+
+export const CLIENT_MESSAGE_SCHEMAS = {
+  auth: AuthMessageSchema,
+  cursor: CursorMessageSchema,
+  'object-create': ObjectCreateMessageSchema,
+  'object-update': ObjectUpdateMessageSchema,
+  'object-delete': ObjectDeleteMessageSchema,
+  ping: PingMessageSchema,
+} as const
+
+export type ClientMessageType = keyof typeof CLIENT_MESSAGE_SCHEMAS
+export const CLIENT_MESSAGE_TYPES = Object.keys(CLIENT_MESSAGE_SCHEMAS) as readonly ClientMessageType[]
