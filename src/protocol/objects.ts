@@ -2,7 +2,17 @@
  * Canvas objects as they travel on the wire and live in room state (contract "Objects").
  * Clients send `ObjectProps`; the server adds `createdBy`, `updatedAt` and `version`.
  */
-export const OBJECT_TYPES = ['rect', 'ellipse', 'line', 'arrow', 'text', 'path', 'frame', 'group', 'image'] as const
+export const OBJECT_TYPES = [
+  'rect',
+  'ellipse',
+  'line',
+  'arrow',
+  'text',
+  'path',
+  'frame',
+  'group',
+  'image',
+] as const
 export type ObjectType = (typeof OBJECT_TYPES)[number]
 
 /** Properties a client may set. Every one but `type` may change in an update. */
