@@ -1,0 +1,398 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ApiRequest } from '../support/apiClient.js'
+import { expectError } from '../support/expectError.js'
+import { registerUser, TEST_PASSWORD, uniqueEmail, type SignedInBody } from '../support/fixtures.js'
+import { startTestServer, type TestServer } from '../support/startTestServer.js'
+import { anyString, stringMatching } from '../support/matchers.js'
+
+// Registration, login, logout and the session endpoint over a real socket. Each test makes its
+// own accounts; throttling and expiry tests start their own server (own clock, own counters).
+
+let server: TestServer
+beforeAll(async () => {
+  server = await startTestServer()
+})
+afterAll(() => server.close())
+
+const HOSTILE_STRINGS = [
+  "'; DROP TABLE users; --",
+  '<script>alert(1)</script>',
+  'Robert"); DELETE FROM sessions;--',
+  'Zoë Ωmega 日本語 مرحبا',
+  '🎨🖌️ 👨‍👩‍👧 family',
+  '%s %n ${process.env} {{7*7}}',
+]
+
+function sessionCookieOf(setCookies: readonly string[]): string {
+  const cookie = setCookies.find((c) => c.startsWith('session='))
+  if (cookie === undefined) throw new Error(`no session cookie in ${JSON.stringify(setCookies)}`)
+  return cookie
+}
+
+describe('POST /api/register', () => {
+  it('when the input is valid then 201 with the user, a session id and a session cookie', async () => {
+    const email = uniqueEmail('reg')
+    const res = await server.http.send<SignedInBody>({
+      method: 'POST',
+      url: '/api/register',
+      json: { email, username: 'Ada', password: TEST_PASSWORD },
+    })
+    expect(res.status, res.text).toBe(201)
+    expect(res.body).toStrictEqual({
+      user: { id: anyString(), email, username: 'Ada' },
+      sessionId: stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    })
+    const cookie = sessionCookieOf(res.setCookies)
+    expect(cookie.startsWith(`session=${res.body.sessionId};`)).toBe(true)
+  })
+
+  it('[A3] when registering then the cookie is HttpOnly, SameSite=Lax, Path=/ and lives SESSION_TIMEOUT', async () => {
+    const res = await server.http.send({
+      method: 'POST',
+      url: '/api/register',
+      json: { email: uniqueEmail(), username: 'Cookie', password: TEST_PASSWORD },
+    })
+    const attributes = sessionCookieOf(res.setCookies)
+      .split(';')
+      .slice(1)
+      .map((a) => a.trim())
+    expect(attributes).toEqual(
+      expect.arrayContaining([
+        'HttpOnly',
+        'SameSite=Lax',
+        'Path=/',
+        `Max-Age=${server.config.sessionTimeoutSec}`,
+      ]),
+    )
+  })
+
+  it('when the email is taken, in any letter case, then 409 conflict', async () => {
+    const local = uniqueEmail('case').split('@')[0] ?? 'x'
+    await registerUser(server.http, { email: `${local.toUpperCase()}@X.io` })
+    const again = await server.http.send({
+      method: 'POST',
+      url: '/api/register',
+      json: { email: `${local}@x.io`, username: 'Second', password: TEST_PASSWORD },
+    })
+    expectError(again, 409, 'conflict')
+  })
+
+  it('when the email has upper case and spaces then it is stored lower case and login works with either', async () => {
+    const local = uniqueEmail('norm').split('@')[0] ?? 'x'
+    const res = await server.http.send<SignedInBody>({
+      method: 'POST',
+      url: '/api/register',
+      json: { email: `${local.toUpperCase()}@Example.TEST`, username: 'Norm', password: TEST_PASSWORD },
+    })
+    expect(res.body.user.email).toBe(`${local}@example.test`)
+    const login = await server.http.send({
+      method: 'POST',
+      url: '/api/login',
+      json: { email: `  ${local.toUpperCase()}@EXAMPLE.test `, password: TEST_PASSWORD },
+    })
+    expect(login.status, login.text).toBe(200)
+  })
+
+  it.each(HOSTILE_STRINGS)(
+    'when the username is %j then it is stored and returned verbatim',
+    async (username) => {
+      const user = await registerUser(server.http, { username })
+      expect(user.username).toBe(username)
+      const session = await server.http.send<{ user: { username: string } }>({
+        method: 'GET',
+        url: '/api/session',
+        token: user.token,
+      })
+      expect(session.body.user.username).toBe(username)
+      expect(session.headers['content-type']).toMatch(/^application\/json/)
+    },
+  )
+
+  it('when the email holds quotes and plus signs then it is stored verbatim (lower-cased)', async () => {
+    const email = `o'brien+${uniqueEmail('sql')}`
+    const user = await registerUser(server.http, { email })
+    expect(user.email).toBe(email)
+  })
+
+  const valid = { email: 'valid@example.test', username: 'Valid', password: TEST_PASSWORD }
+  const invalidCases: [string, string, unknown][] = [
+    ['email is missing', 'body.email', { username: 'U', password: TEST_PASSWORD }],
+    ['username is missing', 'body.username', { email: 'a@example.test', password: TEST_PASSWORD }],
+    ['password is missing', 'body.password', { email: 'a@example.test', username: 'U' }],
+    ['email is a number', 'body.email', { ...valid, email: 42 }],
+    ['username is an object', 'body.username', { ...valid, username: { $ne: null } }],
+    ['password is an array', 'body.password', { ...valid, password: ['x'] }],
+    ['email is not an email', 'body.email', { ...valid, email: 'not-an-email' }],
+    ['email is too long', 'body.email', { ...valid, email: `${'a'.repeat(250)}@x.io` }],
+    ['username is too long', 'body.username', { ...valid, username: 'u'.repeat(41) }],
+    ['username is blank', 'body.username', { ...valid, username: '   ' }],
+    ['username is empty', 'body.username', { ...valid, username: '' }],
+    ['username holds a control character', 'body.username', { ...valid, username: 'a\u0007' }],
+    ['username holds a newline', 'body.username', { ...valid, username: 'line\nbreak' }],
+    ['password is too short', 'body.password', { ...valid, password: '1234567' }],
+    ['password is too long', 'body.password', { ...valid, password: 'p'.repeat(129) }],
+    ['an unknown field is sent', 'body.nickname', { ...valid, nickname: 'x' }],
+    ['the body is an array', 'body', [valid]],
+    ['the body is missing', 'body', undefined],
+  ]
+  it.each(invalidCases)('when %s then 400 invalid_input naming %s', async (_case, field, json) => {
+    const res = await server.http.send({ method: 'POST', url: '/api/register', json })
+    expectError(res, 400, 'invalid_input', field)
+  })
+
+  it('[A1] when the password has 7 characters then 400; 8, 64 or 128 then it registers and logs in exactly', async () => {
+    expectError(
+      await server.http.send({
+        method: 'POST',
+        url: '/api/register',
+        json: { email: uniqueEmail(), username: 'Short', password: '1234567' },
+      }),
+      400,
+      'invalid_input',
+      'body.password',
+    )
+    for (const password of ['12345678', 'x'.repeat(63) + 'é', 'P'.repeat(127) + '!']) {
+      const user = await registerUser(server.http, { password })
+      const ok = await server.http.send({
+        method: 'POST',
+        url: '/api/login',
+        json: { email: user.email, password },
+      })
+      expect(ok.status, ok.text).toBe(200)
+      const truncated = await server.http.send({
+        method: 'POST',
+        url: '/api/login',
+        json: { email: user.email, password: password.slice(0, -1) },
+      })
+      expectError(truncated, 401, 'unauthorized')
+    }
+  })
+})
+
+describe('POST /api/login', () => {
+  it('when the credentials are right then 200 with the user, a new session id and a cookie', async () => {
+    const user = await registerUser(server.http, { username: 'Login' })
+    const res = await server.http.send<SignedInBody>({
+      method: 'POST',
+      url: '/api/login',
+      json: { email: user.email, password: user.password },
+    })
+    expect(res.status, res.text).toBe(200)
+    expect(res.body).toStrictEqual({
+      user: { id: user.id, email: user.email, username: 'Login' },
+      sessionId: stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    })
+    // [A3] a login starts a new session: the token is never reused.
+    expect(res.body.sessionId).not.toBe(user.token)
+    expect(sessionCookieOf(res.setCookies)).toMatch(/HttpOnly/)
+    const session = await server.http.send({ method: 'GET', url: '/api/session', token: res.body.sessionId })
+    expect(session.status).toBe(200)
+  })
+
+  it('[A2] when the email is unknown or the password wrong then the same 401 body', async () => {
+    const user = await registerUser(server.http)
+    const wrongPassword = await server.inject.send({
+      method: 'POST',
+      url: '/api/login',
+      json: { email: user.email, password: 'wrong password!' },
+      remoteAddress: '198.51.100.1',
+    })
+    const unknownEmail = await server.inject.send({
+      method: 'POST',
+      url: '/api/login',
+      json: { email: uniqueEmail('ghost'), password: 'wrong password!' },
+      remoteAddress: '198.51.100.2',
+    })
+    expectError(wrongPassword, 401, 'unauthorized')
+    expect(unknownEmail.status).toBe(wrongPassword.status)
+    expect(unknownEmail.text).toBe(wrongPassword.text)
+    expect(unknownEmail.setCookies).toEqual([])
+  })
+
+  const invalidCases: [string, string, unknown][] = [
+    ['email is missing', 'body.email', { password: 'x' }],
+    ['password is missing', 'body.password', { email: 'a@example.test' }],
+    ['email is a number', 'body.email', { email: 1, password: 'x' }],
+    ['password is null', 'body.password', { email: 'a@example.test', password: null }],
+    ['password is too long', 'body.password', { email: 'a@example.test', password: 'p'.repeat(129) }],
+    ['email is too long', 'body.email', { email: 'e'.repeat(255), password: 'x' }],
+    ['an unknown field is sent', 'body.remember', { email: 'a@example.test', password: 'x', remember: true }],
+  ]
+  it.each(invalidCases)('when %s then 400 invalid_input naming %s', async (_case, field, json) => {
+    const res = await server.http.send({ method: 'POST', url: '/api/login', json })
+    expectError(res, 400, 'invalid_input', field)
+  })
+})
+
+describe('login throttling [A2]', () => {
+  const login = (s: TestServer, email: string, password: string, ip: string) =>
+    s.inject.send({ method: 'POST', url: '/api/login', json: { email, password }, remoteAddress: ip })
+
+  it('[A2] when one address fails 5 times on one account then 429 with Retry-After, other addresses still log in, and it recovers', async () => {
+    const s = await startTestServer()
+    try {
+      const victim = await registerUser(s.http)
+      for (let i = 0; i < 5; i++) {
+        expectError(await login(s, victim.email, `guess-${i}`, '203.0.113.7'), 401, 'unauthorized')
+      }
+      // Even the right password is refused from the guessing address while throttled.
+      const throttled = await login(s, victim.email, victim.password, '203.0.113.7')
+      expectError(throttled, 429, 'rate_limited')
+      expect(Number(throttled.headers['retry-after'])).toBe(60)
+
+      // No malicious lockout: the real user elsewhere is not affected.
+      const legit = await login(s, victim.email, victim.password, '192.0.2.44')
+      expect(legit.status, legit.text).toBe(200)
+
+      s.clock.advance(59_000)
+      expectError(await login(s, victim.email, victim.password, '203.0.113.7'), 429, 'rate_limited')
+      s.clock.advance(1_000)
+      const recovered = await login(s, victim.email, victim.password, '203.0.113.7')
+      expect(recovered.status, recovered.text).toBe(200)
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('[A2] when one address tries 30 accounts once each then it is throttled on every account, others are not', async () => {
+    const s = await startTestServer()
+    try {
+      const legit = await registerUser(s.http)
+      const stuffer = '203.0.113.99'
+      for (let i = 0; i < 30; i++) {
+        expectError(await login(s, uniqueEmail('stuffed'), 'password1', stuffer), 401, 'unauthorized')
+      }
+      const blocked = await login(s, legit.email, legit.password, stuffer)
+      expectError(blocked, 429, 'rate_limited')
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1)
+
+      const elsewhere = await login(s, legit.email, legit.password, '192.0.2.10')
+      expect(elsewhere.status, elsewhere.text).toBe(200)
+
+      s.clock.advance(Number(blocked.headers['retry-after']) * 1000)
+      const recovered = await login(s, legit.email, legit.password, stuffer)
+      expect(recovered.status, recovered.text).toBe(200)
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('[A2] when 50 addresses each fail once on one account then the account is slowed down', async () => {
+    const s = await startTestServer()
+    try {
+      const victim = await registerUser(s.http)
+      for (let i = 0; i < 50; i++) {
+        expectError(await login(s, victim.email, 'wrong-guess', `10.1.0.${i + 1}`), 401, 'unauthorized')
+      }
+      const res = await login(s, victim.email, 'wrong-guess', '10.2.0.1')
+      expectError(res, 429, 'rate_limited')
+      expect(Number(res.headers['retry-after'])).toBe(30)
+    } finally {
+      await s.close()
+    }
+  })
+})
+
+describe('sessions [A3]', () => {
+  it('when a request carries the Bearer token or the cookie then GET /api/session answers the user', async () => {
+    const user = await registerUser(server.http, { username: 'Both ways' })
+    const expected = { user: { id: user.id, email: user.email, username: 'Both ways' } }
+    const bearer = await server.http.send({ method: 'GET', url: '/api/session', token: user.token })
+    expect(bearer.status).toBe(200)
+    expect(bearer.body).toStrictEqual(expected)
+    const cookie = await server.http.send({ method: 'GET', url: '/api/session', sessionCookie: user.token })
+    expect(cookie.status).toBe(200)
+    expect(cookie.body).toStrictEqual(expected)
+  })
+
+  const badAuth: [string, ApiRequest][] = [
+    ['no credentials', { method: 'GET', url: '/api/session' }],
+    ['a made-up token', { method: 'GET', url: '/api/session', token: 'A'.repeat(43) }],
+    ['a malformed token', { method: 'GET', url: '/api/session', token: "' OR 1=1 --" }],
+    ['a made-up cookie', { method: 'GET', url: '/api/session', sessionCookie: 'B'.repeat(43) }],
+    ['Basic auth', { method: 'GET', url: '/api/session', headers: { authorization: 'Basic dXNlcjpwYXNz' } }],
+  ]
+  it.each(badAuth)('when the request has %s then 401 unauthorized', async (_case, request) => {
+    expectError(await server.http.send(request), 401, 'unauthorized')
+  })
+
+  it('when the clock passes SESSION_TIMEOUT then the session is dead', async () => {
+    const s = await startTestServer({ env: { SESSION_TIMEOUT: '3600' } })
+    try {
+      const user = await registerUser(s.http)
+      s.clock.advance(3600 * 1000 - 1)
+      expect((await s.http.send({ method: 'GET', url: '/api/session', token: user.token })).status).toBe(200)
+      s.clock.advance(1)
+      expectError(
+        await s.http.send({ method: 'GET', url: '/api/session', token: user.token }),
+        401,
+        'unauthorized',
+      )
+      expectError(
+        await s.http.send({ method: 'GET', url: '/api/session', sessionCookie: user.token }),
+        401,
+        'unauthorized',
+      )
+    } finally {
+      await s.close()
+    }
+  })
+})
+
+describe('POST /api/logout', () => {
+  it('when logging out with the Bearer token then 204 and the token is dead as Bearer and as cookie', async () => {
+    const user = await registerUser(server.http)
+    const other = await server.http.send<SignedInBody>({
+      method: 'POST',
+      url: '/api/login',
+      json: { email: user.email, password: user.password },
+    })
+    const res = await server.http.send({ method: 'POST', url: '/api/logout', token: user.token })
+    expect(res.status).toBe(204)
+    expect(res.text).toBe('')
+    expectError(
+      await server.http.send({ method: 'GET', url: '/api/session', token: user.token }),
+      401,
+      'unauthorized',
+    )
+    expectError(
+      await server.http.send({ method: 'GET', url: '/api/session', sessionCookie: user.token }),
+      401,
+      'unauthorized',
+    )
+    // Logging out ends that session only, not the user's other ones.
+    expect(
+      (await server.http.send({ method: 'GET', url: '/api/session', token: other.body.sessionId })).status,
+    ).toBe(200)
+  })
+
+  it('when logging out with the cookie from our own page then 204, the cookie is cleared and the session is dead', async () => {
+    const user = await registerUser(server.http)
+    const res = await server.http.send({
+      method: 'POST',
+      url: '/api/logout',
+      sessionCookie: user.token,
+      headers: { origin: server.baseUrl },
+    })
+    expect(res.status).toBe(204)
+    const cleared = sessionCookieOf(res.setCookies)
+    expect(cleared).toMatch(/^session=;/)
+    expect(cleared).toMatch(/Expires=Thu, 01 Jan 1970/)
+    expectError(
+      await server.http.send({ method: 'GET', url: '/api/session', sessionCookie: user.token }),
+      401,
+      'unauthorized',
+    )
+    expectError(
+      await server.http.send({ method: 'GET', url: '/api/session', token: user.token }),
+      401,
+      'unauthorized',
+    )
+  })
+
+  it('when logging out without a session then 204: logout is idempotent', async () => {
+    const res = await server.http.send({ method: 'POST', url: '/api/logout' })
+    expect(res.status).toBe(204)
+    expect(sessionCookieOf(res.setCookies)).toMatch(/^session=;/)
+  })
+})

@@ -1,0 +1,550 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { CanvasForUser, Member } from '../../src/store/canvasStore.js'
+import type { ApiRequest } from '../support/apiClient.js'
+import { TEST_EPOCH_MS } from '../support/clock.js'
+import { expectError } from '../support/expectError.js'
+import {
+  canvasWithRoles,
+  createCanvas,
+  registerUser,
+  shareCanvas,
+  uniqueEmail,
+  type TestUser,
+} from '../support/fixtures.js'
+import { startTestServer, type TestServer } from '../support/startTestServer.js'
+import { anyString } from '../support/matchers.js'
+
+let server: TestServer
+beforeAll(async () => {
+  server = await startTestServer()
+})
+afterAll(() => server.close())
+
+type CanvasBody = { canvas: CanvasForUser }
+
+const get = (url: string, user?: TestUser) =>
+  server.http.send({ method: 'GET', url, ...(user ? { token: user.token } : {}) })
+
+const HOSTILE_NAMES = [
+  "'; DROP TABLE users; --",
+  "x'); DELETE FROM canvases WHERE ('1'='1",
+  '<script>alert(1)</script>',
+  '<img src=x onerror=alert(document.cookie)>',
+  'Zoë Ωmega 日本語 مرحبا',
+  '🎨🖌️ 👨‍👩‍👧 sketches',
+  '\\"quoted\\" and \\\\backslashes',
+]
+
+describe('POST /api/canvases', () => {
+  it('when a signed-in user sends a name then 201 with the canvas, role owner', async () => {
+    const owner = await registerUser(server.http)
+    const res = await server.http.send<CanvasBody>({
+      method: 'POST',
+      url: '/api/canvases',
+      token: owner.token,
+      json: { name: '  Roadmap  ' },
+    })
+    expect(res.status, res.text).toBe(201)
+    const at = new Date(TEST_EPOCH_MS).toISOString()
+    expect(res.body).toStrictEqual({
+      canvas: {
+        id: anyString(),
+        name: 'Roadmap',
+        ownerId: owner.id,
+        role: 'owner',
+        createdAt: at,
+        updatedAt: at,
+      },
+    })
+  })
+
+  it.each(HOSTILE_NAMES)('when the name is %j then it is stored and returned verbatim', async (name) => {
+    const owner = await registerUser(server.http)
+    const created = await createCanvas(server.http, owner, name)
+    expect(created.name).toBe(name)
+    const read = await get(`/api/canvases/${created.id}`, owner)
+    expect((read.body as CanvasBody).canvas.name).toBe(name)
+    const list = await get('/api/canvases', owner)
+    expect((list.body as { canvases: CanvasForUser[] }).canvases.map((c) => c.name)).toEqual([name])
+    // The tables are still there: another account and canvas can be made.
+    const next = await registerUser(server.http)
+    await createCanvas(server.http, next)
+  })
+
+  const invalidCases: [string, string, unknown][] = [
+    ['name is missing', 'body.name', {}],
+    ['name is a number', 'body.name', { name: 42 }],
+    ['name is null', 'body.name', { name: null }],
+    ['name is empty', 'body.name', { name: '' }],
+    ['name is blank', 'body.name', { name: ' \t ' }],
+    ['name is too long', 'body.name', { name: 'n'.repeat(201) }],
+    ['an unknown field is sent', 'body.color', { name: 'Mine', color: 'red' }],
+    ['the body is an array', 'body', ['Mine']],
+    ['the body is missing', 'body', undefined],
+  ]
+  it.each(invalidCases)('when %s then 400 invalid_input naming %s', async (_case, field, json) => {
+    const owner = await registerUser(server.http)
+    const res = await server.http.send({ method: 'POST', url: '/api/canvases', token: owner.token, json })
+    expectError(res, 400, 'invalid_input', field)
+    const list = await get('/api/canvases', owner)
+    expect(list.body).toEqual({ canvases: [] })
+  })
+
+  it('when the name is exactly 200 characters then it is accepted', async () => {
+    const owner = await registerUser(server.http)
+    expect((await createCanvas(server.http, owner, 'n'.repeat(200))).name).toHaveLength(200)
+  })
+})
+
+describe('GET /api/canvases', () => {
+  it('[ST3] when listing then only owned and shared canvases appear, each with the caller role', async () => {
+    const { owner, editor, viewer, stranger, canvas } = await canvasWithRoles(server.http)
+    const ownOther = await createCanvas(server.http, stranger, 'Private')
+    const listOf = async (u: TestUser) =>
+      ((await get('/api/canvases', u)).body as { canvases: CanvasForUser[] }).canvases.map((c) => [
+        c.id,
+        c.role,
+      ])
+    expect(await listOf(owner)).toEqual([[canvas.id, 'owner']])
+    expect(await listOf(editor)).toEqual([[canvas.id, 'editor']])
+    expect(await listOf(viewer)).toEqual([[canvas.id, 'viewer']])
+    expect(await listOf(stranger)).toEqual([[ownOther.id, 'owner']])
+  })
+})
+
+describe('GET /api/canvases/:id', () => {
+  it('when a member asks then 200 with the canvas and their role', async () => {
+    const { owner, viewer, canvas } = await canvasWithRoles(server.http, 'Team board')
+    const res = await get(`/api/canvases/${canvas.id}`, viewer)
+    expect(res.status).toBe(200)
+    expect(res.body).toStrictEqual({ canvas: { ...canvas, role: 'viewer' } })
+    expect((await get(`/api/canvases/${canvas.id}`, owner)).body).toStrictEqual({ canvas })
+  })
+
+  it('[Z1] when the canvas is not shared with the caller then 404, the same as a missing canvas, without its data', async () => {
+    const owner = await registerUser(server.http)
+    const stranger = await registerUser(server.http)
+    const canvas = await createCanvas(server.http, owner, 'Secret plans')
+    const hidden = await get(`/api/canvases/${canvas.id}`, stranger)
+    const missing = await get('/api/canvases/does-not-exist', stranger)
+    expectError(hidden, 404, 'not_found')
+    expect(hidden.text).toBe(missing.text)
+    expect(hidden.text).not.toContain('Secret plans')
+    expect(hidden.text).not.toContain(owner.id)
+  })
+
+  it.each([
+    ['has a space', 'bad%20id'],
+    ['has SQL', "x'%20OR%20'1'='1"],
+    ['is too long', 'a'.repeat(65)],
+  ])('when the id %s then 400 invalid_input naming params.id', async (_case, id) => {
+    const user = await registerUser(server.http)
+    expectError(await get(`/api/canvases/${id}`, user), 400, 'invalid_input', 'params.id')
+  })
+})
+
+describe('PATCH /api/canvases/:id', () => {
+  it('when the owner or an editor renames then 200 with the new name, trimmed, and a later updatedAt', async () => {
+    const { owner, editor, canvas } = await canvasWithRoles(server.http)
+    server.clock.advance(1000)
+    const res = await server.http.send<CanvasBody>({
+      method: 'PATCH',
+      url: `/api/canvases/${canvas.id}`,
+      token: editor.token,
+      json: { name: '  Renamed <b>by</b> editor  ' },
+    })
+    expect(res.status, res.text).toBe(200)
+    expect(res.body.canvas).toStrictEqual({
+      ...canvas,
+      name: 'Renamed <b>by</b> editor',
+      role: 'editor',
+      updatedAt: new Date(server.clock.now()).toISOString(),
+    })
+    const byOwner = await server.http.send<CanvasBody>({
+      method: 'PATCH',
+      url: `/api/canvases/${canvas.id}`,
+      token: owner.token,
+      json: { name: '🎨 final' },
+    })
+    expect(byOwner.body.canvas.name).toBe('🎨 final')
+    expect(((await get(`/api/canvases/${canvas.id}`, owner)).body as CanvasBody).canvas.name).toBe('🎨 final')
+  })
+
+  it.each([
+    ['name is missing', 'body.name', {}],
+    ['name is a boolean', 'body.name', { name: true }],
+    ['name is too long', 'body.name', { name: 'n'.repeat(201) }],
+    ['name is blank', 'body.name', { name: '   ' }],
+    ['an unknown field is sent', 'body.color', { name: 'x', color: 'red' }],
+  ])('when %s then 400 invalid_input naming %s, and the name is unchanged', async (_case, field, json) => {
+    const owner = await registerUser(server.http)
+    const canvas = await createCanvas(server.http, owner, 'Unchanged')
+    const res = await server.http.send({
+      method: 'PATCH',
+      url: `/api/canvases/${canvas.id}`,
+      token: owner.token,
+      json,
+    })
+    expectError(res, 400, 'invalid_input', field)
+    expect((await get(`/api/canvases/${canvas.id}`, owner)).body).toStrictEqual({ canvas })
+  })
+})
+
+describe('DELETE /api/canvases/:id', () => {
+  it('when the owner deletes then 204, and nobody sees it any more', async () => {
+    const { owner, editor, canvas } = await canvasWithRoles(server.http)
+    const res = await server.http.send({
+      method: 'DELETE',
+      url: `/api/canvases/${canvas.id}`,
+      token: owner.token,
+    })
+    expect(res.status).toBe(204)
+    expect(res.text).toBe('')
+    expectError(await get(`/api/canvases/${canvas.id}`, owner), 404, 'not_found')
+    expectError(await get(`/api/canvases/${canvas.id}`, editor), 404, 'not_found')
+    expect((await get('/api/canvases', editor)).body).toEqual({ canvases: [] })
+    expectError(
+      await server.http.send({ method: 'DELETE', url: `/api/canvases/${canvas.id}`, token: owner.token }),
+      404,
+      'not_found',
+    )
+  })
+})
+
+describe('GET /api/canvases/:id/state', () => {
+  it('when a member asks then 200 with canvasId, seq and objects', async () => {
+    const { viewer, canvas } = await canvasWithRoles(server.http)
+    const res = await get(`/api/canvases/${canvas.id}/state`, viewer)
+    expect(res.status).toBe(200)
+    expect(res.body).toStrictEqual({ canvasId: canvas.id, seq: 0, objects: [] })
+  })
+})
+
+describe('canvas members', () => {
+  it('when listing members then the owner comes first, then members by username', async () => {
+    const owner = await registerUser(server.http, { username: 'zed the owner' })
+    const carol = await registerUser(server.http, { username: 'carol' })
+    const alice = await registerUser(server.http, { username: 'alice' })
+    const bob = await registerUser(server.http, { username: 'bob' })
+    const canvas = await createCanvas(server.http, owner)
+    await shareCanvas(server.http, owner, canvas.id, carol, 'viewer')
+    await shareCanvas(server.http, owner, canvas.id, alice, 'editor')
+    await shareCanvas(server.http, owner, canvas.id, bob, 'viewer')
+    const res = await get(`/api/canvases/${canvas.id}/members`, bob)
+    expect(res.status).toBe(200)
+    const entry = (u: TestUser, role: string): Member => ({
+      userId: u.id,
+      email: u.email,
+      username: u.username,
+      role: role as Member['role'],
+    })
+    expect(res.body).toStrictEqual({
+      members: [entry(owner, 'owner'), entry(alice, 'editor'), entry(bob, 'viewer'), entry(carol, 'viewer')],
+    })
+  })
+
+  it('when the owner shares then 201 created; sharing again with another role then 200 updated', async () => {
+    const owner = await registerUser(server.http)
+    const friend = await registerUser(server.http, { username: '<b>friend</b>' })
+    const canvas = await createCanvas(server.http, owner)
+    const first = await server.http.send({
+      method: 'POST',
+      url: `/api/canvases/${canvas.id}/members`,
+      token: owner.token,
+      json: { email: friend.email.toUpperCase(), role: 'viewer' },
+    })
+    expect(first.status, first.text).toBe(201)
+    expect(first.body).toStrictEqual({
+      member: { userId: friend.id, email: friend.email, username: '<b>friend</b>', role: 'viewer' },
+    })
+    const second = await server.http.send({
+      method: 'POST',
+      url: `/api/canvases/${canvas.id}/members`,
+      token: owner.token,
+      json: { email: friend.email, role: 'editor' },
+    })
+    expect(second.status, second.text).toBe(200)
+    expect(((await get(`/api/canvases/${canvas.id}`, friend)).body as CanvasBody).canvas.role).toBe('editor')
+  })
+
+  it('when the email has no account then 404 naming body.email; when it is the owner then 409', async () => {
+    const owner = await registerUser(server.http)
+    const canvas = await createCanvas(server.http, owner)
+    const share = (email: string) =>
+      server.http.send({
+        method: 'POST',
+        url: `/api/canvases/${canvas.id}/members`,
+        token: owner.token,
+        json: { email, role: 'editor' },
+      })
+    expectError(await share('nobody-here@example.test'), 404, 'not_found', 'body.email')
+    expectError(await share(owner.email), 409, 'conflict')
+  })
+
+  it.each([
+    ['email is missing', 'body.email', { role: 'viewer' }],
+    ['role is missing', 'body.role', { email: 'a@example.test' }],
+    ['role is owner', 'body.role', { email: 'a@example.test', role: 'owner' }],
+    ['role is a number', 'body.role', { email: 'a@example.test', role: 1 }],
+    ['email is not an email', 'body.email', { email: "'; DROP TABLE users; --", role: 'viewer' }],
+    ['email is too long', 'body.email', { email: `${'a'.repeat(250)}@x.io`, role: 'viewer' }],
+    ['an unknown field is sent', 'body.note', { email: 'a@example.test', role: 'viewer', note: 'hi' }],
+  ])('when %s then 400 invalid_input naming %s', async (_case, field, json) => {
+    const owner = await registerUser(server.http)
+    const canvas = await createCanvas(server.http, owner)
+    const res = await server.http.send({
+      method: 'POST',
+      url: `/api/canvases/${canvas.id}/members`,
+      token: owner.token,
+      json,
+    })
+    expectError(res, 400, 'invalid_input', field)
+  })
+
+  it('when the owner removes a member then 204 and the member loses access', async () => {
+    const { owner, editor, canvas } = await canvasWithRoles(server.http)
+    const res = await server.http.send({
+      method: 'DELETE',
+      url: `/api/canvases/${canvas.id}/members/${editor.id}`,
+      token: owner.token,
+    })
+    expect(res.status).toBe(204)
+    expectError(await get(`/api/canvases/${canvas.id}`, editor), 404, 'not_found')
+    expectError(
+      await server.http.send({
+        method: 'DELETE',
+        url: `/api/canvases/${canvas.id}/members/${editor.id}`,
+        token: owner.token,
+      }),
+      404,
+      'not_found',
+    )
+  })
+
+  it('when a member removes themselves then 204: anyone may leave', async () => {
+    const { viewer, canvas } = await canvasWithRoles(server.http)
+    const res = await server.http.send({
+      method: 'DELETE',
+      url: `/api/canvases/${canvas.id}/members/${viewer.id}`,
+      token: viewer.token,
+    })
+    expect(res.status).toBe(204)
+    expectError(await get(`/api/canvases/${canvas.id}`, viewer), 404, 'not_found')
+  })
+
+  it('when the owner is the one to remove then 409 conflict', async () => {
+    const { owner, canvas } = await canvasWithRoles(server.http)
+    expectError(
+      await server.http.send({
+        method: 'DELETE',
+        url: `/api/canvases/${canvas.id}/members/${owner.id}`,
+        token: owner.token,
+      }),
+      409,
+      'conflict',
+    )
+  })
+
+  it('when the user id is malformed then 400 naming params.userId', async () => {
+    const { owner, canvas } = await canvasWithRoles(server.http)
+    expectError(
+      await server.http.send({
+        method: 'DELETE',
+        url: `/api/canvases/${canvas.id}/members/${encodeURIComponent("1' OR '1'='1")}`,
+        token: owner.token,
+      }),
+      400,
+      'invalid_input',
+      'params.userId',
+    )
+  })
+})
+
+describe('[Z3] mass assignment', () => {
+  const cases: [string, (s: { canvasId: string; email: string; newEmail: string }) => ApiRequest, string][] =
+    [
+      [
+        'POST /api/canvases with ownerId',
+        () => ({ method: 'POST', url: '/api/canvases', json: { name: 'x', ownerId: 'u' } }),
+        'body.ownerId',
+      ],
+      [
+        'POST /api/canvases with role',
+        () => ({ method: 'POST', url: '/api/canvases', json: { name: 'x', role: 'viewer' } }),
+        'body.role',
+      ],
+      [
+        'POST /api/canvases with id',
+        () => ({ method: 'POST', url: '/api/canvases', json: { name: 'x', id: 'chosen' } }),
+        'body.id',
+      ],
+      [
+        'PATCH /api/canvases/:id with ownerId',
+        (s) => ({ method: 'PATCH', url: `/api/canvases/${s.canvasId}`, json: { name: 'x', ownerId: 'u' } }),
+        'body.ownerId',
+      ],
+      [
+        'PATCH /api/canvases/:id with createdAt',
+        (s) => ({
+          method: 'PATCH',
+          url: `/api/canvases/${s.canvasId}`,
+          json: { name: 'x', createdAt: '2000-01-01' },
+        }),
+        'body.createdAt',
+      ],
+      [
+        'POST members with role owner',
+        (s) => ({
+          method: 'POST',
+          url: `/api/canvases/${s.canvasId}/members`,
+          json: { email: s.email, role: 'owner' },
+        }),
+        'body.role',
+      ],
+      [
+        'POST members with canvasId',
+        (s) => ({
+          method: 'POST',
+          url: `/api/canvases/${s.canvasId}/members`,
+          json: { email: s.email, role: 'viewer', canvasId: 'other' },
+        }),
+        'body.canvasId',
+      ],
+      [
+        'POST /api/register with id',
+        (s) => ({
+          method: 'POST',
+          url: '/api/register',
+          json: { email: s.newEmail, username: 'z', password: 'password1', id: 'chosen' },
+        }),
+        'body.id',
+      ],
+      [
+        'POST /api/register with role',
+        (s) => ({
+          method: 'POST',
+          url: '/api/register',
+          json: { email: s.newEmail, username: 'z', password: 'password1', role: 'admin' },
+        }),
+        'body.role',
+      ],
+    ]
+  it.each(cases)(
+    '[Z3] when %s is sent then 400 naming it and nothing changes',
+    async (_name, request, field) => {
+      const owner = await registerUser(server.http)
+      const friend = await registerUser(server.http)
+      const canvas = await createCanvas(server.http, owner, 'Before')
+      const newEmail = uniqueEmail('z3')
+      const res = await server.http.send({
+        ...request({ canvasId: canvas.id, email: friend.email, newEmail }),
+        token: owner.token,
+      })
+      expectError(res, 400, 'invalid_input', field)
+      expect((await get('/api/canvases', owner)).body).toStrictEqual({ canvases: [canvas] })
+      expect((await get('/api/canvases', friend)).body).toStrictEqual({ canvases: [] })
+      expect(await server.deps.store.findUserByEmail(newEmail)).toBeUndefined()
+    },
+  )
+})
+
+// [Z1] Every canvas endpoint for every role. Expected statuses follow the contract: owner and
+// editor change, only the owner shares and deletes, a stranger sees 404 everywhere. Roles run
+// from least to most privileged, so a destructive success comes last.
+type Role = 'stranger' | 'viewer' | 'editor' | 'owner'
+type Setup = Awaited<ReturnType<typeof canvasWithRoles>> & {
+  /** A viewer of the canvas, the one others try to remove. */
+  invitee: TestUser
+  /** Not yet a member: the one others try to invite. */
+  newcomer: TestUser
+}
+interface EndpointCase {
+  name: string
+  request(s: Setup): ApiRequest
+  expected: Record<Role, number>
+}
+
+const READ = { stranger: 404, viewer: 200, editor: 200, owner: 200 }
+const CANVAS_ENDPOINTS: EndpointCase[] = [
+  {
+    name: 'GET /api/canvases/:id',
+    request: (s) => ({ method: 'GET', url: `/api/canvases/${s.canvas.id}` }),
+    expected: READ,
+  },
+  {
+    name: 'PATCH /api/canvases/:id',
+    request: (s) => ({ method: 'PATCH', url: `/api/canvases/${s.canvas.id}`, json: { name: 'renamed' } }),
+    expected: { stranger: 404, viewer: 403, editor: 200, owner: 200 },
+  },
+  {
+    name: 'DELETE /api/canvases/:id',
+    request: (s) => ({ method: 'DELETE', url: `/api/canvases/${s.canvas.id}` }),
+    expected: { stranger: 404, viewer: 403, editor: 403, owner: 204 },
+  },
+  {
+    name: 'GET /api/canvases/:id/state',
+    request: (s) => ({ method: 'GET', url: `/api/canvases/${s.canvas.id}/state` }),
+    expected: READ,
+  },
+  {
+    name: 'GET /api/canvases/:id/members',
+    request: (s) => ({ method: 'GET', url: `/api/canvases/${s.canvas.id}/members` }),
+    expected: READ,
+  },
+  {
+    name: 'POST /api/canvases/:id/members',
+    request: (s) => ({
+      method: 'POST',
+      url: `/api/canvases/${s.canvas.id}/members`,
+      json: { email: s.newcomer.email, role: 'viewer' },
+    }),
+    expected: { stranger: 404, viewer: 403, editor: 403, owner: 201 },
+  },
+  {
+    name: 'DELETE /api/canvases/:id/members/:userId (someone else)',
+    request: (s) => ({ method: 'DELETE', url: `/api/canvases/${s.canvas.id}/members/${s.invitee.id}` }),
+    expected: { stranger: 404, viewer: 403, editor: 403, owner: 204 },
+  },
+]
+
+describe('[Z1] role matrix', () => {
+  it.each(CANVAS_ENDPOINTS)(
+    '[Z1] when each role calls $name then the documented status',
+    async (endpoint) => {
+      const setup: Setup = {
+        ...(await canvasWithRoles(server.http, 'Matrix canvas')),
+        invitee: await registerUser(server.http),
+        newcomer: await registerUser(server.http),
+      }
+      await shareCanvas(server.http, setup.owner, setup.canvas.id, setup.invitee, 'viewer')
+      const roles: Role[] = ['stranger', 'viewer', 'editor', 'owner']
+      const seen: Record<string, number> = {}
+      for (const role of roles) {
+        const res = await server.http.send({ ...endpoint.request(setup), token: setup[role].token })
+        seen[role] = res.status
+        if (res.status === 404) expectError(res, 404, 'not_found')
+        if (res.status === 403) expectError(res, 403, 'forbidden')
+        if (role === 'stranger') expect(res.text).not.toContain('Matrix canvas')
+      }
+      expect(seen).toEqual(endpoint.expected)
+    },
+  )
+
+  const AUTHENTICATED_ENDPOINTS: [string, ApiRequest][] = [
+    ['GET /api/session', { method: 'GET', url: '/api/session' }],
+    ['POST /api/canvases', { method: 'POST', url: '/api/canvases', json: { name: 'x' } }],
+    ['GET /api/canvases', { method: 'GET', url: '/api/canvases' }],
+    ...CANVAS_ENDPOINTS.map((e): [string, ApiRequest] => [
+      e.name,
+      e.request({
+        canvas: { id: 'some-canvas' },
+        invitee: { id: 'some-user' },
+        newcomer: { email: 'someone@example.test' },
+      } as Setup),
+    ]),
+  ]
+  it.each(AUTHENTICATED_ENDPOINTS)('when %s has no session then 401 unauthorized', async (_name, request) => {
+    expectError(await server.http.send(request), 401, 'unauthorized')
+    expectError(await server.http.send({ ...request, token: 'C'.repeat(43) }), 401, 'unauthorized')
+  })
+})

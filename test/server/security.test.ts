@@ -1,0 +1,271 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { CanvasForUser } from '../../src/store/canvasStore.js'
+import type { ApiRequest, ApiResponse } from '../support/apiClient.js'
+import { expectError } from '../support/expectError.js'
+import {
+  canvasWithRoles,
+  createCanvas,
+  registerUser,
+  uniqueEmail,
+  type TestUser,
+} from '../support/fixtures.js'
+import { startTestServer, type TestServer } from '../support/startTestServer.js'
+
+const APP_ORIGIN = 'https://app.example.com'
+const EVIL_ORIGIN = 'https://evil.example'
+
+let server: TestServer
+beforeAll(async () => {
+  server = await startTestServer({ env: { CORS_ORIGIN: APP_ORIGIN } })
+})
+afterAll(() => server.close())
+
+const canvasesOf = async (user: TestUser) =>
+  (
+    await server.http.send<{ canvases: CanvasForUser[] }>({
+      method: 'GET',
+      url: '/api/canvases',
+      token: user.token,
+    })
+  ).body.canvases
+
+const createWith = (user: TestUser, auth: 'cookie' | 'bearer', headers: Record<string, string>) =>
+  server.http.send({
+    method: 'POST',
+    url: '/api/canvases',
+    json: { name: 'csrf' },
+    headers,
+    ...(auth === 'cookie' ? { sessionCookie: user.token } : { token: user.token }),
+  })
+
+describe('CSRF [A4]', () => {
+  it.each([
+    ['a foreign Origin', { origin: EVIL_ORIGIN }],
+    ['no Origin', {}],
+    ['Origin null', { origin: 'null' }],
+    ['our host on another port', { origin: 'http://127.0.0.1:1' }],
+    ['Sec-Fetch-Site cross-site and no Origin', { 'sec-fetch-site': 'cross-site' }],
+  ])('[A4] when a cookie request comes with %s then 403 and nothing is written', async (_case, headers) => {
+    const user = await registerUser(server.http)
+    expectError(await createWith(user, 'cookie', headers), 403, 'forbidden')
+    expect(await canvasesOf(user)).toEqual([])
+  })
+
+  it('[A4] when a cookie request comes from our own origin then it is allowed', async () => {
+    const user = await registerUser(server.http)
+    const res = await createWith(user, 'cookie', { origin: server.baseUrl })
+    expect(res.status, res.text).toBe(201)
+    expect(await canvasesOf(user)).toHaveLength(1)
+  })
+
+  it('[A4] when a Bearer request has no Origin then it is allowed (API clients)', async () => {
+    const user = await registerUser(server.http)
+    const res = await createWith(user, 'bearer', {})
+    expect(res.status, res.text).toBe(201)
+  })
+
+  it('[A4] when a Bearer request has a foreign Origin then 403 all the same', async () => {
+    const user = await registerUser(server.http)
+    expectError(await createWith(user, 'bearer', { origin: EVIL_ORIGIN }), 403, 'forbidden')
+  })
+
+  it('[A4] when a cookie request comes from CORS_ORIGIN then it is allowed, with CORS headers', async () => {
+    const user = await registerUser(server.http)
+    const res = await createWith(user, 'cookie', { origin: APP_ORIGIN })
+    expect(res.status, res.text).toBe(201)
+    expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN)
+    expect(res.headers['access-control-allow-credentials']).toBe('true')
+  })
+
+  const UNSAFE: [string, (s: Awaited<ReturnType<typeof canvasWithRoles>>) => ApiRequest][] = [
+    [
+      'POST /api/register',
+      () => ({
+        method: 'POST',
+        url: '/api/register',
+        json: { email: uniqueEmail(), username: 'x', password: 'password1' },
+      }),
+    ],
+    [
+      'POST /api/login',
+      (s) => ({
+        method: 'POST',
+        url: '/api/login',
+        json: { email: s.owner.email, password: s.owner.password },
+      }),
+    ],
+    ['POST /api/logout', () => ({ method: 'POST', url: '/api/logout' })],
+    ['POST /api/canvases', () => ({ method: 'POST', url: '/api/canvases', json: { name: 'x' } })],
+    [
+      'PATCH /api/canvases/:id',
+      (s) => ({ method: 'PATCH', url: `/api/canvases/${s.canvas.id}`, json: { name: 'x' } }),
+    ],
+    ['DELETE /api/canvases/:id', (s) => ({ method: 'DELETE', url: `/api/canvases/${s.canvas.id}` })],
+    [
+      'POST /api/canvases/:id/members',
+      (s) => ({
+        method: 'POST',
+        url: `/api/canvases/${s.canvas.id}/members`,
+        json: { email: s.stranger.email, role: 'editor' },
+      }),
+    ],
+    [
+      'DELETE /api/canvases/:id/members/:userId',
+      (s) => ({ method: 'DELETE', url: `/api/canvases/${s.canvas.id}/members/${s.editor.id}` }),
+    ],
+  ]
+  it.each(UNSAFE)(
+    '[A4] when %s comes with the cookie and a foreign Origin then 403 and nothing changes',
+    async (_name, request) => {
+      const s = await canvasWithRoles(server.http, 'Protected')
+      const res = await server.http.send({
+        ...request(s),
+        sessionCookie: s.owner.token,
+        headers: { origin: EVIL_ORIGIN },
+      })
+      expectError(res, 403, 'forbidden')
+      expect(res.headers['access-control-allow-origin']).toBeUndefined()
+      expect(res.setCookies).toEqual([])
+      expect(await canvasesOf(s.owner)).toStrictEqual([s.canvas])
+      const members = await server.http.send<{ members: unknown[] }>({
+        method: 'GET',
+        url: `/api/canvases/${s.canvas.id}/members`,
+        token: s.owner.token,
+      })
+      expect(members.body.members).toHaveLength(3)
+    },
+  )
+
+  it('[A4] when a GET comes with the cookie from a foreign Origin then nothing changes and no CORS grant is given', async () => {
+    const user = await registerUser(server.http)
+    await createCanvas(server.http, user)
+    const res = await server.http.send({
+      method: 'GET',
+      url: '/api/canvases',
+      sessionCookie: user.token,
+      headers: { origin: EVIL_ORIGIN },
+    })
+    expect(res.status).toBe(200)
+    expect(res.headers['access-control-allow-origin']).toBeUndefined()
+  })
+})
+
+describe('CORS', () => {
+  const preflight = (origin: string, method: string) =>
+    server.http.send({
+      method: 'OPTIONS',
+      url: '/api/canvases/some-id',
+      headers: {
+        origin,
+        'access-control-request-method': method,
+        'access-control-request-headers': 'content-type',
+      },
+    })
+
+  it.each(['POST', 'PATCH', 'DELETE'])(
+    'when CORS_ORIGIN preflights %s then it is granted with credentials',
+    async (method) => {
+      const res = await preflight(APP_ORIGIN, method)
+      expect(res.status).toBe(204)
+      expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN)
+      expect(res.headers['access-control-allow-credentials']).toBe('true')
+      expect(res.headers['access-control-allow-methods']?.split(/,\s*/)).toContain(method)
+    },
+  )
+
+  it('when another origin preflights then no CORS grant is given', async () => {
+    const res = await preflight(EVIL_ORIGIN, 'POST')
+    expect(res.headers['access-control-allow-origin']).toBeUndefined()
+    expect(res.headers['access-control-allow-credentials']).toBeUndefined()
+  })
+
+  it('when CORS_ORIGIN renames a canvas with the cookie then 200 with CORS headers', async () => {
+    const user = await registerUser(server.http)
+    const canvas = await createCanvas(server.http, user)
+    const res = await server.http.send({
+      method: 'PATCH',
+      url: `/api/canvases/${canvas.id}`,
+      sessionCookie: user.token,
+      headers: { origin: APP_ORIGIN },
+      json: { name: 'from the app' },
+    })
+    expect(res.status, res.text).toBe(200)
+    expect(res.headers['access-control-allow-origin']).toBe(APP_ORIGIN)
+  })
+
+  it('when CORS_ORIGIN is unset then no cross-origin request gets a CORS grant', async () => {
+    const s = await startTestServer()
+    try {
+      const res = await s.http.send({ method: 'GET', url: '/health', headers: { origin: APP_ORIGIN } })
+      expect(res.status).toBe(200)
+      expect(res.headers['access-control-allow-origin']).toBeUndefined()
+    } finally {
+      await s.close()
+    }
+  })
+})
+
+describe('security headers [A5]', () => {
+  const RESPONSES: [string, () => Promise<ApiResponse>][] = [
+    ['GET /health', () => server.http.send({ method: 'GET', url: '/health' })],
+    ['GET /metrics', () => server.http.send({ method: 'GET', url: '/metrics' })],
+    ['GET /api/session (401)', () => server.http.send({ method: 'GET', url: '/api/session' })],
+    [
+      'GET /api/canvases (200)',
+      async () => {
+        const user = await registerUser(server.http)
+        return server.http.send({ method: 'GET', url: '/api/canvases', token: user.token })
+      },
+    ],
+    [
+      'POST /api/register (201)',
+      () =>
+        server.http.send({
+          method: 'POST',
+          url: '/api/register',
+          json: { email: uniqueEmail(), username: 'h', password: 'password1' },
+        }),
+    ],
+    ['POST /api/login (400)', () => server.http.send({ method: 'POST', url: '/api/login', json: {} })],
+    ['GET /api/nope (404)', () => server.http.send({ method: 'GET', url: '/api/nope' })],
+    ['GET /nope (404)', () => server.http.send({ method: 'GET', url: '/nope' })],
+  ]
+
+  it.each(RESPONSES)(
+    '[A5] when %s answers then CSP, nosniff, Referrer-Policy and a request id are set',
+    async (_name, call) => {
+      const res = await call()
+      const csp = res.headers['content-security-policy'] ?? ''
+      expect(csp).toContain("object-src 'none'")
+      expect(csp).toContain("base-uri 'none'")
+      expect(csp).toMatch(/frame-ancestors '(none|self)'/)
+      expect(res.headers['x-content-type-options']).toBe('nosniff')
+      expect(res.headers['referrer-policy']).toBe('no-referrer')
+      expect(res.headers['x-request-id']).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      )
+      // HSTS only over TLS; these tests speak plain HTTP.
+      expect(res.headers['strict-transport-security']).toBeUndefined()
+    },
+  )
+
+  it.each(RESPONSES.filter(([name]) => name.includes('/api/')))(
+    '[A5] when %s answers then Cache-Control is no-store',
+    async (_name, call) => {
+      expect((await call()).headers['cache-control']).toBe('no-store')
+    },
+  )
+
+  it('when a client sends its own x-request-id then the server still uses its own', async () => {
+    const res = await server.http.send({
+      method: 'GET',
+      url: '/health',
+      headers: { 'x-request-id': 'client-chosen-id' },
+    })
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it('[W7] when the server listens then slow headers are cut off after 10 s, not Node’s 60 s', () => {
+    expect(server.app.server.headersTimeout).toBe(10_000)
+  })
+})

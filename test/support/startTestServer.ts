@@ -1,0 +1,73 @@
+import type { FastifyInstance } from 'fastify'
+import type pino from 'pino'
+import { buildApp } from '../../src/server/app.js'
+import { loadConfig, type Config, type Env } from '../../src/server/config.js'
+import { createDeps, createLogger, type Deps } from '../../src/server/deps.js'
+import { fetchClient, injectClient, type ApiClient } from './apiClient.js'
+import { testClock, type TestClock } from './clock.js'
+import { tempDir } from './tempDir.js'
+
+export interface TestServer {
+  /** `http://127.0.0.1:<port>`: also the origin a browser on our own page would send. */
+  baseUrl: string
+  app: FastifyInstance
+  deps: Deps
+  config: Readonly<Config>
+  clock: TestClock
+  dataDir: string
+  /** Over a real socket. */
+  http: ApiClient
+  /** Through app.inject, for choosing the client IP. */
+  inject: ApiClient
+  close(): Promise<void>
+}
+
+export interface TestServerOptions {
+  /** Extra environment variables on top of the test defaults. */
+  env?: Env
+  clock?: TestClock
+  /** Where the server logs go; silent when omitted. */
+  logDestination?: pino.DestinationStream
+}
+
+/**
+ * A real app on a real SQLite file in a fresh temp dir, listening on 127.0.0.1 port 0.
+ * `close()` stops it, closes the database and deletes the directory.
+ */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dir = tempDir()
+  const clock = options.clock ?? testClock()
+  const config = loadConfig({
+    DATA_DIR: dir.path,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: options.logDestination ? 'debug' : 'silent',
+    ...options.env,
+  })
+  const logger = options.logDestination ? createLogger(config, options.logDestination) : undefined
+  const deps = createDeps(config, { now: clock.now, ...(logger ? { logger } : {}) })
+  const app = await buildApp(deps)
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string')
+    throw new Error(`unexpected address ${String(address)}`)
+  const baseUrl = `http://127.0.0.1:${address.port}`
+  let closed = false
+  return {
+    baseUrl,
+    app,
+    deps,
+    config,
+    clock,
+    dataDir: dir.path,
+    http: fetchClient(baseUrl),
+    inject: injectClient(app),
+    async close() {
+      if (closed) return
+      closed = true
+      await app.close()
+      await deps.close()
+      dir.remove()
+    },
+  }
+}
