@@ -2,14 +2,25 @@ import { randomUUID } from 'node:crypto'
 import cookie from '@fastify/cookie'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
 import type { Deps } from './deps.js'
+import { RealtimeGateway } from './realtime/realtimeGateway.js'
+import { createRealtimeMetrics } from './realtime/realtimeMetrics.js'
 import { registerErrorHandling } from './plugins/errorHandler.js'
-import { registerSecurity } from './plugins/security.js'
+import { isAllowedOrigin, registerSecurity } from './plugins/security.js'
 import { accountRoutes } from './routes/accountRoutes.js'
 import { canvasRoutes } from './routes/canvasRoutes.js'
 import { healthRoutes } from './routes/healthRoutes.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The WebSocket gateway, for tests and shutdown. */
+    realtime: RealtimeGateway
+  }
+}
 
 /** Composes the HTTP app from its dependencies. Never listens: main.ts and tests do. */
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
@@ -46,14 +57,33 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
 
   registerErrorHandling(app)
   await app.register(cookie)
-  const allowedOrigins = [
-    ...config.corsOrigins,
-    ...(config.publicUrl ? [new URL(config.publicUrl).origin] : []),
-  ]
-  await registerSecurity(app, { allowedOrigins })
+  const policy = {
+    allowedOrigins: [...config.corsOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
+  }
+  await registerSecurity(app, policy)
+
+  const realtime = new RealtimeGateway({
+    accounts: deps.accounts,
+    store: deps.store,
+    opLog: deps.opLog,
+    metrics: createRealtimeMetrics(deps.metrics.registry),
+    logger: deps.logger,
+    now: deps.now,
+    // Behind a TLS proxy the page is https while this hop is http: accept the host either way.
+    isAllowedOrigin: (origin, request) =>
+      isAllowedOrigin(origin, { protocol: 'http', host: request.headers.host ?? '' }, policy) ||
+      isAllowedOrigin(origin, { protocol: 'https', host: request.headers.host ?? '' }, policy),
+    ...(deps.realtimeLimits ? { limits: deps.realtimeLimits } : {}),
+  })
+  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+    realtime.handleUpgrade(request, socket, head),
+  )
+  // Sockets first: the HTTP server's close waits for every connection, upgraded ones included.
+  app.addHook('preClose', () => realtime.close())
+  app.decorate('realtime', realtime)
 
   await app.register(healthRoutes(deps))
   await app.register(accountRoutes(deps))
-  await app.register(canvasRoutes(deps))
+  await app.register(canvasRoutes(deps, realtime))
   return app
 }

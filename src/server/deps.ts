@@ -2,11 +2,14 @@ import type { FastifyBaseLogger } from 'fastify'
 import pino from 'pino'
 import { Accounts } from '../auth/accounts.js'
 import { LoginThrottle } from '../auth/loginThrottle.js'
+import type { OpLog } from '../log/opLog.js'
+import { SqliteOpLog } from '../log/sqlite/sqliteOpLog.js'
 import type { CanvasStore } from '../store/canvasStore.js'
 import { migrate, openSqlite } from '../store/sqlite/openSqlite.js'
 import { SqliteCanvasStore } from '../store/sqlite/sqliteCanvasStore.js'
 import { ConfigError, type Config } from './config.js'
 import { createMetrics, type Metrics } from './metrics.js'
+import type { RealtimeLimits } from './realtime/realtimeLimits.js'
 
 /** Everything the app needs, chosen from the config; the only place adapters are picked. */
 export interface Deps {
@@ -15,18 +18,11 @@ export interface Deps {
   now: () => number
   store: CanvasStore
   accounts: Accounts
+  opLog: OpLog
   metrics: Metrics
-  /** The live objects of a canvas. */
-  canvasState(canvasId: string): Promise<CanvasState>
-  /** A member lost access: their open connections to that canvas must go. */
-  onMemberRemoved(canvasId: string, userId: string): void
+  /** Overrides of the realtime limits (tests shorten deadlines and caps). */
+  realtimeLimits?: Partial<RealtimeLimits>
   close(): Promise<void>
-}
-
-export interface CanvasState {
-  canvasId: string
-  seq: number
-  objects: unknown[]
 }
 
 export const LOG_REDACTIONS = [
@@ -45,7 +41,7 @@ export function createLogger(
 
 export function createDeps(
   config: Readonly<Config>,
-  options: { logger?: FastifyBaseLogger; now?: () => number } = {},
+  options: { logger?: FastifyBaseLogger; now?: () => number; realtimeLimits?: Partial<RealtimeLimits> } = {},
 ): Deps {
   if (config.databaseUrl !== undefined) {
     throw new ConfigError(
@@ -59,7 +55,12 @@ export function createDeps(
   const logger = options.logger ?? createLogger(config)
   const db = openSqlite(config.dataDir)
   migrate(db)
+  // One connection serves the store and the log: better-sqlite3 is synchronous, so a second
+  // connection in this thread would only add lock contention.
   const store = new SqliteCanvasStore(db, now)
+  const opLog = new SqliteOpLog(db, now, {
+    onCheckpointError: (err) => logger.warn({ err }, 'WAL checkpoint failed'),
+  })
   const accounts = new Accounts(store, {
     sessionTimeoutSec: config.sessionTimeoutSec,
     now,
@@ -71,11 +72,11 @@ export function createDeps(
     now,
     store,
     accounts,
+    opLog,
     metrics: createMetrics(),
-    // Until the realtime rooms exist a canvas has no objects and no connections to drop.
-    canvasState: (canvasId) => Promise.resolve({ canvasId, seq: 0, objects: [] }),
-    onMemberRemoved: () => {},
+    ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
     close: async () => {
+      await opLog.close()
       await store.close()
       db.close()
     },

@@ -6,6 +6,7 @@ import { can, type CanvasAction } from '../../core/permissions.js'
 import { AppError, forbidden, notFound } from '../../protocol/appError.js'
 import type { CanvasForUser } from '../../store/canvasStore.js'
 import type { Deps } from '../deps.js'
+import type { RealtimeGateway } from '../realtime/realtimeGateway.js'
 import { requireAuth } from '../plugins/authentication.js'
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
@@ -14,7 +15,7 @@ const CanvasName = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })
 const NameBody = Type.Object({ name: CanvasName }, { additionalProperties: false })
 
 export const canvasRoutes =
-  (deps: Deps): FastifyPluginAsyncTypebox =>
+  (deps: Deps, realtime: RealtimeGateway): FastifyPluginAsyncTypebox =>
   async (app) => {
     const { accounts, store } = deps
 
@@ -60,7 +61,8 @@ export const canvasRoutes =
 
     app.get('/api/canvases/:id/state', { schema: { params: CanvasParams } }, async (request) => {
       const { canvas } = await canvasFor(request, request.params.id, 'view')
-      return deps.canvasState(canvas.id)
+      const room = await realtime.rooms.acquire(canvas.id)
+      return { canvasId: canvas.id, seq: room.seq, objects: room.objects() }
     })
 
     app.get('/api/canvases/:id/members', { schema: { params: CanvasParams } }, async (request) => {
@@ -88,6 +90,7 @@ export const canvasRoutes =
         if (!invitee) throw new AppError('not_found', 'no account with that email', { field: 'body.email' })
         if (invitee.id === canvas.ownerId) throw new AppError('conflict', 'the owner already has full access')
         const outcome = await store.upsertMember(canvas.id, invitee.id, request.body.role)
+        realtime.membershipChanged(canvas.id, invitee.id, request.body.role)
         const member = {
           userId: invitee.id,
           email: invitee.email,
@@ -109,7 +112,7 @@ export const canvasRoutes =
           throw forbidden('only the owner can remove members')
         if (userId === canvas.ownerId) throw new AppError('conflict', 'the owner cannot be removed')
         if (!(await store.removeMember(canvas.id, userId))) throw notFound('member')
-        deps.onMemberRemoved(canvas.id, userId)
+        realtime.membershipChanged(canvas.id, userId, null)
         return reply.code(204).send()
       },
     )

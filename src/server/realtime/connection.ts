@@ -1,0 +1,141 @@
+import type { IncomingMessage } from 'node:http'
+import WebSocket from 'ws'
+import { fullBucket, take, type Bucket, type BucketRule } from '../../core/tokenBucket.js'
+import type { Role } from '../../protocol/roles.js'
+import type { RoomHost } from './roomHost.js'
+
+/** Who is behind a joined socket. */
+export interface Member {
+  userId: string
+  username: string
+  color: string
+  role: Role
+  sessionHash: string
+  /** Unix ms; the sweep closes the socket once passed. */
+  sessionExpiresAt: number
+}
+
+/**
+ * Where a socket is in its life. awaiting-auth → authenticating → joining → joined → closed;
+ * any phase may go straight to closed.
+ */
+export type Phase = 'awaiting-auth' | 'authenticating' | 'joining' | 'joined' | 'closed'
+
+/**
+ * The ws socket class the server constructs, carrying its Connection so the shared listeners
+ * (one function for all sockets, no closure per socket) can find it.
+ */
+export class CanvasSocket extends WebSocket {
+  connection: Connection | undefined
+  handler: SocketHandler | undefined
+}
+
+/** What the gateway does with a socket's events. */
+export interface SocketHandler {
+  handleFrame(connection: Connection, data: WebSocket.RawData, isBinary: boolean): void
+  forget(connection: Connection): void
+  checkBackpressure(connection: Connection): void
+}
+
+/**
+ * One socket's state. Kept small on purpose: an idle authenticated socket must cost a few KB,
+ * so no per-socket timers or closures (the gateway sweeps deadlines and heartbeats).
+ */
+export class Connection {
+  phase: Phase = 'awaiting-auth'
+  member: Member | undefined
+  room: RoomHost | undefined
+  /** Frames that arrived while authenticating or joining, replayed in order once joined. */
+  held: string[] | undefined
+  heldBytes = 0
+  /** Broadcasts queued while a resuming client receives what it missed. */
+  outbox: Buffer[] | undefined
+  alive = true
+  private opBucket: Bucket | undefined
+  private cursorBucket: Bucket | undefined
+  private strikeBucket: Bucket | undefined
+
+  constructor(
+    readonly socket: CanvasSocket,
+    readonly canvasId: string,
+    /** Unix ms by which the auth message must have arrived. */
+    readonly authDeadline: number,
+    /** The session cookie that came with the upgrade, if any (a browser may omit the token). */
+    readonly cookieToken: string | undefined,
+  ) {}
+
+  /** Read through a getter so TypeScript does not narrow it across awaits. */
+  get closed(): boolean {
+    return this.phase === 'closed'
+  }
+
+  get isOpen(): boolean {
+    return this.phase !== 'closed' && this.socket.readyState === WebSocket.OPEN
+  }
+
+  /** Sends one encoded text frame (or queues it while a resume is being sent). */
+  deliver(frame: Buffer): void {
+    if (this.outbox) this.outbox.push(frame)
+    else if (this.isOpen) {
+      this.socket.send(frame, { binary: false })
+      if (this.socket.bufferedAmount > 0) this.socket.handler?.checkBackpressure(this)
+    }
+  }
+
+  sendJson(message: object): void {
+    if (this.isOpen) this.socket.send(JSON.stringify(message))
+  }
+
+  /** Sends an error frame: the socket stays open. */
+  sendError(code: string, message: string, opId?: string, field?: string): void {
+    const frame: { type: 'error'; code: string; message: string; opId?: string; field?: string } = {
+      type: 'error',
+      code,
+      message,
+    }
+    if (opId !== undefined) frame.opId = opId
+    if (field !== undefined) frame.field = field
+    this.sendJson(frame)
+  }
+
+  close(code: number, reason: string): void {
+    if (this.phase === 'closed') return
+    this.phase = 'closed'
+    this.socket.close(code, reason)
+  }
+
+  allowOp(rule: BucketRule, now: number): boolean {
+    const r = take(this.opBucket ?? fullBucket(rule, now), rule, now)
+    this.opBucket = r.bucket
+    return r.ok
+  }
+
+  allowCursor(rule: BucketRule, now: number): boolean {
+    const r = take(this.cursorBucket ?? fullBucket(rule, now), rule, now)
+    this.cursorBucket = r.bucket
+    return r.ok
+  }
+
+  /** Counts one refused message; false once the socket has earned more than its allowance. */
+  strike(rule: BucketRule, now: number): boolean {
+    const r = take(this.strikeBucket ?? fullBucket(rule, now), rule, now)
+    this.strikeBucket = r.bucket
+    return r.ok
+  }
+}
+
+/** The session token of a cookie header, read at upgrade time (no cookie library on this path). */
+export function sessionCookieOf(request: IncomingMessage, cookieName: string): string | undefined {
+  const header = request.headers.cookie
+  if (header === undefined) return undefined
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq <= 0 || part.slice(0, eq).trim() !== cookieName) continue
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim())
+    } catch {
+      return undefined // malformed escapes: no usable token
+    }
+  }
+  return undefined
+}

@@ -1,0 +1,380 @@
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { FastifyBaseLogger } from 'fastify'
+import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import type { Accounts } from '../../auth/accounts.js'
+import { presenceColor } from '../../core/presenceColor.js'
+import { AppError } from '../../protocol/appError.js'
+import { parseClientMessage, type ClientMessage } from '../../protocol/messages.js'
+import type { Role } from '../../protocol/roles.js'
+import type { OpLog } from '../../log/opLog.js'
+import type { CanvasStore } from '../../store/canvasStore.js'
+import { SESSION_COOKIE } from '../plugins/authentication.js'
+import { CanvasSocket, Connection, sessionCookieOf, type SocketHandler } from './connection.js'
+import { CLOSE_CODES, DEFAULT_REALTIME_LIMITS, type RealtimeLimits } from './realtimeLimits.js'
+import type { RealtimeMetrics } from './realtimeMetrics.js'
+import { RoomRegistry } from './roomRegistry.js'
+
+const WS_PATH = /^\/ws\/([A-Za-z0-9_-]{1,64})\/?(?:\?.*)?$/
+
+export interface GatewayDeps {
+  accounts: Accounts
+  store: CanvasStore
+  opLog: OpLog
+  metrics: RealtimeMetrics
+  logger: FastifyBaseLogger
+  now: () => number
+  /** Decides whether a browser page from `origin` may open a socket for a request to `host`. */
+  isAllowedOrigin(origin: string, request: IncomingMessage): boolean
+  limits?: Partial<RealtimeLimits>
+  /** Test hook [W10]: called before each message is handled; may throw or reject. */
+  beforeHandle?: (type: string) => void | Promise<void>
+}
+
+/**
+ * The WebSocket endpoint /ws/:canvasId on the HTTP server's port: upgrade checks, the auth
+ * handshake, then every frame routed to the socket's RoomHost. One process, many sockets: no
+ * per-socket timers; a sweep handles deadlines, heartbeats and session expiry.
+ */
+export class RealtimeGateway implements SocketHandler {
+  readonly limits: Readonly<RealtimeLimits>
+  readonly rooms: RoomRegistry
+  private readonly wss: WebSocketServer
+  private readonly unauthenticated = new Set<Connection>()
+  private readonly bySession = new Map<string, Set<Connection>>()
+  private readonly perUser = new Map<string, number>()
+  private sweepTimer: NodeJS.Timeout | undefined
+  private lastHeartbeat: number
+  private closing = false
+
+  constructor(private readonly deps: GatewayDeps) {
+    this.limits = Object.freeze({ ...DEFAULT_REALTIME_LIMITS, ...deps.limits })
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: this.limits.maxPayloadBytes,
+      maxFragments: this.limits.maxFragments,
+      WebSocket: CanvasSocket,
+    })
+    this.rooms = new RoomRegistry({
+      opLog: deps.opLog,
+      limits: this.limits,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      now: deps.now,
+    })
+    this.lastHeartbeat = deps.now()
+    this.sweepTimer = setInterval(() => this.sweep(), this.limits.sweepIntervalMs)
+    this.sweepTimer.unref()
+    deps.accounts.onSessionRevoked((sessionHash) => this.dropSession(sessionHash))
+  }
+
+  /** The HTTP server's 'upgrade' handler: refuses before the 101 whatever must not connect. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const match = WS_PATH.exec(request.url ?? '')
+    const canvasId = match?.[1]
+    if (canvasId === undefined) return refuseUpgrade(socket, 404, 'Not Found')
+    if (this.closing) return refuseUpgrade(socket, 503, 'Service Unavailable')
+    const cookieToken = sessionCookieOf(request, SESSION_COOKIE)
+    const origin = request.headers.origin
+    // Cross-site WebSocket hijacking [W9]: a browser sends Origin; a cookie-bearing upgrade must
+    // come from an allowed one. Clients without cookies authenticate by token and may omit it.
+    if (origin !== undefined ? !this.deps.isAllowedOrigin(origin, request) : cookieToken !== undefined) {
+      return refuseUpgrade(socket, 403, 'Forbidden')
+    }
+    if (this.unauthenticated.size >= this.limits.maxUnauthenticated) {
+      return refuseUpgrade(socket, 503, 'Service Unavailable')
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      const connection = new Connection(
+        ws as CanvasSocket,
+        canvasId,
+        this.deps.now() + this.limits.authTimeoutMs,
+        cookieToken,
+      )
+      this.accept(connection)
+    })
+  }
+
+  /** Closes every socket (1001, clients resume elsewhere), then flushes and snapshots every room. */
+  async close(): Promise<void> {
+    this.closing = true
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer)
+    this.sweepTimer = undefined
+    for (const connection of [...this.unauthenticated])
+      connection.close(CLOSE_CODES.goingAway, 'server shutting down')
+    for (const sockets of this.bySession.values()) {
+      for (const connection of sockets) connection.close(CLOSE_CODES.goingAway, 'server shutting down')
+    }
+    await this.rooms.closeAll()
+    this.wss.close()
+  }
+
+  /** A canvas membership changed: removed members lose their sockets, new roles apply now [Z2]. */
+  membershipChanged(canvasId: string, userId: string, role: Role | null): void {
+    this.rooms.setRole(canvasId, userId, role)
+  }
+
+  private accept(connection: Connection): void {
+    const socket = connection.socket
+    socket.connection = connection
+    socket.on('message', onSocketMessage)
+    socket.on('close', onSocketClose)
+    socket.on('error', onSocketError)
+    socket.on('pong', onSocketPong)
+    socket.on('ping', onSocketPing)
+    socket.handler = this
+    this.unauthenticated.add(connection)
+    this.deps.metrics.connections.inc()
+  }
+
+  /** Every frame of every socket comes through here; a handler that throws costs one error frame [W10]. */
+  handleFrame(connection: Connection, data: RawData, isBinary: boolean): void {
+    if (connection.phase === 'closed') return
+    connection.alive = true
+    if (isBinary) {
+      connection.sendError('invalid_input', 'binary frames are not supported; send JSON text frames')
+      return this.strike(connection)
+    }
+    const text = rawToString(data)
+    if (connection.phase === 'authenticating' || connection.phase === 'joining') {
+      return this.hold(connection, text)
+    }
+    const parsed = parseClientMessage(text)
+    if (!parsed.ok) {
+      this.deps.metrics.messagesIn.inc({ type: 'invalid' })
+      connection.sendError(parsed.code, parsed.message, parsed.opId)
+      return this.strike(connection)
+    }
+    this.deps.metrics.messagesIn.inc({ type: parsed.message.type })
+    this.dispatch(connection, parsed.message).catch((err: unknown) => this.handlerFailed(connection, err))
+  }
+
+  private async dispatch(connection: Connection, message: ClientMessage): Promise<void> {
+    try {
+      await this.deps.beforeHandle?.(message.type)
+      if (connection.phase === 'awaiting-auth') {
+        if (message.type !== 'auth')
+          return this.reject(connection, 'authenticate first: send {"type":"auth"}')
+        return await this.authenticate(connection, message.token, message.lastSeq)
+      }
+      const room = connection.room
+      const member = connection.member
+      if (!room || !member) return
+      const now = this.deps.now()
+      switch (message.type) {
+        case 'auth':
+          connection.sendError('invalid_input', 'already authenticated')
+          return
+        case 'ping':
+          connection.sendJson({ type: 'pong', t: message.t })
+          return
+        case 'cursor':
+          if (!connection.allowCursor(this.limits.cursors, now)) return this.strike(connection)
+          room.moveCursor(connection, message.x, message.y)
+          return
+        case 'object-create':
+        case 'object-update':
+        case 'object-delete':
+          if (!connection.allowOp(this.limits.ops, now)) {
+            connection.sendError('rate_limited', 'too many operations, slow down', message.opId)
+            return this.strike(connection)
+          }
+          room.submitOp(connection, message)
+          return
+        default:
+          message satisfies never
+      }
+    } catch (err) {
+      this.handlerFailed(connection, err)
+    }
+  }
+
+  private handlerFailed(connection: Connection, err: unknown): void {
+    if (err instanceof AppError && err.code !== 'internal') {
+      connection.sendError(err.code, err.message)
+      return
+    }
+    this.deps.metrics.handlerErrors.inc()
+    this.deps.logger.error({ err, canvasId: connection.canvasId }, 'message handler failed')
+    connection.sendError('internal', 'internal error')
+  }
+
+  private async authenticate(connection: Connection, token: string | undefined, lastSeq: number | undefined) {
+    const { accounts, store } = this.deps
+    connection.phase = 'authenticating'
+    const auth = await accounts.authenticate(token ?? connection.cookieToken ?? '')
+    if (connection.closed) return
+    if (!auth) return this.reject(connection, 'invalid or expired session')
+    const canvas = await store.getCanvasForUser(connection.canvasId, auth.user.id)
+    if (connection.closed) return
+    if (!canvas) {
+      const exists = await store.canvasExists(connection.canvasId)
+      connection.sendError(
+        exists ? 'forbidden' : 'not_found',
+        exists ? 'canvas not shared with you' : 'no such canvas',
+      )
+      return this.finishAuth(connection, exists ? CLOSE_CODES.forbidden : CLOSE_CODES.notFound)
+    }
+    const count = this.perUser.get(auth.user.id) ?? 0
+    if (count >= this.limits.maxConnectionsPerUser) {
+      connection.sendError(
+        'limit_exceeded',
+        `at most ${this.limits.maxConnectionsPerUser} connections per user`,
+      )
+      return this.finishAuth(connection, CLOSE_CODES.tooManyConnections)
+    }
+    this.unauthenticated.delete(connection)
+    this.perUser.set(auth.user.id, count + 1)
+    const member = {
+      userId: auth.user.id,
+      username: auth.user.username,
+      color: presenceColor(auth.user.id),
+      role: canvas.role,
+      sessionHash: auth.sessionHash,
+      sessionExpiresAt: auth.expiresAt,
+    }
+    connection.member = member
+    let sockets = this.bySession.get(auth.sessionHash)
+    if (!sockets) this.bySession.set(auth.sessionHash, (sockets = new Set()))
+    sockets.add(connection)
+    connection.phase = 'joining'
+    const room = await this.rooms.acquire(connection.canvasId)
+    await room.join(connection, member, lastSeq)
+    if (connection.closed) return
+    connection.phase = 'joined'
+    const held = connection.held ?? []
+    connection.held = undefined
+    connection.heldBytes = 0
+    for (const text of held) this.handleFrame(connection, Buffer.from(text), false)
+  }
+
+  private reject(connection: Connection, message: string): void {
+    connection.sendError('unauthorized', message)
+    this.finishAuth(connection, CLOSE_CODES.unauthorized)
+  }
+
+  private finishAuth(connection: Connection, code: number): void {
+    connection.close(code, code === CLOSE_CODES.unauthorized ? 'unauthorized' : 'refused')
+  }
+
+  /** Frames that arrive while the room loads are kept, within limits, and replayed in order. */
+  private hold(connection: Connection, text: string): void {
+    connection.held ??= []
+    connection.held.push(text)
+    connection.heldBytes += text.length
+    if (
+      connection.held.length > this.limits.maxBufferedFrames ||
+      connection.heldBytes > this.limits.maxBufferedBytes
+    ) {
+      this.deps.metrics.closedForAbuse.inc({ reason: 'held_frames' })
+      connection.close(CLOSE_CODES.policy, 'too many frames before joining')
+    }
+  }
+
+  private strike(connection: Connection): void {
+    if (connection.strike(this.limits.strikes, this.deps.now())) return
+    this.deps.metrics.closedForAbuse.inc({ reason: 'flood' })
+    connection.sendError('rate_limited', 'too many refused messages: closing')
+    connection.close(CLOSE_CODES.flood, 'flood')
+  }
+
+  /** Called from the socket's 'close' event: the single place a connection is forgotten. */
+  forget(connection: Connection): void {
+    connection.phase = 'closed'
+    this.unauthenticated.delete(connection)
+    this.deps.metrics.connections.dec()
+    const member = connection.member
+    if (!member) return
+    connection.room?.leave(connection)
+    const sockets = this.bySession.get(member.sessionHash)
+    if (sockets?.delete(connection) && sockets.size === 0) this.bySession.delete(member.sessionHash)
+    const count = (this.perUser.get(member.userId) ?? 1) - 1
+    if (count <= 0) this.perUser.delete(member.userId)
+    else this.perUser.set(member.userId, count)
+  }
+
+  /** A logged-out session loses its sockets at once [A3]. */
+  private dropSession(sessionHash: string): void {
+    for (const connection of [...(this.bySession.get(sessionHash) ?? [])]) {
+      connection.sendError('unauthorized', 'session ended')
+      connection.close(CLOSE_CODES.unauthorized, 'session ended')
+    }
+  }
+
+  /** Auth deadlines, session expiry, heartbeats and idle rooms, for all sockets at once. */
+  private sweep(): void {
+    const now = this.deps.now()
+    for (const connection of this.unauthenticated) {
+      if (now >= connection.authDeadline && connection.phase === 'awaiting-auth') {
+        connection.sendError('unauthorized', 'no auth message in time')
+        connection.close(CLOSE_CODES.unauthorized, 'auth timeout')
+      }
+    }
+    const heartbeat = now - this.lastHeartbeat >= this.limits.pingIntervalMs
+    if (heartbeat) this.lastHeartbeat = now
+    for (const sockets of this.bySession.values()) {
+      for (const connection of sockets) {
+        if (connection.member && now >= connection.member.sessionExpiresAt) {
+          connection.sendError('unauthorized', 'session expired')
+          connection.close(CLOSE_CODES.unauthorized, 'session expired')
+          continue
+        }
+        if (!heartbeat) continue
+        if (!connection.alive) {
+          connection.socket.terminate()
+          continue
+        }
+        connection.alive = false
+        connection.socket.ping()
+      }
+    }
+    if (heartbeat) {
+      for (const connection of this.unauthenticated) connection.socket.ping()
+    }
+    void this.rooms.evictIdle(this.limits.emptyRoomTtlMs)
+  }
+
+  /** Slow readers: cursors stop first (RoomHost), then the socket is closed so it can resume [W4]. */
+  checkBackpressure(connection: Connection): void {
+    if (connection.socket.bufferedAmount <= this.limits.maxSendBufferBytes) return
+    this.deps.metrics.closedForAbuse.inc({ reason: 'slow_consumer' })
+    connection.phase = 'closed'
+    connection.socket.terminate()
+  }
+}
+
+// Shared listeners: `this` is the socket, so no closure is allocated per connection.
+// The server constructs every socket as a CanvasSocket (WebSocketServer's `WebSocket` option).
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const socket = this as CanvasSocket
+  if (socket.connection) socket.handler?.handleFrame(socket.connection, data, isBinary)
+}
+function onSocketClose(this: WebSocket): void {
+  const socket = this as CanvasSocket
+  if (socket.connection) socket.handler?.forget(socket.connection)
+  socket.connection = undefined
+}
+function onSocketError(): void {
+  // ws closes the socket after an error (oversized frame → 1009, bad UTF-8 → 1007); 'close' cleans up.
+}
+function onSocketPong(this: WebSocket): void {
+  const socket = this as CanvasSocket
+  if (socket.connection) socket.connection.alive = true
+}
+function onSocketPing(this: WebSocket): void {
+  // ws answers pings itself; a client that floods pings without reading fills its own buffer [W3].
+  const socket = this as CanvasSocket
+  if (socket.connection) socket.handler?.checkBackpressure(socket.connection)
+}
+
+function rawToString(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8')
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
+  return Buffer.from(data).toString('utf8')
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+}

@@ -1,0 +1,76 @@
+import type { BucketRule } from '../../core/tokenBucket.js'
+
+/** Every limit of the realtime gateway in one place (docs/protocol.md lists them). */
+export interface RealtimeLimits {
+  /** Largest frame accepted; a bigger one closes the socket with 1009 [W2]. */
+  maxPayloadBytes: number
+  /** Fragments per message; more closes the socket [W2]. */
+  maxFragments: number
+  /** A socket that has not authenticated by then gets 4401 [W6]. */
+  authTimeoutMs: number
+  /** Sockets connected but not yet authenticated, across the process [W6]. */
+  maxUnauthenticated: number
+  /** Open sockets one user may hold across all canvases of this process [I1]. */
+  maxConnectionsPerUser: number
+  /** Frames held while a room loads, by count and bytes. */
+  maxBufferedFrames: number
+  maxBufferedBytes: number
+  /** Heartbeat: a socket that misses a pong for a whole interval is terminated [W6]. */
+  pingIntervalMs: number
+  /** Cursor frames are skipped for a receiver whose send buffer is above this [W4]. */
+  slowReceiverBytes: number
+  /** A receiver whose send buffer passes this is closed with 4009 (it may resume) [W4]. */
+  maxSendBufferBytes: number
+  /** Cursor moves are coalesced and sent on this tick [~30 Hz]. */
+  cursorTickMs: number
+  /** A busy room coalesces broadcasts into one frame per receiver per tick. */
+  fanOutTickMs: number
+  ops: BucketRule
+  cursors: BucketRule
+  /** Rejections a socket may earn before it is closed with 4008 [W5]. */
+  strikes: BucketRule
+  /** Log entries kept behind the snapshot so clients can resume with lastSeq [R4]. */
+  resumeWindowEntries: number
+  /** A snapshot is written after this many applied entries, or `snapshotDelayMs` after a change. */
+  snapshotEveryEntries: number
+  snapshotDelayMs: number
+  /** An empty room stays loaded this long in case someone comes back. */
+  emptyRoomTtlMs: number
+  /** How often open sockets are checked for expired sessions and missed deadlines. */
+  sweepIntervalMs: number
+}
+
+export const DEFAULT_REALTIME_LIMITS: Readonly<RealtimeLimits> = Object.freeze({
+  maxPayloadBytes: 256 * 1024,
+  maxFragments: 64,
+  authTimeoutMs: 5_000,
+  maxUnauthenticated: 5_000,
+  maxConnectionsPerUser: 50,
+  maxBufferedFrames: 200,
+  maxBufferedBytes: 1024 * 1024,
+  pingIntervalMs: 30_000,
+  slowReceiverBytes: 256 * 1024,
+  maxSendBufferBytes: 1024 * 1024,
+  cursorTickMs: 33,
+  fanOutTickMs: 16,
+  ops: { capacity: 200, refillPerSec: 100 },
+  cursors: { capacity: 120, refillPerSec: 60 },
+  strikes: { capacity: 200, refillPerSec: 10 },
+  resumeWindowEntries: 10_000,
+  snapshotEveryEntries: 1_000,
+  snapshotDelayMs: 5_000,
+  emptyRoomTtlMs: 30_000,
+  sweepIntervalMs: 1_000,
+})
+
+/** Close codes beyond the standard ones; clients branch on them (docs/protocol.md). */
+export const CLOSE_CODES = {
+  unauthorized: 4401,
+  forbidden: 4403,
+  notFound: 4404,
+  flood: 4008,
+  slowConsumer: 4009,
+  tooManyConnections: 4029,
+  goingAway: 1001,
+  policy: 1008,
+} as const

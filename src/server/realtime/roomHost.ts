@@ -1,0 +1,370 @@
+import { applyEntry } from '../../core/room/applyEntry.js'
+import { decideBatch } from '../../core/room/decideOp.js'
+import { entryEvent } from '../../core/room/entryEvent.js'
+import type { LogEntry, OpInput } from '../../core/room/logEntry.js'
+import {
+  emptyRoom,
+  objectsOf,
+  rememberOps,
+  roomFromSnapshot,
+  type RoomState,
+} from '../../core/room/roomState.js'
+import { CursorBatcher } from '../../core/cursorBatcher.js'
+import { can } from '../../core/permissions.js'
+import { AppError } from '../../protocol/appError.js'
+import type { ClientOpMessage } from '../../protocol/messages.js'
+import type { Role } from '../../protocol/roles.js'
+import type { OpLog } from '../../log/opLog.js'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Connection, Member } from './connection.js'
+import { FanOut } from './fanOut.js'
+import type { RealtimeLimits } from './realtimeLimits.js'
+import { CLOSE_CODES } from './realtimeLimits.js'
+import type { RealtimeMetrics } from './realtimeMetrics.js'
+
+interface QueuedOp {
+  connection: Connection
+  message: ClientOpMessage
+  receivedAt: number
+}
+
+export interface RoomHostDeps {
+  opLog: OpLog
+  limits: Readonly<RealtimeLimits>
+  metrics: RealtimeMetrics
+  logger: FastifyBaseLogger
+  now: () => number
+}
+
+const READ_PAGE = 1_000
+
+/**
+ * One canvas on this instance: its state (a projection of the log), its sockets, presence,
+ * cursor coalescing and the op pipeline validate → decide → append → apply → ack.
+ * Owns its timers; close() clears them.
+ */
+export class RoomHost {
+  readonly connections = new Set<Connection>()
+  private state: RoomState = emptyRoom()
+  private readonly queue: QueuedOp[] = []
+  private processing = false
+  private processScheduled = false
+  private readonly fanOut: FanOut<Connection>
+  private readonly cursors = new CursorBatcher()
+  private cursorTimer: NodeJS.Timeout | undefined
+  private snapshotTimer: NodeJS.Timeout | undefined
+  private snapshotSeq = 0
+  private snapshotting: Promise<void> | undefined
+  /** userId → sockets of that user here: one presence however many tabs [presence]. */
+  private readonly presence = new Map<string, Set<Connection>>()
+  emptySince: number | undefined
+
+  constructor(
+    readonly canvasId: string,
+    private readonly deps: RoomHostDeps,
+  ) {
+    this.fanOut = new FanOut(this.connections, deps.limits.fanOutTickMs, deps.now, (n) =>
+      deps.metrics.messagesOut.inc(n),
+    )
+  }
+
+  get seq(): number {
+    return this.state.seq
+  }
+
+  objects() {
+    return objectsOf(this.state)
+  }
+
+  /** Snapshot, then the log after it; the entries just before it refill the dedup window. */
+  async load(): Promise<void> {
+    const { opLog, limits } = this.deps
+    const snapshot = await opLog.loadSnapshot(this.canvasId)
+    let state = snapshot ? roomFromSnapshot(snapshot.seq, snapshot.objects) : emptyRoom()
+    this.snapshotSeq = snapshot?.seq ?? 0
+    let after = Math.max(0, state.seq - limits.resumeWindowEntries)
+    for (;;) {
+      const page = await opLog.readAfter(this.canvasId, after, READ_PAGE)
+      if (page.length === 0) break
+      state = rememberOps(state, page)
+      for (const entry of page) if (entry.seq > state.seq) state = applyEntry(state, entry).state
+      after = page[page.length - 1]?.seq ?? after
+    }
+    this.state = state
+  }
+
+  /** Adds a socket: the full state, or with a resumable lastSeq only what it missed. */
+  async join(connection: Connection, member: Member, lastSeq: number | undefined): Promise<void> {
+    const firstReadable = lastSeq === undefined ? 0 : await this.deps.opLog.firstSeq(this.canvasId)
+    if (!connection.isOpen) return
+    // From here to addMember nothing awaits: the client's view starts exactly at `at`.
+    const at = this.state.seq
+    const resumable = lastSeq !== undefined && lastSeq <= at && lastSeq >= firstReadable - 1
+    this.emptySince = undefined
+    connection.room = this
+    connection.member = member
+    this.addMember(connection, member)
+    const welcome = {
+      type: 'auth-success',
+      userId: member.userId,
+      username: member.username,
+      color: member.color,
+      role: member.role,
+      seq: at,
+      users: this.users(),
+    }
+    if (!resumable) {
+      connection.sendJson({ ...welcome, objects: objectsOf(this.state) })
+      return
+    }
+    // Broadcasts from here on wait in the outbox until the missed entries are out [R1].
+    connection.outbox = []
+    let after = lastSeq
+    while (after < at) {
+      const page = await this.deps.opLog.readAfter(this.canvasId, after, Math.min(READ_PAGE, at - after))
+      if (page[0]?.seq !== after + 1) {
+        // Trimmed while we read: fall back to the whole state, which includes everything queued.
+        connection.outbox = undefined
+        connection.sendJson({ ...welcome, seq: this.state.seq, objects: objectsOf(this.state) })
+        return
+      }
+      connection.sendJson({ type: 'batch', messages: page.map(entryEvent) })
+      after = page[page.length - 1]?.seq ?? at
+    }
+    connection.sendJson({ ...welcome, resumed: true })
+    const queued = connection.outbox
+    connection.outbox = undefined
+    for (const frame of queued) connection.deliver(frame)
+  }
+
+  leave(connection: Connection): void {
+    if (!this.connections.delete(connection)) return
+    const member = connection.member
+    if (!member) return
+    const sockets = this.presence.get(member.userId)
+    sockets?.delete(connection)
+    if (sockets && sockets.size === 0) {
+      this.presence.delete(member.userId)
+      this.cursors.remove(member.userId)
+      this.broadcast({ type: 'user-disconnected', userId: member.userId, username: member.username })
+    }
+    if (this.connections.size === 0) {
+      this.emptySince = this.deps.now()
+      this.stopCursorTimer()
+    }
+  }
+
+  /** Access changed elsewhere: a removed member's sockets go, a changed role applies at once [Z2]. */
+  setRole(userId: string, role: Role | null): void {
+    for (const connection of [...(this.presence.get(userId) ?? [])]) {
+      if (role === null) {
+        this.leave(connection)
+        connection.sendError('forbidden', 'you no longer have access to this canvas')
+        connection.close(CLOSE_CODES.forbidden, 'access removed')
+      } else if (connection.member) {
+        connection.member.role = role
+      }
+    }
+  }
+
+  submitOp(connection: Connection, message: ClientOpMessage): void {
+    this.queue.push({ connection, message, receivedAt: this.deps.now() })
+    if (!this.processScheduled && !this.processing) {
+      this.processScheduled = true
+      // Ops from every socket that arrive in this event-loop turn share one decision and one commit.
+      setImmediate(() => void this.processQueue())
+    }
+  }
+
+  moveCursor(connection: Connection, x: number, y: number): void {
+    const member = connection.member
+    if (!member || !can(member.role, 'move-cursor')) return
+    this.cursors.move(member.userId, x, y)
+    this.cursorTimer ??= setInterval(() => this.flushCursors(), this.deps.limits.cursorTickMs)
+  }
+
+  /** Entries committed to the log, by this instance or another, applied in seq order. */
+  applyEntries(entries: readonly LogEntry[], senders?: ReadonlyMap<number, Connection>): void {
+    for (const entry of entries) {
+      if (entry.seq <= this.state.seq) continue
+      const { state, events } = applyEntry(this.state, entry)
+      this.state = state
+      const sender = senders?.get(entry.seq)
+      for (const event of events) this.fanOut.send(JSON.stringify(event), sender)
+    }
+    this.scheduleSnapshot()
+  }
+
+  async close(): Promise<void> {
+    this.stopCursorTimer()
+    this.fanOut.flush()
+    this.fanOut.close()
+    if (this.snapshotTimer !== undefined) clearTimeout(this.snapshotTimer)
+    this.snapshotTimer = undefined
+    while (this.processing || this.queue.length > 0) await this.processQueue()
+    await this.snapshotNow()
+  }
+
+  private addMember(connection: Connection, member: Member): void {
+    this.connections.add(connection)
+    let sockets = this.presence.get(member.userId)
+    if (!sockets) {
+      sockets = new Set()
+      this.presence.set(member.userId, sockets)
+      this.broadcast(
+        { type: 'user-connected', userId: member.userId, username: member.username, color: member.color },
+        connection,
+      )
+    }
+    sockets.add(connection)
+  }
+
+  private users() {
+    const users = []
+    for (const sockets of this.presence.values()) {
+      const member = sockets.values().next().value?.member
+      if (member) users.push({ userId: member.userId, username: member.username, color: member.color })
+    }
+    return users
+  }
+
+  private broadcast(message: object, except?: Connection): void {
+    this.fanOut.send(JSON.stringify(message), except)
+  }
+
+  private async processQueue(): Promise<void> {
+    this.processScheduled = false
+    if (this.processing || this.queue.length === 0) return
+    this.processing = true
+    const batch = this.queue.splice(0)
+    try {
+      await this.commit(batch)
+    } finally {
+      this.processing = false
+      if (this.queue.length > 0 && !this.processScheduled) {
+        this.processScheduled = true
+        setImmediate(() => void this.processQueue())
+      }
+    }
+  }
+
+  private async commit(batch: QueuedOp[]): Promise<void> {
+    const live = batch.filter((q) => q.connection.member !== undefined && !q.connection.closed)
+    const decisions = decideBatch(
+      this.state,
+      live.map((q) => ({ member: q.connection.member as Member, message: q.message })),
+    )
+    const accepted: QueuedOp[] = []
+    const inputs: OpInput[] = []
+    /** Item index → position in `inputs`, so an in-batch duplicate can be acked with its twin's seq. */
+    const position = new Map<number, number>()
+    const repeats: { q: QueuedOp; of: number }[] = []
+    for (const [i, decision] of decisions.entries()) {
+      const q = live[i] as QueuedOp
+      switch (decision.kind) {
+        case 'reject':
+          q.connection.sendError(decision.code, decision.message, q.message.opId, decision.field)
+          break
+        case 'duplicate':
+          // A resend of an operation already in the log: ack it again, store nothing [ROOM5].
+          q.connection.sendJson({ type: 'ack', opId: q.message.opId, seq: decision.seq })
+          break
+        case 'duplicate-in-batch':
+          repeats.push({ q, of: decision.index })
+          break
+        case 'append':
+          position.set(i, inputs.length)
+          accepted.push(q)
+          inputs.push(decision.input)
+          break
+        default:
+          decision satisfies never
+      }
+    }
+    if (inputs.length === 0) return
+    let entries: LogEntry[]
+    try {
+      entries = await this.deps.opLog.append(this.canvasId, inputs)
+    } catch (err) {
+      // Nothing was stored [LOG2]: every op of the batch is reported as not acked.
+      const code = err instanceof AppError ? err.code : 'internal'
+      this.deps.logger.error({ err, canvasId: this.canvasId }, 'append failed')
+      for (const q of [...accepted, ...repeats.map((r) => r.q)]) {
+        q.connection.sendError(code, 'operation not stored, send it again', q.message.opId)
+      }
+      return
+    }
+    const committedAt = this.deps.now()
+    const senders = new Map<number, Connection>()
+    entries.forEach((e, i) => {
+      const q = accepted[i] as QueuedOp
+      senders.set(e.seq, q.connection)
+      this.deps.metrics.commitSeconds.observe((committedAt - q.receivedAt) / 1000)
+    })
+    this.applyEntries(entries, senders)
+    entries.forEach((e, i) => {
+      const q = accepted[i] as QueuedOp
+      q.connection.sendJson({ type: 'ack', opId: q.message.opId, seq: e.seq })
+    })
+    for (const { q, of } of repeats) {
+      const seq = entries[position.get(of) ?? -1]?.seq
+      if (seq !== undefined) q.connection.sendJson({ type: 'ack', opId: q.message.opId, seq })
+    }
+  }
+
+  private flushCursors(): void {
+    const message = this.cursors.drain()
+    if (!message) {
+      if (this.connections.size === 0) this.stopCursorTimer()
+      return
+    }
+    const frame = Buffer.from(JSON.stringify(message))
+    let frames = 0
+    for (const connection of this.connections) {
+      // Cursors are the first thing a falling-behind receiver stops getting [W4].
+      if (connection.socket.bufferedAmount > this.deps.limits.slowReceiverBytes) continue
+      connection.deliver(frame)
+      frames++
+    }
+    this.deps.metrics.messagesOut.inc(frames)
+  }
+
+  private stopCursorTimer(): void {
+    if (this.cursorTimer !== undefined) clearInterval(this.cursorTimer)
+    this.cursorTimer = undefined
+  }
+
+  private scheduleSnapshot(): void {
+    const { limits } = this.deps
+    if (this.state.seq - this.snapshotSeq >= limits.snapshotEveryEntries) {
+      void this.snapshotNow()
+      return
+    }
+    this.snapshotTimer ??= setTimeout(() => {
+      this.snapshotTimer = undefined
+      void this.snapshotNow()
+    }, limits.snapshotDelayMs)
+  }
+
+  /** Writes the materialised objects and trims the log behind the resume window. */
+  private async snapshotNow(): Promise<void> {
+    if (this.snapshotting) return this.snapshotting
+    if (this.state.seq <= this.snapshotSeq) return
+    const seq = this.state.seq
+    const { opLog, limits, logger } = this.deps
+    this.snapshotting = (async () => {
+      try {
+        await opLog.saveSnapshot(this.canvasId, { seq, objects: objectsOf(this.state) })
+        this.snapshotSeq = seq
+        const trimTo = seq - limits.resumeWindowEntries
+        if (trimTo > 0) await opLog.trim(this.canvasId, trimTo)
+      } catch (err) {
+        // The log still holds everything; the next snapshot tries again.
+        logger.warn({ err, canvasId: this.canvasId }, 'snapshot failed')
+      } finally {
+        this.snapshotting = undefined
+      }
+    })()
+    return this.snapshotting
+  }
+}
