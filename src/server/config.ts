@@ -122,7 +122,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
   const redisUrl = urlVar(env, 'REDIS_URL', ['redis:', 'rediss:'])
   if (bus === 'redis' && redisUrl === undefined) throw new ConfigError('REDIS_URL is required when BUS=redis')
   const debug = boolVar(env, 'DEBUG')
-  const logLevel = debug ? 'debug' : oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info')
+  const level = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info')
+  const logLevel = debug ? 'debug' : level
   const config: Config = {
     port: intVar(env, 'PORT', 5000, 0, 65_535),
     host: nonEmpty(env, 'HOST') ?? '0.0.0.0',

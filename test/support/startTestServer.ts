@@ -3,6 +3,7 @@ import type pino from 'pino'
 import { buildApp } from '../../src/server/app.js'
 import { loadConfig, type Config, type Env } from '../../src/server/config.js'
 import { createDeps, createLogger, type Deps } from '../../src/server/deps.js'
+import type { RealtimeLimits } from '../../src/server/realtime/realtimeLimits.js'
 import { fetchClient, injectClient, type ApiClient } from './apiClient.js'
 import { testClock, type TestClock } from './clock.js'
 import { tempDir } from './tempDir.js'
@@ -28,6 +29,10 @@ export interface TestServerOptions {
   clock?: TestClock
   /** Where the server logs go; silent when omitted. */
   logDestination?: pino.DestinationStream
+  /** Shorter deadlines or smaller caps for realtime tests. */
+  realtimeLimits?: Partial<RealtimeLimits>
+  /** Reuse a data directory (a restart); it is then not deleted on close. */
+  dataDir?: string
 }
 
 /**
@@ -35,7 +40,7 @@ export interface TestServerOptions {
  * `close()` stops it, closes the database and deletes the directory.
  */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const dir = tempDir()
+  const dir = options.dataDir !== undefined ? { path: options.dataDir, remove: () => {} } : tempDir()
   const clock = options.clock ?? testClock()
   const config = loadConfig({
     DATA_DIR: dir.path,
@@ -45,7 +50,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.env,
   })
   const logger = options.logDestination ? createLogger(config, options.logDestination) : undefined
-  const deps = createDeps(config, { now: clock.now, ...(logger ? { logger } : {}) })
+  const deps = createDeps(config, {
+    now: clock.now,
+    ...(logger ? { logger } : {}),
+    ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
+  })
   const app = await buildApp(deps)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../auth/passwords.js'
 import type { Deps } from '../deps.js'
+import { VisibleText } from './textSchemas.js'
 import {
   clearSessionCookie,
   requireAuth,
@@ -11,13 +12,7 @@ import {
 
 const Email = Type.String({ format: 'email', maxLength: 254 })
 const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
-// Printable, not blank, no control characters: usernames are shown to other people.
-// The one required visible character excludes control characters too: `\S` alone matches them.
-const Username = Type.String({
-  minLength: 1,
-  maxLength: 40,
-  pattern: '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$',
-})
+const Username = VisibleText(40)
 
 export const accountRoutes =
   (deps: Deps): FastifyPluginAsyncTypebox =>

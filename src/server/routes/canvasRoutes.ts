@@ -6,12 +6,13 @@ import { can, type CanvasAction } from '../../core/permissions.js'
 import { AppError, forbidden, notFound } from '../../protocol/appError.js'
 import type { CanvasForUser } from '../../store/canvasStore.js'
 import type { Deps } from '../deps.js'
+import { VisibleText } from './textSchemas.js'
 import type { RealtimeGateway } from '../realtime/realtimeGateway.js'
 import { requireAuth } from '../plugins/authentication.js'
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
 const CanvasParams = Type.Object({ id: Id })
-const CanvasName = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })
+const CanvasName = VisibleText(200)
 const NameBody = Type.Object({ name: CanvasName }, { additionalProperties: false })
 
 export const canvasRoutes =
