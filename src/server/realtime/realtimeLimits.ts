@@ -53,7 +53,8 @@ export const DEFAULT_REALTIME_LIMITS: Readonly<RealtimeLimits> = Object.freeze({
   maxSendBufferBytes: 1024 * 1024,
   cursorTickMs: 33,
   fanOutTickMs: 16,
-  ops: { capacity: 200, refillPerSec: 100 },
+  // Generous for people (a drag at 60 fps is 60/s) and scripts, finite for floods [W5].
+  ops: { capacity: 1_000, refillPerSec: 500 },
   cursors: { capacity: 120, refillPerSec: 60 },
   strikes: { capacity: 200, refillPerSec: 10 },
   resumeWindowEntries: 10_000,
