@@ -201,9 +201,20 @@ export class RealtimeGateway implements SocketHandler {
     connection.sendError('internal', 'internal error')
   }
 
+  /** The handshake: session, canvas access, caps, then the room. A failure ends the socket. */
   private async authenticate(connection: Connection, token: string | undefined, lastSeq: number | undefined) {
-    const { accounts, store } = this.deps
     connection.phase = 'authenticating'
+    try {
+      await this.join(connection, token, lastSeq)
+    } catch (err) {
+      // Storage down or a bug while joining: the socket cannot be served; the client retries.
+      this.handlerFailed(connection, err)
+      connection.close(1011, 'could not join')
+    }
+  }
+
+  private async join(connection: Connection, token: string | undefined, lastSeq: number | undefined) {
+    const { accounts, store } = this.deps
     const auth = await accounts.authenticate(token ?? connection.cookieToken ?? '')
     if (connection.closed) return
     if (!auth) return this.reject(connection, 'invalid or expired session')

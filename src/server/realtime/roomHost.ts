@@ -47,7 +47,8 @@ export class RoomHost {
   readonly connections = new Set<Connection>()
   private state: RoomState = emptyRoom()
   private readonly queue: QueuedOp[] = []
-  private processing = false
+  /** The batch being decided and committed; one at a time so decide sees every earlier op [ROOM6]. */
+  private inflight: Promise<void> | undefined
   private processScheduled = false
   private readonly fanOut: FanOut<Connection>
   private readonly cursors = new CursorBatcher()
@@ -169,11 +170,7 @@ export class RoomHost {
 
   submitOp(connection: Connection, message: ClientOpMessage): void {
     this.queue.push({ connection, message, receivedAt: this.deps.now() })
-    if (!this.processScheduled && !this.processing) {
-      this.processScheduled = true
-      // Ops from every socket that arrive in this event-loop turn share one decision and one commit.
-      setImmediate(() => void this.processQueue())
-    }
+    this.scheduleProcessing()
   }
 
   moveCursor(connection: Connection, x: number, y: number): void {
@@ -195,13 +192,16 @@ export class RoomHost {
     this.scheduleSnapshot()
   }
 
+  /** Commits what is queued, sends what is pending, writes a snapshot, clears every timer. */
   async close(): Promise<void> {
     this.stopCursorTimer()
+    while (this.inflight || this.queue.length > 0) {
+      await (this.inflight ?? this.processQueue())
+    }
     this.fanOut.flush()
     this.fanOut.close()
     if (this.snapshotTimer !== undefined) clearTimeout(this.snapshotTimer)
     this.snapshotTimer = undefined
-    while (this.processing || this.queue.length > 0) await this.processQueue()
     await this.snapshotNow()
   }
 
@@ -232,20 +232,22 @@ export class RoomHost {
     this.fanOut.send(JSON.stringify(message), except)
   }
 
-  private async processQueue(): Promise<void> {
+  private scheduleProcessing(): void {
+    if (this.processScheduled || this.inflight) return
+    this.processScheduled = true
+    // Ops from every socket that arrive in this event-loop turn share one decision and one commit.
+    setImmediate(() => void this.processQueue())
+  }
+
+  private processQueue(): Promise<void> {
     this.processScheduled = false
-    if (this.processing || this.queue.length === 0) return
-    this.processing = true
+    if (this.inflight || this.queue.length === 0) return Promise.resolve()
     const batch = this.queue.splice(0)
-    try {
-      await this.commit(batch)
-    } finally {
-      this.processing = false
-      if (this.queue.length > 0 && !this.processScheduled) {
-        this.processScheduled = true
-        setImmediate(() => void this.processQueue())
-      }
-    }
+    this.inflight = this.commit(batch).finally(() => {
+      this.inflight = undefined
+      if (this.queue.length > 0) this.scheduleProcessing()
+    })
+    return this.inflight
   }
 
   private async commit(batch: QueuedOp[]): Promise<void> {
