@@ -12,6 +12,15 @@ export interface Receiver {
 interface Pending {
   json: string
   except: Receiver | undefined
+  /** When it was handed over: the wait until its frame is written is the fan-out latency. */
+  at: number
+}
+
+export interface FanOutObserver {
+  /** Frames written to sockets. */
+  frames(count: number): void
+  /** How long a message waited for its frame, in ms. */
+  delay(ms: number): void
 }
 
 export class FanOut<R extends Receiver> {
@@ -23,7 +32,7 @@ export class FanOut<R extends Receiver> {
     private readonly receivers: ReadonlySet<R>,
     private readonly tickMs: number,
     private readonly now: () => number,
-    private readonly onFrames: (count: number) => void,
+    private readonly observer: FanOutObserver,
   ) {}
 
   /** Queues `json` (one encoded server message) for every receiver but `except`. */
@@ -31,10 +40,10 @@ export class FanOut<R extends Receiver> {
     const now = this.now()
     if (this.timer === undefined && now - this.lastImmediateAt >= this.tickMs) {
       this.lastImmediateAt = now
-      this.deliver([{ json, except }])
+      this.deliver([{ json, except, at: now }])
       return
     }
-    this.pending.push({ json, except })
+    this.pending.push({ json, except, at: now })
     this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.tickMs - (now - this.lastImmediateAt)))
   }
 
@@ -73,7 +82,9 @@ export class FanOut<R extends Receiver> {
       r.deliver(encodeFrame(own))
       frames++
     }
-    this.onFrames(frames)
+    this.observer.frames(frames)
+    const now = this.now()
+    for (const m of messages) this.observer.delay(now - m.at)
   }
 }
 

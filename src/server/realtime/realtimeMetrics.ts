@@ -6,6 +6,7 @@ export interface RealtimeMetrics {
   messagesIn: Counter<'type'>
   messagesOut: Counter
   commitSeconds: Histogram
+  fanOutSeconds: Histogram
   closedForAbuse: Counter<'reason'>
   handlerErrors: Counter
 }
@@ -26,6 +27,12 @@ export function createRealtimeMetrics(registry: Registry): RealtimeMetrics {
       name: 'op_commit_seconds',
       help: 'From receiving an operation to its durable commit',
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    fanOutSeconds: new Histogram({
+      name: 'fanout_seconds',
+      help: 'From a broadcast being ready to its frame being written (coalescing wait included)',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.016, 0.025, 0.05, 0.1],
       registers,
     }),
     closedForAbuse: new Counter({

@@ -64,9 +64,10 @@ export class RoomHost {
     readonly canvasId: string,
     private readonly deps: RoomHostDeps,
   ) {
-    this.fanOut = new FanOut(this.connections, deps.limits.fanOutTickMs, deps.now, (n) =>
-      deps.metrics.messagesOut.inc(n),
-    )
+    this.fanOut = new FanOut(this.connections, deps.limits.fanOutTickMs, deps.now, {
+      frames: (n) => deps.metrics.messagesOut.inc(n),
+      delay: (ms) => deps.metrics.fanOutSeconds.observe(ms / 1000),
+    })
   }
 
   get seq(): number {
