@@ -8,6 +8,7 @@ import type { Deps } from './deps.js'
 import { RealtimeGateway } from './realtime/realtimeGateway.js'
 import { createRealtimeMetrics } from './realtime/realtimeMetrics.js'
 import { registerErrorHandling } from './plugins/errorHandler.js'
+import { registerWebApp } from './plugins/webApp.js'
 import { isAllowedOrigin, registerSecurity } from './plugins/security.js'
 import { accountRoutes } from './routes/accountRoutes.js'
 import { canvasRoutes } from './routes/canvasRoutes.js'
@@ -55,7 +56,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     )
   })
 
-  registerErrorHandling(app)
   await app.register(cookie)
   const policy = {
     allowedOrigins: [...config.corsOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
@@ -74,6 +74,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       isAllowedOrigin(origin, { protocol: 'http', host: request.headers.host ?? '' }, policy) ||
       isAllowedOrigin(origin, { protocol: 'https', host: request.headers.host ?? '' }, policy),
     ...(deps.realtimeLimits ? { limits: deps.realtimeLimits } : {}),
+    ...(deps.beforeHandle ? { beforeHandle: deps.beforeHandle } : {}),
   })
   app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
     realtime.handleUpgrade(request, socket, head),
@@ -82,6 +83,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.addHook('preClose', () => realtime.close())
   app.decorate('realtime', realtime)
 
+  registerErrorHandling(app, await registerWebApp(app, deps.webRoot))
   await app.register(healthRoutes(deps))
   await app.register(accountRoutes(deps))
   await app.register(canvasRoutes(deps, realtime))

@@ -20,8 +20,12 @@ export interface Deps {
   accounts: Accounts
   opLog: OpLog
   metrics: Metrics
+  /** Where the built web app is; `<repo>/dist/web` unless a test says otherwise. */
+  webRoot?: string
   /** Overrides of the realtime limits (tests shorten deadlines and caps). */
   realtimeLimits?: Partial<RealtimeLimits>
+  /** Test hook [W10]: runs before each WebSocket message is handled; may throw or reject. Unset in production. */
+  beforeHandle?: (type: string) => void | Promise<void>
   close(): Promise<void>
 }
 
@@ -61,6 +65,16 @@ export function createDeps(
   const opLog = new SqliteOpLog(db, now, {
     onCheckpointError: (err) => logger.warn({ err }, 'WAL checkpoint failed'),
   })
+  // The durability settings actually in force on the log's connection, for operators and for
+  // the fsync-before-ack test, which reads this line at startup and after a restart [D3].
+  logger.info(
+    {
+      synchronous: db.pragma('synchronous', { simple: true }) as number,
+      journalMode: db.pragma('journal_mode', { simple: true }) as string,
+      dataDir: config.dataDir,
+    },
+    'sqlite opened',
+  )
   const accounts = new Accounts(store, {
     sessionTimeoutSec: config.sessionTimeoutSec,
     now,

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError } from '../../protocol/appError.js'
 import type { ErrorCode } from '../../protocol/errorCodes.js'
 
@@ -75,7 +75,10 @@ export function toAppError(err: FastifyError | AppError | Error): AppError {
   return new AppError('internal', 'internal error', { cause: err })
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+/** Answers a request no route matched, if it can (the web app's client-side routes). */
+export type NotFoundFallback = (request: FastifyRequest, reply: FastifyReply) => boolean
+
+export function registerErrorHandling(app: FastifyInstance, fallback?: NotFoundFallback): void {
   app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
     const appError = toAppError(err)
     if (
@@ -87,7 +90,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     return sendError(reply, appError)
   })
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
-  )
+  app.setNotFoundHandler((request, reply) => {
+    if (fallback?.(request, reply)) return reply
+    return sendError(
+      reply,
+      new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
+    )
+  })
 }
