@@ -5,7 +5,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import type { Accounts } from '../../auth/accounts.js'
 import { presenceColor } from '../../core/presenceColor.js'
 import { AppError } from '../../protocol/appError.js'
-import { parseClientMessage, type ClientMessage } from '../../protocol/messages.js'
+import { isClientOpMessage, parseClientMessage, type ClientMessage } from '../../protocol/messages.js'
 import type { Role } from '../../protocol/roles.js'
 import type { OpLog } from '../../log/opLog.js'
 import type { CanvasStore } from '../../store/canvasStore.js'
@@ -144,7 +144,8 @@ export class RealtimeGateway implements SocketHandler {
     const parsed = parseClientMessage(text)
     if (!parsed.ok) {
       this.deps.metrics.messagesIn.inc({ type: 'invalid' })
-      connection.sendError(parsed.code, parsed.message, parsed.opId)
+      // The field lets a client point at what it got wrong [PROTO3].
+      connection.sendError(parsed.code, parsed.message, parsed.opId, parsed.field)
       return this.strike(connection)
     }
     this.deps.metrics.messagesIn.inc({ type: parsed.message.type })
@@ -152,9 +153,14 @@ export class RealtimeGateway implements SocketHandler {
   }
 
   private async dispatch(connection: Connection, message: ClientMessage): Promise<void> {
+    const awaitingAuth = connection.phase === 'awaiting-auth'
+    // Set before the first await: frames right behind the auth message (a reconnecting client's
+    // pending ops) must be held until it is answered, not dropped as if already joined [GW2].
+    const authenticating = awaitingAuth && message.type === 'auth'
+    if (authenticating) connection.phase = 'authenticating'
     try {
       await this.deps.beforeHandle?.(message.type)
-      if (connection.phase === 'awaiting-auth') {
+      if (awaitingAuth) {
         if (message.type !== 'auth')
           return this.reject(connection, 'authenticate first: send {"type":"auth"}')
         return await this.authenticate(connection, message.token, message.lastSeq)
@@ -187,23 +193,28 @@ export class RealtimeGateway implements SocketHandler {
           message satisfies never
       }
     } catch (err) {
-      this.handlerFailed(connection, err)
+      // With the opId the client knows which pending op was not stored and can resend it [W10].
+      this.handlerFailed(connection, err, isClientOpMessage(message) ? message.opId : undefined)
+      // Failed before the handshake began (joining failures close the socket): auth may be sent again.
+      if (authenticating && !connection.closed) {
+        connection.phase = 'awaiting-auth'
+        this.replayHeld(connection)
+      }
     }
   }
 
-  private handlerFailed(connection: Connection, err: unknown): void {
+  private handlerFailed(connection: Connection, err: unknown, opId?: string): void {
     if (err instanceof AppError && err.code !== 'internal') {
-      connection.sendError(err.code, err.message)
+      connection.sendError(err.code, err.message, opId)
       return
     }
     this.deps.metrics.handlerErrors.inc()
     this.deps.logger.error({ err, canvasId: connection.canvasId }, 'message handler failed')
-    connection.sendError('internal', 'internal error')
+    connection.sendError('internal', 'internal error', opId)
   }
 
   /** The handshake: session, canvas access, caps, then the room. A failure ends the socket. */
   private async authenticate(connection: Connection, token: string | undefined, lastSeq: number | undefined) {
-    connection.phase = 'authenticating'
     try {
       await this.join(connection, token, lastSeq)
     } catch (err) {
@@ -255,6 +266,11 @@ export class RealtimeGateway implements SocketHandler {
     await room.join(connection, member, lastSeq)
     if (connection.closed) return
     connection.phase = 'joined'
+    this.replayHeld(connection)
+  }
+
+  /** Frames held while authenticating or joining, handled in arrival order. */
+  private replayHeld(connection: Connection): void {
     const held = connection.held ?? []
     connection.held = undefined
     connection.heldBytes = 0

@@ -133,7 +133,8 @@ export class RoomHost {
       connection.sendJson({ type: 'batch', messages: page.map(entryEvent) })
       after = page[page.length - 1]?.seq ?? at
     }
-    connection.sendJson({ ...welcome, resumed: true })
+    // `objects` stays in the message, empty: the client keeps its state (protocol.md "Resume").
+    connection.sendJson({ ...welcome, objects: [], resumed: true })
     const queued = connection.outbox
     connection.outbox = undefined
     for (const frame of queued) connection.deliver(frame)
