@@ -33,6 +33,8 @@ export interface TestServerOptions {
   realtimeLimits?: Partial<RealtimeLimits>
   /** Reuse a data directory (a restart); it is then not deleted on close. */
   dataDir?: string
+  /** Runs before each WebSocket message is handled; throw or reject to simulate a handler bug [W10]. */
+  beforeHandle?: (type: string) => void | Promise<void>
 }
 
 /**
@@ -50,11 +52,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.env,
   })
   const logger = options.logDestination ? createLogger(config, options.logDestination) : undefined
-  const deps = createDeps(config, {
-    now: clock.now,
-    ...(logger ? { logger } : {}),
-    ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
-  })
+  const deps: Deps = {
+    ...createDeps(config, {
+      now: clock.now,
+      ...(logger ? { logger } : {}),
+      ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
+    }),
+    // A test hook, not configuration: set on the deps, never through createDeps.
+    ...(options.beforeHandle ? { beforeHandle: options.beforeHandle } : {}),
+  }
   const app = await buildApp(deps)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
