@@ -53,6 +53,21 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/web/**'],
+    // src/web compiles with DOM libs and JSX (tsconfig.web.json), which the root tsconfig excludes.
+    languageOptions: {
+      parserOptions: { projectService: false, project: ['./tsconfig.web.json'] },
+    },
+    rules: {
+      'no-restricted-imports': restrict([
+        {
+          group: ['**/server/*', '**/store/*', '**/log/*', '**/auth/*', 'node:*'],
+          message: 'no server code in the browser bundle',
+        },
+      ]),
+    },
+  },
+  {
     files: ['src/store/**', 'src/log/**', 'src/auth/**'],
     rules: {
       'no-restricted-imports': restrict([

@@ -1,0 +1,110 @@
+import type { ErrorCode } from '../../protocol/errorCodes.js'
+import type { MemberRole, Role } from '../../protocol/roles.js'
+
+/**
+ * The HTTP API as the web app uses it (contract "Accounts and sessions", "Canvases"). The session
+ * is the HttpOnly `session` cookie: same-origin fetches carry it, and the browser adds the
+ * Origin header the server requires on unsafe requests.
+ */
+
+export interface User {
+  id: string
+  email: string
+  username: string
+}
+
+export interface CanvasSummary {
+  id: string
+  name: string
+  ownerId: string
+  role: Role
+  createdAt: string
+  updatedAt: string
+}
+
+export interface Member {
+  userId: string
+  email: string
+  username: string
+  role: Role
+}
+
+/** `network` when the server could not be reached at all. */
+export type ApiErrorCode = ErrorCode | 'network'
+
+export class ApiError extends Error {
+  readonly status: number
+  readonly code: ApiErrorCode
+  /** The offending input without its `body.` prefix, e.g. `email`, when the server named one. */
+  readonly field: string | undefined
+
+  constructor(status: number, code: ApiErrorCode, message: string, field?: string) {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+    this.code = code
+    this.field = field
+  }
+}
+
+interface ErrorBody {
+  error?: { code?: unknown; message?: unknown; field?: unknown }
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let response: Response
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+    })
+  } catch {
+    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection and try again.')
+  }
+  if (response.status === 204) return undefined as T
+  const parsed: unknown = await response.json().catch(() => undefined)
+  if (response.ok) return parsed as T
+  throw toApiError(response.status, parsed)
+}
+
+function toApiError(status: number, parsed: unknown): ApiError {
+  const error = (parsed as ErrorBody | undefined)?.error
+  const code = typeof error?.code === 'string' ? (error.code as ErrorCode) : 'internal'
+  const message = typeof error?.message === 'string' ? error.message : `The server answered ${status}.`
+  const field = typeof error?.field === 'string' ? error.field.replace(/^body\./, '') : undefined
+  return new ApiError(status, code, message, field)
+}
+
+export const api = {
+  session: () => request<{ user: User }>('GET', '/api/session'),
+  register: (input: { email: string; username: string; password: string }) =>
+    request<{ user: User }>('POST', '/api/register', input),
+  login: (input: { email: string; password: string }) => request<{ user: User }>('POST', '/api/login', input),
+  logout: () => request<undefined>('POST', '/api/logout'),
+
+  listCanvases: () => request<{ canvases: CanvasSummary[] }>('GET', '/api/canvases'),
+  getCanvas: (id: string) =>
+    request<{ canvas: CanvasSummary }>('GET', `/api/canvases/${encodeURIComponent(id)}`),
+  createCanvas: (name: string) => request<{ canvas: CanvasSummary }>('POST', '/api/canvases', { name }),
+  renameCanvas: (id: string, name: string) =>
+    request<{ canvas: CanvasSummary }>('PATCH', `/api/canvases/${encodeURIComponent(id)}`, { name }),
+  deleteCanvas: (id: string) => request<undefined>('DELETE', `/api/canvases/${encodeURIComponent(id)}`),
+
+  listMembers: (id: string) =>
+    request<{ members: Member[] }>('GET', `/api/canvases/${encodeURIComponent(id)}/members`),
+  shareCanvas: (id: string, email: string, role: MemberRole) =>
+    request<{ member: Member }>('POST', `/api/canvases/${encodeURIComponent(id)}/members`, { email, role }),
+  removeMember: (id: string, userId: string) =>
+    request<undefined>(
+      'DELETE',
+      `/api/canvases/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`,
+    ),
+}
+
+/** A message fit to show a person, for any error a call may throw. */
+export function describeError(err: unknown): string {
+  if (err instanceof ApiError) return err.message.charAt(0).toUpperCase() + err.message.slice(1)
+  return 'Something went wrong. Please try again.'
+}

@@ -1,0 +1,138 @@
+import type Konva from 'konva'
+import { memo } from 'react'
+import { Arrow, Line, Rect, Shape, Text } from 'react-konva'
+import type { NewObject } from '../../protocol/objects.js'
+import { DEFAULT_FONT_FAMILY, TEXT_LINE_HEIGHT } from './geometry.js'
+
+/** Konva node name of every canvas object: the stage tells objects from handles and the background. */
+export const OBJECT_NODE_NAME = 'object'
+
+interface Props {
+  object: NewObject
+  draggable: boolean
+  /** Hidden while its text is edited in place. */
+  hidden: boolean
+}
+
+// An ellipse inscribed in (0, 0, width, height): x, y is the top-left corner and rotation turns
+// about it, exactly as for rectangles, so the Transformer treats both alike.
+function drawEllipse(context: Konva.Context, shape: Konva.Shape) {
+  const rx = shape.width() / 2
+  const ry = shape.height() / 2
+  context.beginPath()
+  context.ellipse(rx, ry, Math.abs(rx), Math.abs(ry), 0, 0, Math.PI * 2)
+  context.closePath()
+  context.fillStrokeShape(shape)
+}
+
+// Drags are committed by the layer's dragend handler (one for all shapes); this no-op only tells
+// react-konva that a draggable node's position is looked after, which silences its warning.
+const handledByLayer = () => undefined
+
+/**
+ * One canvas object. Memoised on the object's identity: the engine's snapshots are immutable and
+ * keep unchanged objects, so only shapes that changed re-render [performance].
+ */
+export const ShapeNode = memo(function ShapeNode({ object: o, draggable, hidden }: Props) {
+  const stroke = o.stroke ?? 'transparent'
+  const strokeWidth = o.strokeWidth ?? 0
+  const common = {
+    id: o.id,
+    name: OBJECT_NODE_NAME,
+    x: o.x ?? 0,
+    y: o.y ?? 0,
+    rotation: o.rotation ?? 0,
+    opacity: o.opacity ?? 1,
+    draggable,
+    onDragEnd: handledByLayer,
+    visible: !hidden,
+    // Konva performance tips: no extra pass for fill+stroke overlap, no stroke shadows.
+    perfectDrawEnabled: false,
+    shadowForStrokeEnabled: false,
+  }
+  switch (o.type) {
+    case 'rect':
+      return (
+        <Rect
+          {...common}
+          width={o.width ?? 0}
+          height={o.height ?? 0}
+          fill={o.fill ?? 'transparent'}
+          stroke={stroke}
+          strokeWidth={strokeWidth}
+          strokeEnabled={strokeWidth > 0}
+        />
+      )
+    case 'ellipse':
+      return (
+        <Shape
+          {...common}
+          width={o.width ?? 0}
+          height={o.height ?? 0}
+          sceneFunc={drawEllipse}
+          fill={o.fill ?? 'transparent'}
+          stroke={stroke}
+          strokeWidth={strokeWidth}
+          strokeEnabled={strokeWidth > 0}
+        />
+      )
+    case 'line':
+    case 'path':
+      return (
+        <Line
+          {...common}
+          points={o.points ?? []}
+          stroke={stroke}
+          strokeWidth={Math.max(1, strokeWidth)}
+          lineCap="round"
+          lineJoin="round"
+          tension={o.type === 'path' ? 0.4 : 0}
+          hitStrokeWidth={Math.max(12, strokeWidth)}
+        />
+      )
+    case 'arrow':
+      return (
+        <Arrow
+          {...common}
+          points={o.points ?? []}
+          stroke={stroke}
+          fill={stroke}
+          strokeWidth={Math.max(1, strokeWidth)}
+          pointerLength={Math.max(10, strokeWidth * 4)}
+          pointerWidth={Math.max(10, strokeWidth * 4)}
+          lineCap="round"
+          lineJoin="round"
+          hitStrokeWidth={Math.max(12, strokeWidth)}
+        />
+      )
+    case 'text':
+      return (
+        <Text
+          {...common}
+          text={o.text ?? ''}
+          width={o.width ?? 200}
+          fontSize={o.fontSize ?? 24}
+          fontFamily={o.fontFamily ?? DEFAULT_FONT_FAMILY}
+          align={o.align ?? 'left'}
+          lineHeight={TEXT_LINE_HEIGHT}
+          fill={o.fill ?? '#1c2024'}
+          wrap="word"
+        />
+      )
+    case 'frame':
+    case 'group':
+    case 'image':
+      // Not drawn by this version's tools: shown as their box so they can still be selected and moved.
+      return (
+        <Rect
+          {...common}
+          width={o.width ?? 0}
+          height={o.height ?? 0}
+          fill={o.type === 'frame' ? (o.fill ?? '#ffffff') : 'transparent'}
+          stroke={o.stroke ?? '#8b8d98'}
+          strokeWidth={1}
+          dash={o.type === 'frame' ? undefined : [6, 4]}
+        />
+      )
+  }
+})

@@ -1,0 +1,73 @@
+import { useLayoutEffect, useRef, useState } from 'react'
+import type { CanvasObject } from '../../protocol/objects.js'
+import { DEFAULT_FONT_FAMILY, TEXT_LINE_HEIGHT } from './geometry.js'
+import { MAX_TEXT_WIDTH, measureTextWidth } from './measureText.js'
+import { worldToScreen, type Viewport } from './viewport.js'
+
+interface Props {
+  object: CanvasObject
+  viewport: Viewport
+  /** Called once, with the final text, when editing ends (blur, Escape, Ctrl/Cmd+Enter). */
+  onDone: (text: string) => void
+}
+
+/** In-place text editing: a textarea laid exactly over the Konva text it replaces while open. */
+export function TextEditor({ object: o, viewport, onDone }: Props) {
+  const [text, setText] = useState(o.text ?? '')
+  const ref = useRef<HTMLTextAreaElement>(null)
+  const done = useRef(false)
+  const at = worldToScreen(viewport, { x: o.x ?? 0, y: o.y ?? 0 })
+  const fontSize = (o.fontSize ?? 24) * viewport.scale
+  // Grows with the longest line as you type, like the text it becomes (see fitText).
+  const width = Math.max(o.width ?? 0, Math.min(MAX_TEXT_WIDTH, measureTextWidth(o, text) + 2))
+
+  useLayoutEffect(() => {
+    const el = ref.current
+    if (!el) return
+    el.style.height = '0px'
+    el.style.height = `${el.scrollHeight}px`
+  }, [text, fontSize])
+
+  useLayoutEffect(() => {
+    ref.current?.focus()
+    ref.current?.select()
+  }, [])
+
+  const finish = () => {
+    if (done.current) return
+    done.current = true
+    onDone(ref.current?.value ?? text)
+  }
+
+  return (
+    <textarea
+      ref={ref}
+      className="text-editor"
+      data-testid="text-editor"
+      aria-label="Text"
+      value={text}
+      spellCheck
+      onChange={(e) => setText(e.target.value)}
+      onBlur={finish}
+      onKeyDown={(e) => {
+        e.stopPropagation()
+        if (e.key === 'Escape' || (e.key === 'Enter' && (e.metaKey || e.ctrlKey))) {
+          e.preventDefault()
+          finish()
+        }
+      }}
+      style={{
+        left: at.x,
+        top: at.y,
+        width: width * viewport.scale + 4,
+        fontSize,
+        lineHeight: TEXT_LINE_HEIGHT,
+        fontFamily: o.fontFamily ?? DEFAULT_FONT_FAMILY,
+        color: o.fill ?? '#1c2024',
+        textAlign: o.align ?? 'left',
+        opacity: o.opacity ?? 1,
+        transform: `rotate(${o.rotation ?? 0}deg)`,
+      }}
+    />
+  )
+}

@@ -1,0 +1,118 @@
+import type { PresenceUser } from '../../protocol/messages.js'
+import type { Role } from '../../protocol/roles.js'
+import { Link } from '../app/Link.js'
+import { Avatar } from '../components/Avatar.js'
+import type { ConnectionStatus } from '../sync/syncEngine.js'
+import { BackIcon, ShareIcon } from './icons.js'
+
+interface Props {
+  canvasName: string
+  role: Role
+  me: { userId: string; username: string; color: string } | undefined
+  users: readonly PresenceUser[]
+  status: ConnectionStatus
+  saved: boolean
+  pendingCount: number
+  onShare: (() => void) | undefined
+}
+
+const STATUS_TEXT: Record<ConnectionStatus, string> = {
+  connecting: 'Connecting…',
+  online: 'Connected',
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline',
+  closed: 'Disconnected',
+}
+
+const MAX_AVATARS = 5
+
+export function TopBar({ canvasName, role, me, users, status, saved, pendingCount, onShare }: Props) {
+  // Me first, then everyone else once (a user with two tabs is one person).
+  const others = users.filter(
+    (u, i) => u.userId !== me?.userId && users.findIndex((v) => v.userId === u.userId) === i,
+  )
+  const people = me ? [me, ...others] : others
+  const shown = people.slice(0, MAX_AVATARS)
+  const hidden = people.length - shown.length
+  const savedText = saved ? 'Saved' : 'Saving…'
+  const savedTitle = saved
+    ? 'Every change is saved'
+    : `${pendingCount} change${pendingCount === 1 ? '' : 's'} not yet confirmed by the server${
+        status === 'online' ? '' : '; they are kept on this device and sent when you are back online'
+      }`
+
+  return (
+    <header className="topbar">
+      <div className="topbar-left">
+        <Link href="/" className="icon-button" aria-label="Back to my canvases" title="Back to my canvases">
+          <BackIcon />
+        </Link>
+        <h1 className="canvas-title" data-testid="canvas-name" title={canvasName}>
+          {canvasName}
+        </h1>
+        {role === 'viewer' && (
+          <span className="badge badge-view-only" data-testid="view-only-badge">
+            View only
+          </span>
+        )}
+        <span
+          className={`saved-indicator ${saved ? 'is-saved' : 'is-saving'}`}
+          data-testid="saved-indicator"
+          data-saved={saved}
+          data-pending={pendingCount}
+          title={savedTitle}
+          role="status"
+        >
+          {savedText}
+        </span>
+      </div>
+      <div className="topbar-right">
+        <ul
+          className="presence-list"
+          data-testid="presence-list"
+          aria-label={`${people.length} ${people.length === 1 ? 'person' : 'people'} here`}
+        >
+          {shown.map((u) => (
+            <li
+              key={u.userId}
+              className="presence-user"
+              data-testid="presence-user"
+              data-user-id={u.userId}
+              title={u.userId === me?.userId ? `${u.username} (you)` : u.username}
+            >
+              <Avatar name={u.username} color={u.color} ring={u.userId === me?.userId} />
+              <span className="visually-hidden">
+                {u.userId === me?.userId ? `${u.username} (you)` : u.username}
+              </span>
+            </li>
+          ))}
+          {hidden > 0 && (
+            <li
+              className="presence-more"
+              title={people
+                .slice(MAX_AVATARS)
+                .map((u) => u.username)
+                .join(', ')}
+            >
+              +{hidden}
+            </li>
+          )}
+        </ul>
+        <span
+          className={`connection-status status-${status}`}
+          data-testid="connection-status"
+          data-status={status}
+          role="status"
+        >
+          <span className="status-dot" aria-hidden="true" />
+          {STATUS_TEXT[status]}
+        </span>
+        {onShare && (
+          <button type="button" className="button primary small" onClick={onShare}>
+            <ShareIcon /> Share
+          </button>
+        )}
+      </div>
+    </header>
+  )
+}

@@ -1,0 +1,95 @@
+import { useEffect, useState } from 'react'
+import { api, ApiError, describeError, type CanvasSummary } from '../api/apiClient.js'
+import { Link } from '../app/Link.js'
+import { navigate, signInPathFor } from '../app/router.js'
+import { useSession } from '../app/session.js'
+import { Editor } from '../editor/Editor.js'
+import { useEngineState, useSyncEngine } from '../editor/useEngine.js'
+import type { SyncEngine } from '../sync/syncEngine.js'
+import { NoAccessPage, NotFoundPage } from './NotFoundPage.js'
+import { ShareDialog } from './ShareDialog.js'
+
+type Loaded =
+  | { kind: 'loading' }
+  | { kind: 'ready'; canvas: CanvasSummary }
+  | { kind: 'not-found' }
+  | { kind: 'failed'; message: string }
+
+/** /canvas/:id: the canvas's name and the caller's role over HTTP, then the live editor. */
+export function EditorPage({ canvasId }: { canvasId: string }) {
+  const [loaded, setLoaded] = useState<Loaded>({ kind: 'loading' })
+
+  useEffect(() => {
+    let cancelled = false
+    api.getCanvas(canvasId).then(
+      ({ canvas }) => !cancelled && setLoaded({ kind: 'ready', canvas }),
+      (err: unknown) => {
+        if (cancelled) return
+        if (err instanceof ApiError && err.status === 401)
+          return navigate(signInPathFor(`/canvas/${canvasId}`), { replace: true })
+        // 404 covers "missing" and "not shared with you" alike: the API does not tell them apart.
+        if (err instanceof ApiError && err.status === 404) return setLoaded({ kind: 'not-found' })
+        setLoaded({ kind: 'failed', message: describeError(err) })
+      },
+    )
+    return () => {
+      cancelled = true
+    }
+  }, [canvasId])
+
+  switch (loaded.kind) {
+    case 'loading':
+      return <div className="splash" aria-busy="true" aria-label="Opening canvas" />
+    case 'not-found':
+      return <CanvasNotFound />
+    case 'failed':
+      return (
+        <main className="message-page">
+          <h1>Could not open this canvas</h1>
+          <p className="muted">{loaded.message}</p>
+          <button type="button" className="button primary" onClick={() => location.reload()}>
+            Try again
+          </button>
+          <Link href="/">Back to my canvases</Link>
+        </main>
+      )
+    case 'ready':
+      return <LiveEditor canvas={loaded.canvas} />
+  }
+}
+
+function CanvasNotFound() {
+  return (
+    <NotFoundPage
+      signedIn
+      title="Canvas not found"
+      message="This canvas does not exist, was deleted, or is not shared with you."
+    />
+  )
+}
+
+function LiveEditor({ canvas }: { canvas: CanvasSummary }) {
+  const { user } = useSession()
+  const engine = useSyncEngine(canvas.id, user.id)
+  if (!engine) return <div className="splash" aria-busy="true" aria-label="Connecting" />
+  return <ConnectedEditor canvas={canvas} engine={engine} />
+}
+
+function ConnectedEditor({ canvas, engine }: { canvas: CanvasSummary; engine: SyncEngine }) {
+  const closeReason = useEngineState(engine, (s) => s.closeReason)
+  const [sharing, setSharing] = useState(false)
+
+  // Close codes the engine does not retry (docs/protocol.md "Errors and close codes").
+  useEffect(() => {
+    if (closeReason?.code === 4401) navigate(signInPathFor(`/canvas/${canvas.id}`), { replace: true })
+  }, [closeReason, canvas.id])
+  if (closeReason?.code === 4403) return <NoAccessPage canvasName={canvas.name} />
+  if (closeReason?.code === 4404) return <CanvasNotFound />
+
+  return (
+    <>
+      <Editor canvas={canvas} engine={engine} onShare={() => setSharing(true)} />
+      <ShareDialog canvas={sharing ? canvas : undefined} onClose={() => setSharing(false)} />
+    </>
+  )
+}

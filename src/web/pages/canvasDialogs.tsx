@@ -1,0 +1,132 @@
+import { useEffect, useId, useState, type FormEvent } from 'react'
+import { api, ApiError, describeError, type CanvasSummary } from '../api/apiClient.js'
+import { Dialog } from '../components/Dialog.js'
+
+const NAME_MAX_LENGTH = 200
+
+interface NameProps {
+  open: boolean
+  title: string
+  submitLabel: string
+  initialName: string
+  onClose: () => void
+  /** Throws an ApiError to show; closes the dialog itself (or navigates) on success. */
+  onSubmit: (name: string) => Promise<void>
+}
+
+export function NameCanvasDialog({ open, title, submitLabel, initialName, onClose, onSubmit }: NameProps) {
+  const [name, setName] = useState(initialName)
+  const [error, setError] = useState<string | undefined>()
+  const [busy, setBusy] = useState(false)
+  const id = useId()
+
+  useEffect(() => {
+    if (!open) return
+    setName(initialName)
+    setError(undefined)
+    setBusy(false)
+  }, [open, initialName])
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault()
+    if (name.trim() === '') return setError('Enter a name.')
+    setBusy(true)
+    try {
+      await onSubmit(name.trim())
+    } catch (err) {
+      setError(
+        err instanceof ApiError && err.code === 'invalid_input'
+          ? `Use 1 to ${NAME_MAX_LENGTH} visible characters.`
+          : describeError(err),
+      )
+      setBusy(false)
+    }
+  }
+
+  return (
+    <Dialog title={title} open={open} onClose={onClose} testId="canvas-name-dialog">
+      <form onSubmit={(e) => void submit(e)} noValidate>
+        <div className={error ? 'field has-error' : 'field'}>
+          <label htmlFor={id}>Name</label>
+          <input
+            id={id}
+            value={name}
+            maxLength={NAME_MAX_LENGTH}
+            onChange={(e) => setName(e.target.value)}
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? `${id}-error` : undefined}
+            autoFocus
+            onFocus={(e) => e.target.select()}
+          />
+          {error && (
+            <p className="field-error" id={`${id}-error`}>
+              {error}
+            </p>
+          )}
+        </div>
+        <div className="dialog-actions">
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button primary" disabled={busy}>
+            {submitLabel}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  )
+}
+
+interface DeleteProps {
+  canvas: CanvasSummary | undefined
+  onClose: () => void
+  onDeleted: (id: string) => void
+}
+
+export function DeleteCanvasDialog({ canvas, onClose, onDeleted }: DeleteProps) {
+  const [error, setError] = useState<string | undefined>()
+  const [busy, setBusy] = useState(false)
+  useEffect(() => {
+    setError(undefined)
+    setBusy(false)
+  }, [canvas])
+
+  const remove = async () => {
+    if (!canvas) return
+    setBusy(true)
+    try {
+      await api.deleteCanvas(canvas.id)
+      onDeleted(canvas.id)
+    } catch (err) {
+      setError(describeError(err))
+      setBusy(false)
+    }
+  }
+
+  return (
+    <Dialog
+      title="Delete canvas?"
+      open={canvas !== undefined}
+      onClose={onClose}
+      testId="delete-canvas-dialog"
+    >
+      <p>
+        “{canvas?.name}” and everything on it will be deleted for everyone it is shared with. This cannot be
+        undone.
+      </p>
+      {error && (
+        <div className="form-error" role="alert">
+          {error}
+        </div>
+      )}
+      <div className="dialog-actions">
+        <button type="button" className="button" onClick={onClose} autoFocus>
+          Cancel
+        </button>
+        <button type="button" className="button danger-solid" disabled={busy} onClick={() => void remove()}>
+          Delete canvas
+        </button>
+      </div>
+    </Dialog>
+  )
+}
