@@ -1,0 +1,375 @@
+/**
+ * Scenarios (a) and (b) of `npm run bench:ws`: users in canvases sending object updates (and
+ * cursor moves) at fixed rates, open loop, for a bounded time; receivers time every update and
+ * cursor from the send time embedded in it.
+ *
+ * How it measures
+ * - Every client is one authenticated socket. Before the load each creates its own object
+ *   (object-create, ack awaited); during the load it sends
+ *   {"type":"object-update","opId","id","changes":{"x":<send time>}} and {"type":"cursor","x":<send time>,"y"}.
+ *   The send time is ms since this process started (performance.now(), µs precision): well inside
+ *   ±1e7, the coordinate limit. All clients live in this process, so sender and receiver share the clock.
+ * - Fan-out latency = receive time − x, at every receiver (object-update from a relay,
+ *   object-updated from CollabCanvas, unwrapped from batch frames). Ack latency = ack receive
+ *   time − send time of that opId.
+ * - Only messages sent after the warm-up count. After the load stops, receivers get up to
+ *   --drain seconds for what is still in flight; the wait ends as soon as every expected update
+ *   and ack has arrived. What has not arrived by then is reported as not delivered.
+ *   Delivered/s = delivered (by the end of the drain) / load seconds; "before load end" counts
+ *   only what arrived while the load was still running (what a relay sustains, not what it
+ *   catches up on afterwards).
+ * - Server CPU from /proc/<pid>/stat and this process's CPU (the load generator's) over the load
+ *   window; server RSS sampled every 250 ms, and its peak (VmHWM).
+ *
+ * Not run directly; used by bench/wsBench.mjs.
+ */
+import { performance } from 'node:perf_hooks'
+import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers'
+import WebSocket from 'ws'
+import { inParallel } from './api.mjs'
+import { cpuMeter, processRss } from './proc.mjs'
+import { LatencyHistogram, round } from './stats.mjs'
+import { closeAll, localAddressFor, openAuthenticated } from './wsClient.mjs'
+
+const T0 = performance.now()
+/** Milliseconds since this module loaded; what goes into x. */
+const now = () => performance.now() - T0
+const MB = 1024 * 1024
+
+/**
+ * canvases: [{ canvasId, tokens: [sessionId…] }], one client per token.
+ * Resolves with the run's measurements; throws when connecting or creating objects fails.
+ */
+export async function runLoad({
+  wsUrl,
+  serverPid,
+  canvases,
+  updateRate,
+  cursorRate,
+  seconds,
+  warmupSeconds,
+  drainSeconds,
+  idPrefix,
+  connectConcurrency = 50,
+}) {
+  const clients = []
+  for (const canvas of canvases) {
+    for (const token of canvas.tokens) {
+      clients.push({
+        idx: clients.length,
+        canvasId: canvas.canvasId,
+        token,
+        peers: canvas.tokens.length - 1,
+        objectId: `${idPrefix}o${clients.length}`,
+        ops: 0,
+        userId: undefined,
+        ws: undefined,
+      })
+    }
+  }
+
+  const m = {
+    measureFrom: Infinity,
+    updatesSent: 0,
+    updatesExpected: 0,
+    updatesDelivered: 0,
+    updatesInWindow: 0,
+    loadEnd: Infinity,
+    cursorsSent: 0,
+    cursorsExpected: 0,
+    cursorsDelivered: 0,
+    cursorsInWindow: 0,
+    acksReceived: 0,
+    frames: 0,
+    bytes: 0,
+    fanout: new LatencyHistogram(),
+    ack: new LatencyHistogram(),
+    cursor: new LatencyHistogram(),
+    errors: {},
+    closes: {},
+    other: {},
+    pending: new Map(),
+    createWaiters: new Map(),
+    draining: false,
+    onDrained: undefined,
+  }
+  const count = (bucket, key) => {
+    bucket[key] = (bucket[key] ?? 0) + 1
+  }
+
+  const checkDrained = () => {
+    if (m.draining && m.updatesDelivered >= m.updatesExpected && m.acksReceived >= m.updatesSent)
+      m.onDrained?.()
+  }
+
+  function handle(c, msg, t) {
+    switch (msg.type) {
+      case 'batch':
+        for (const inner of msg.messages) handle(c, inner, t)
+        return
+      case 'object-update':
+      case 'object-updated': {
+        const sentAt = msg.changes?.x
+        if (typeof sentAt === 'number' && sentAt >= m.measureFrom) {
+          m.updatesDelivered++
+          if (t < m.loadEnd) m.updatesInWindow++
+          m.fanout.record(t - sentAt)
+          if (m.draining) checkDrained()
+        }
+        return
+      }
+      case 'cursor':
+        if (msg.x >= m.measureFrom) {
+          m.cursorsDelivered++
+          if (t < m.loadEnd) m.cursorsInWindow++
+          m.cursor.record(t - msg.x)
+        }
+        return
+      case 'cursors':
+        for (const k of msg.cursors) {
+          if (k.userId !== c.userId && k.x >= m.measureFrom) {
+            m.cursorsDelivered++
+            if (t < m.loadEnd) m.cursorsInWindow++
+            m.cursor.record(t - k.x)
+          }
+        }
+        return
+      case 'ack': {
+        const waiter = m.createWaiters.get(msg.opId)
+        if (waiter) {
+          m.createWaiters.delete(msg.opId)
+          waiter.resolve()
+          return
+        }
+        const sentAt = m.pending.get(msg.opId)
+        if (sentAt === undefined) return
+        m.pending.delete(msg.opId)
+        if (sentAt >= m.measureFrom) {
+          m.acksReceived++
+          m.ack.record(t - sentAt)
+          if (m.draining) checkDrained()
+        }
+        return
+      }
+      case 'error': {
+        count(m.errors, msg.code ?? 'unknown')
+        const waiter = msg.opId === undefined ? undefined : m.createWaiters.get(msg.opId)
+        if (waiter) waiter.reject(new Error(`object-create refused: ${msg.code} ${msg.message ?? ''}`))
+        return
+      }
+      default:
+        count(m.other, msg.type)
+    }
+  }
+
+  let closing = false
+  try {
+    const connectStart = now()
+    await inParallel(clients, connectConcurrency, async (c, i) => {
+      const { ws, auth } = await openAuthenticated({
+        url: `${wsUrl}/ws/${c.canvasId}`,
+        token: c.token,
+        localAddress: localAddressFor(i),
+        onFrame(data) {
+          const t = now()
+          if (t >= m.measureFrom) {
+            m.frames++
+            m.bytes += data.length
+          }
+          let msg
+          try {
+            msg = JSON.parse(data)
+          } catch {
+            count(m.errors, 'generator: non-JSON frame')
+            return
+          }
+          handle(c, msg, t)
+        },
+      })
+      c.ws = ws
+      c.userId = auth.userId
+      ws.on('close', (code) => {
+        if (!closing) count(m.closes, code)
+      })
+      ws.on('error', (err) => count(m.errors, `generator: socket error ${err.code ?? err.message}`))
+    })
+    const connectMs = now() - connectStart
+
+    // Each client's object, acknowledged before the load starts.
+    const created = clients.map(
+      (c) =>
+        new Promise((resolve, reject) => {
+          const opId = `${idPrefix}c${c.idx}`
+          m.createWaiters.set(opId, { resolve, reject })
+          c.ws.send(
+            JSON.stringify({
+              type: 'object-create',
+              opId,
+              object: { id: c.objectId, type: 'rect', x: 0, y: 0, width: 40, height: 30 },
+            }),
+          )
+        }),
+    )
+    let createTimer
+    await Promise.race([
+      Promise.all(created),
+      new Promise((_, reject) => {
+        createTimer = setTimeout(
+          () =>
+            reject(
+              new Error(`${m.createWaiters.size} of ${clients.length} object-create acks missing after 30 s`),
+            ),
+          30_000,
+        )
+      }),
+    ]).finally(() => clearTimeout(createTimer))
+
+    // The load: open loop; each client has its own phase so sends are spread over the period.
+    const updatePeriod = updateRate > 0 ? 1000 / updateRate : Infinity
+    const cursorPeriod = cursorRate > 0 ? 1000 / cursorRate : Infinity
+    const start = now()
+    const measureFrom = start + warmupSeconds * 1000
+    const end = measureFrom + seconds * 1000
+    m.loadEnd = end
+    for (const c of clients) {
+      c.nextUpdate = updateRate > 0 ? start + Math.random() * updatePeriod : Infinity
+      c.nextCursor = cursorRate > 0 ? start + Math.random() * cursorPeriod : Infinity
+    }
+    let meter
+    let rssMaxDuringLoad = 0
+    let maxTickGapMs = 0
+    let lastTick = start
+
+    const sendUpdate = (c) => {
+      const sentAt = now()
+      const opId = `${idPrefix}${c.idx.toString(36)}_${(c.ops++).toString(36)}`
+      const x = Math.round(sentAt * 1000) / 1000
+      c.ws.send(`{"type":"object-update","opId":"${opId}","id":"${c.objectId}","changes":{"x":${x}}}`)
+      m.pending.set(opId, x)
+      if (x >= m.measureFrom) {
+        m.updatesSent++
+        m.updatesExpected += c.peers
+      }
+    }
+    const sendCursor = (c) => {
+      const x = Math.round(now() * 1000) / 1000
+      c.ws.send(`{"type":"cursor","x":${x},"y":${c.idx}}`)
+      if (x >= m.measureFrom) {
+        m.cursorsSent++
+        m.cursorsExpected += c.peers
+      }
+    }
+
+    const rssSampler = setInterval(() => {
+      if (meter === undefined) return
+      const { rss } = processRss(serverPid)
+      if (rss > rssMaxDuringLoad) rssMaxDuringLoad = rss
+    }, 250)
+
+    let cpu
+    await new Promise((resolve) => {
+      const tick = () => {
+        const t = now()
+        if (t - lastTick > maxTickGapMs && meter !== undefined) maxTickGapMs = t - lastTick
+        lastTick = t
+        if (meter === undefined && t >= measureFrom) {
+          m.measureFrom = measureFrom
+          meter = cpuMeter([serverPid])
+        }
+        if (t >= end) {
+          clearInterval(timer)
+          cpu = meter.stop()
+          resolve()
+          return
+        }
+        for (const c of clients) {
+          if (c.ws.readyState !== WebSocket.OPEN) continue // counted in `closes`
+          // Catch up if this tick came late: the offered rate does not drop when we are slow.
+          while (c.nextUpdate <= t) {
+            sendUpdate(c)
+            c.nextUpdate += updatePeriod
+          }
+          while (c.nextCursor <= t) {
+            sendCursor(c)
+            c.nextCursor += cursorPeriod
+          }
+        }
+      }
+      const timer = setInterval(tick, 2)
+    })
+    clearInterval(rssSampler)
+
+    // Drain: wait for what is in flight, bounded.
+    const drainStart = now()
+    let drainTimer
+    await new Promise((resolve) => {
+      m.onDrained = resolve
+      m.draining = true
+      drainTimer = setTimeout(resolve, drainSeconds * 1000)
+      checkDrained()
+    })
+    clearTimeout(drainTimer)
+    const drainMs = now() - drainStart
+    const rss = processRss(serverPid)
+
+    const peersTotal = clients.reduce((n, c) => n + c.peers, 0)
+    return {
+      clients: clients.length,
+      canvases: canvases.length,
+      seconds,
+      connectMs: round(connectMs, 0),
+      offered: {
+        updatesPerSec: clients.length * updateRate,
+        cursorsPerSec: clients.length * cursorRate,
+        updateDeliveriesPerSec: peersTotal * updateRate,
+        cursorDeliveriesPerSec: peersTotal * cursorRate,
+      },
+      updates: {
+        sent: m.updatesSent,
+        expected: m.updatesExpected,
+        delivered: m.updatesDelivered,
+        deliveredRatio: m.updatesExpected === 0 ? null : round(m.updatesDelivered / m.updatesExpected, 4),
+        expectedPerSec: round(m.updatesExpected / seconds, 0),
+        deliveredPerSec: round(m.updatesDelivered / seconds, 0),
+        deliveredBeforeLoadEndPerSec: round(m.updatesInWindow / seconds, 0),
+        fanoutMs: m.fanout.summary(),
+      },
+      acks: { expected: m.updatesSent, received: m.acksReceived, ms: m.ack.summary() },
+      cursors: {
+        sent: m.cursorsSent,
+        expected: m.cursorsExpected,
+        delivered: m.cursorsDelivered,
+        expectedPerSec: round(m.cursorsExpected / seconds, 0),
+        deliveredPerSec: round(m.cursorsDelivered / seconds, 0),
+        deliveredBeforeLoadEndPerSec: round(m.cursorsInWindow / seconds, 0),
+        fanoutMs: m.cursor.summary(),
+      },
+      messagesDeliveredPerSec: round((m.updatesDelivered + m.cursorsDelivered) / seconds, 0),
+      messagesExpectedPerSec: round((m.updatesExpected + m.cursorsExpected) / seconds, 0),
+      frames: {
+        received: m.frames,
+        perSec: round(m.frames / seconds, 0),
+        mbPerSec: round(m.bytes / MB / seconds),
+      },
+      cpuPercent: {
+        server: round(cpu.servers[serverPid], 0),
+        generator: round(cpu.generator, 0),
+        otherProcesses: round(cpu.others, 0),
+      },
+      rssMB: {
+        serverPeak: round(rss.peak / MB, 1),
+        serverMaxDuringLoad: round(rssMaxDuringLoad / MB, 1),
+        serverAfterDrain: round(rss.rss / MB, 1),
+      },
+      drainMs: round(drainMs, 0),
+      generatorMaxTickGapMs: round(maxTickGapMs, 1),
+      errors: m.errors,
+      closes: m.closes,
+      otherMessages: m.other,
+    }
+  } finally {
+    // Also on failure: no socket outlives the run.
+    closing = true
+    await closeAll(clients.map((c) => c.ws).filter((ws) => ws !== undefined))
+  }
+}
