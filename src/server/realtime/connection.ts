@@ -86,6 +86,17 @@ export class Connection {
     if (this.isOpen) this.socket.send(JSON.stringify(message))
   }
 
+  /**
+   * Sends the answer to one of the client's own frames. A client that keeps sending without
+   * reading piles the answers up in our send buffer: past the cap it is cut off like any slow
+   * receiver [W3]. (Not for auth-success and resume pages: those may exceed the cap legitimately.)
+   */
+  reply(message: object): void {
+    if (!this.isOpen) return
+    this.socket.send(JSON.stringify(message))
+    if (this.socket.bufferedAmount > 0) this.socket.handler?.checkBackpressure(this)
+  }
+
   /** Sends an error frame: the socket stays open. */
   sendError(code: string, message: string, opId?: string, field?: string): void {
     const frame: { type: 'error'; code: string; message: string; opId?: string; field?: string } = {

@@ -174,7 +174,8 @@ export class RealtimeGateway implements SocketHandler {
           connection.sendError('invalid_input', 'already authenticated')
           return
         case 'ping':
-          connection.sendJson({ type: 'pong', t: message.t })
+          // Pings are not rate limited: a pinging client that does not read is cut off instead [W3].
+          connection.reply({ type: 'pong', t: message.t })
           return
         case 'cursor':
           if (!connection.allowCursor(this.limits.cursors, now)) return this.strike(connection)
