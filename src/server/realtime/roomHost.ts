@@ -105,6 +105,10 @@ export class RoomHost {
     this.emptySince = undefined
     connection.room = this
     connection.member = member
+    // Broadcasts still coalescing in the fan-out are about entries <= `at` (and presence before
+    // `users`): send them to the members they were meant for now, or they would reach this
+    // client too, after its full state or resume, a second time [R1, R5].
+    this.fanOut.flush()
     this.addMember(connection, member)
     const welcome = {
       type: 'auth-success',
