@@ -129,7 +129,9 @@ export class RoomHost {
     while (after < at) {
       const page = await this.deps.opLog.readAfter(this.canvasId, after, Math.min(READ_PAGE, at - after))
       if (page[0]?.seq !== after + 1) {
-        // Trimmed while we read: fall back to the whole state, which includes everything queued.
+        // Trimmed while we read: fall back to the whole state, which includes everything queued;
+        // what is still coalescing goes out first, into the outbox being dropped [R5].
+        this.fanOut.flush()
         connection.outbox = undefined
         connection.sendJson({ ...welcome, seq: this.state.seq, objects: objectsOf(this.state) })
         return
