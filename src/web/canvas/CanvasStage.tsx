@@ -1,6 +1,6 @@
 import Konva from 'konva'
-import { memo, useEffect, useRef, useState } from 'react'
-import { Layer, Line, Rect, Stage, Transformer } from 'react-konva'
+import { memo, useEffect, useMemo, useRef, useState } from 'react'
+import { Group, Layer, Line, Rect, Stage, Transformer } from 'react-konva'
 import {
   OBJECT_LIMITS,
   type CanvasObject,
@@ -9,6 +9,7 @@ import {
 } from '../../protocol/objects.js'
 import {
   clampFontSize,
+  contains,
   intersects,
   isPointBased,
   objectBounds,
@@ -18,7 +19,8 @@ import {
 } from './geometry.js'
 import { measureTextHeight } from './measureText.js'
 import { appendPoint, pathFromPoints, shapeFromDrag, textAt } from './objectFactory.js'
-import { OBJECT_NODE_NAME, ShapeNode } from './ShapeNode.js'
+import { hitTest } from './hitTest.js'
+import { ShapeNode } from './ShapeNode.js'
 import type { StyleDefaults, Tool } from './tools.js'
 import { screenToWorld, zoomAt, type Bounds, type Point, type Viewport } from './viewport.js'
 
@@ -64,9 +66,18 @@ type Gesture =
     }
   | { kind: 'pen'; points: number[] }
   | { kind: 'text'; at: Point }
+  | {
+      kind: 'move'
+      from: Point
+      fromScreen: Point
+      nodes: { node: Konva.Node; x: number; y: number }[]
+      moved: boolean
+    }
 
 /** A press that moves less than this (screen px) is a click. */
 const CLICK_SLOP_PX = 3
+/** How near (screen px) a press must be to a thin line to pick it. */
+const HIT_TOLERANCE_PX = 5
 const ACCENT = '#3e63dd'
 
 /**
@@ -78,23 +89,37 @@ export function CanvasStage(props: Props) {
   const latest = useRef(props)
   latest.current = props
   const gesture = useRef<Gesture>({ kind: 'none' })
-  const shapesLayer = useRef<Konva.Layer>(null)
+  const objectLayers = useRef<(Konva.Layer | null)[]>([])
+  const renderWindow = useRenderWindow(viewport, width, height)
+  // Culling: only objects near the view get Konva nodes; the selection and the edited text always
+  // do, so moving or transforming them works wherever they are.
+  const rendered = useMemo(
+    () =>
+      sorted.filter(
+        (o) => selection.has(o.id) || o.id === editingTextId || intersects(renderWindow, objectBounds(o)),
+      ),
+    [sorted, selection, editingTextId, renderWindow],
+  )
+  const chunks = useStableChunks(rendered)
+  /** The Konva nodes of these objects, across the object layers. */
+  const nodesOf = (ids: ReadonlySet<string>): Konva.Node[] =>
+    ids.size === 0
+      ? []
+      : objectLayers.current.flatMap((layer) => layer?.getChildren((n) => ids.has(n.id())) ?? [])
+  const redrawObjects = () => objectLayers.current.forEach((layer) => layer?.batchDraw())
   const transformer = useRef<Konva.Transformer>(null)
   const penLine = useRef<Konva.Line>(null)
-  const dragCommitted = useRef(new Set<string>())
   const [draft, setDraft] = useState<NewObject | undefined>()
   const [marquee, setMarquee] = useState<Bounds | undefined>()
   const [busy, setBusy] = useState(false)
 
   const selecting = tool === 'select' && !panMode
-  const objectsInteractive = canEdit && selecting
   const showTransformer = canEdit && selecting && !busy && editingTextId === undefined
 
   useEffect(() => {
     const tr = transformer.current
-    const layer = shapesLayer.current
-    if (!tr || !layer) return
-    tr.nodes(showTransformer ? layer.getChildren((n) => selection.has(n.id())) : [])
+    if (!tr) return
+    tr.nodes(showTransformer ? nodesOf(selection) : [])
     const only = tr.nodes().length === 1 ? tr.nodes()[0] : undefined
     // Text resizes by width (it wraps) or by corners (font size); no top/bottom-middle squash.
     tr.enabledAnchors(
@@ -143,15 +168,27 @@ export function CanvasStage(props: Props) {
     switch (p.tool) {
       case 'select': {
         if (e.target.getParent() instanceof Konva.Transformer) return
-        if (e.target.name() === OBJECT_NODE_NAME) {
-          const id = e.target.id()
+        const hit = hitTest(p.sorted, world, HIT_TOLERANCE_PX / p.viewport.scale)
+        if (hit) {
+          let selection = p.selection
           if (evt.shiftKey) {
-            p.actions.select(
-              p.selection.has(id) ? [...p.selection].filter((s) => s !== id) : [...p.selection, id],
-            )
-          } else if (!p.selection.has(id)) {
-            p.actions.select([id])
+            const toggled = new Set(p.selection)
+            if (!toggled.delete(hit.id)) toggled.add(hit.id)
+            selection = toggled
+            p.actions.select([...toggled])
+          } else if (!selection.has(hit.id)) {
+            selection = new Set([hit.id])
+            p.actions.select([hit.id])
           }
+          if (!selection.has(hit.id)) return
+          // Press on a selected object: a drag moves the whole selection.
+          const nodes = nodesOf(selection).map((node) => ({
+            node,
+            x: node.x(),
+            y: node.y(),
+          }))
+          gesture.current = { kind: 'move', from: world, fromScreen: pointer, nodes, moved: false }
+          capture()
           return
         }
         const base = evt.shiftKey ? [...p.selection] : []
@@ -201,9 +238,25 @@ export function CanvasStage(props: Props) {
     p.actions.moveCursor(world)
     const g = gesture.current
     switch (g.kind) {
-      case 'none':
+      case 'none': {
+        // Hover feedback without Konva's hit canvas: the same data hit test as a press.
+        if (!p.canEdit || p.tool !== 'select' || p.panMode || !stage) return
+        const over = hitTest(p.sorted, world, HIT_TOLERANCE_PX / p.viewport.scale) !== undefined
+        stage.container().style.cursor = over ? 'move' : ''
+        return
+      }
       case 'text':
         return
+      case 'move': {
+        if (!g.moved && Math.hypot(pointer.x - g.fromScreen.x, pointer.y - g.fromScreen.y) < CLICK_SLOP_PX)
+          return
+        g.moved = true
+        const dx = world.x - g.from.x
+        const dy = world.y - g.from.y
+        for (const n of g.nodes) n.node.position({ x: n.x + dx, y: n.y + dy })
+        redrawObjects()
+        return
+      }
       case 'pan':
         p.actions.setViewport(() => ({
           ...g.start,
@@ -258,6 +311,18 @@ export function CanvasStage(props: Props) {
     switch (g.kind) {
       case 'pan':
         return
+      case 'move': {
+        if (!g.moved) return
+        if (cancelled) {
+          for (const n of g.nodes) n.node.position({ x: n.x, y: n.y })
+          redrawObjects()
+          return
+        }
+        p.actions.updateMany(
+          g.nodes.map(({ node }) => [node.id(), { x: round(node.x()), y: round(node.y()) }] as const),
+        )
+        return
+      }
       case 'marquee':
         setMarquee(undefined)
         return
@@ -300,44 +365,43 @@ export function CanvasStage(props: Props) {
     }
   }
 
-  const onWheel = (e: Konva.KonvaEventObject<WheelEvent>) => {
-    e.evt.preventDefault()
-    const stage = e.target.getStage()
-    const pointer = stage && pointerOf(stage)
-    if (!pointer) return
-    const { deltaX, deltaY, deltaMode, ctrlKey, metaKey, shiftKey } = e.evt
-    const lines = deltaMode === 1 ? 16 : 1
-    if (ctrlKey || metaKey) {
-      // Trackpad pinches arrive as ctrl+wheel with small deltas; mouse wheels with ±100.
-      const factor = Math.exp((-deltaY * lines) / 400)
-      latest.current.actions.setViewport((v) => zoomAt(v, pointer, v.scale * factor))
-      return
+  // Wheel on the container in the capture phase, stopped there: Konva would otherwise look up
+  // the shape under the pointer (a hit canvas read) on every wheel event.
+  const stageRef = useRef<Konva.Stage>(null)
+  useEffect(() => {
+    const container = stageRef.current?.container()
+    if (!container) return
+    const onWheel = (evt: WheelEvent) => {
+      evt.preventDefault()
+      evt.stopPropagation()
+      const rect = container.getBoundingClientRect()
+      const pointer = { x: evt.clientX - rect.left, y: evt.clientY - rect.top }
+      const lines = evt.deltaMode === 1 ? 16 : 1
+      const { setViewport } = latest.current.actions
+      if (evt.ctrlKey || evt.metaKey) {
+        // Trackpad pinches arrive as ctrl+wheel with small deltas; mouse wheels with ±100.
+        const factor = Math.exp((-evt.deltaY * lines) / 400)
+        setViewport((v) => zoomAt(v, pointer, v.scale * factor))
+        return
+      }
+      const horizontal = evt.shiftKey && evt.deltaX === 0
+      const dx = (horizontal ? evt.deltaY : evt.deltaX) * lines
+      const dy = (horizontal ? 0 : evt.deltaY) * lines
+      setViewport((v) => ({ ...v, x: v.x - dx, y: v.y - dy }))
     }
-    const dx = (shiftKey && deltaX === 0 ? deltaY : deltaX) * lines
-    const dy = (shiftKey && deltaX === 0 ? 0 : deltaY) * lines
-    latest.current.actions.setViewport((v) => ({ ...v, x: v.x - dx, y: v.y - dy }))
-  }
+    container.addEventListener('wheel', onWheel, { capture: true, passive: false })
+    return () => container.removeEventListener('wheel', onWheel, { capture: true })
+  }, [])
 
   const onDblClick = (e: Konva.KonvaEventObject<MouseEvent>) => {
     const p = latest.current
-    if (!p.canEdit || p.tool !== 'select') return
-    if (e.target instanceof Konva.Text && e.target.name() === OBJECT_NODE_NAME) {
-      p.actions.select([e.target.id()])
-      p.actions.editText(e.target.id())
+    const pointer = e.target.getStage()?.getPointerPosition()
+    if (!p.canEdit || p.tool !== 'select' || !pointer) return
+    const hit = hitTest(p.sorted, screenToWorld(p.viewport, pointer), HIT_TOLERANCE_PX / p.viewport.scale)
+    if (hit?.type === 'text') {
+      p.actions.select([hit.id])
+      p.actions.editText(hit.id)
     }
-  }
-
-  const onDragEnd = (e: Konva.KonvaEventObject<DragEvent>) => {
-    const node = e.target
-    if (node.name() !== OBJECT_NODE_NAME) return
-    // The Transformer drags every selected node with the one under the pointer, and each fires
-    // dragend: commit them all in one step on the first, skip the rest.
-    if (dragCommitted.current.delete(node.id())) return
-    const tr = transformer.current
-    const nodes = tr?.nodes().includes(node) ? tr.nodes() : [node]
-    const changes = nodes.map((n) => [n.id(), { x: round(n.x()), y: round(n.y()) }] as const)
-    dragCommitted.current = new Set(nodes.filter((n) => n !== node).map((n) => n.id()))
-    latest.current.actions.updateMany(changes)
   }
 
   const onTransformEnd = () => {
@@ -351,13 +415,9 @@ export function CanvasStage(props: Props) {
     p.actions.updateMany(changes)
   }
 
-  const setHoverCursor = (e: Konva.KonvaEventObject<MouseEvent>, over: boolean) => {
-    const container = e.target.getStage()?.container()
-    if (container && e.target.name() === OBJECT_NODE_NAME) container.style.cursor = over ? 'move' : ''
-  }
-
   return (
     <Stage
+      ref={stageRef}
       width={width}
       height={height}
       x={viewport.x}
@@ -368,21 +428,27 @@ export function CanvasStage(props: Props) {
       onPointerMove={onPointerMove}
       onPointerUp={(e) => endGesture(e, false)}
       onPointerCancel={(e) => endGesture(e, true)}
-      onWheel={onWheel}
       onDblClick={onDblClick}
       onContextMenu={(e) => e.evt.preventDefault()}
     >
-      <Layer
-        ref={shapesLayer}
-        listening={objectsInteractive}
-        onDragEnd={onDragEnd}
-        onMouseOver={(e) => setHoverCursor(e, true)}
-        onMouseOut={(e) => setHoverCursor(e, false)}
-      >
-        <ShapeList sorted={sorted} draggable={objectsInteractive} editingTextId={editingTextId} />
-      </Layer>
+      {/* Never listening: picking is hitTest on the data, so no hit canvas is drawn for them. */}
+      {chunks.map((chunk, i) => (
+        <Layer
+          key={i}
+          listening={false}
+          ref={(layer) => {
+            objectLayers.current[i] = layer
+          }}
+        >
+          <ShapeList sorted={chunk} editingTextId={editingTextId} />
+        </Layer>
+      ))}
       <Layer>
-        {draft && <ShapeNode object={draft} draggable={false} hidden={false} />}
+        {draft && (
+          <Group listening={false}>
+            <ShapeNode object={draft} hidden={false} />
+          </Group>
+        )}
         <Line
           ref={penLine}
           visible={false}
@@ -423,17 +489,58 @@ export function CanvasStage(props: Props) {
   )
 }
 
+/**
+ * The world area whose objects are drawn: three view widths and heights around the view, kept
+ * while the view stays inside it, so panning re-renders the object list only now and then.
+ */
+function useRenderWindow(v: Viewport, width: number, height: number): Bounds {
+  const [area, setArea] = useState<Bounds | undefined>()
+  const view = { x: -v.x / v.scale, y: -v.y / v.scale, width: width / v.scale, height: height / v.scale }
+  const stale =
+    area === undefined ||
+    !contains(area, view) ||
+    area.width * area.height > 16 * Math.max(1, view.width * view.height)
+  const next = stale
+    ? { x: view.x - view.width, y: view.y - view.height, width: view.width * 3, height: view.height * 3 }
+    : area
+  useEffect(() => {
+    if (next !== area) setArea(next)
+  }, [next, area])
+  return next
+}
+
+/** Objects per layer at least; at most MAX_OBJECT_LAYERS layers (Konva advises 3 to 5 in all). */
+const MIN_CHUNK = 500
+const MAX_OBJECT_LAYERS = 4
+
+/**
+ * The draw order cut into up to four runs, one Konva layer each: a change redraws only its own
+ * layer's canvas, a quarter of a big scene. A run whose objects are all unchanged keeps its array,
+ * so its ShapeList does not even re-render.
+ */
+function useStableChunks(sorted: readonly CanvasObject[]): (readonly CanvasObject[])[] {
+  const previous = useRef<(readonly CanvasObject[])[]>([])
+  return useMemo(() => {
+    const size = Math.max(MIN_CHUNK, Math.ceil(sorted.length / MAX_OBJECT_LAYERS))
+    const next: (readonly CanvasObject[])[] = []
+    for (let start = 0; start === 0 || start < sorted.length; start += size) {
+      const chunk = sorted.slice(start, start + size)
+      const old = previous.current[next.length]
+      next.push(old && old.length === chunk.length && old.every((o, i) => o === chunk[i]) ? old : chunk)
+    }
+    previous.current = next
+    return next
+  }, [sorted])
+}
+
 interface ShapeListProps {
   sorted: readonly CanvasObject[]
-  draggable: boolean
   editingTextId: string | undefined
 }
 
-/** Re-renders only when the objects, the tool's interactivity or the edited text change, not on pan or zoom. */
-const ShapeList = memo(function ShapeList({ sorted, draggable, editingTextId }: ShapeListProps) {
-  return sorted.map((o) => (
-    <ShapeNode key={o.id} object={o} draggable={draggable} hidden={o.id === editingTextId} />
-  ))
+/** Re-renders when the objects or the edited text change, not on pan, zoom or selection. */
+const ShapeList = memo(function ShapeList({ sorted, editingTextId }: ShapeListProps) {
+  return sorted.map((o) => <ShapeNode key={o.id} object={o} hidden={o.id === editingTextId} />)
 })
 
 /** Shift while drawing: squares and circles, lines at 45° steps. */

@@ -4,12 +4,8 @@ import { Arrow, Line, Rect, Shape, Text } from 'react-konva'
 import type { NewObject } from '../../protocol/objects.js'
 import { DEFAULT_FONT_FAMILY, TEXT_LINE_HEIGHT } from './geometry.js'
 
-/** Konva node name of every canvas object: the stage tells objects from handles and the background. */
-export const OBJECT_NODE_NAME = 'object'
-
 interface Props {
   object: NewObject
-  draggable: boolean
   /** Hidden while its text is edited in place. */
   hidden: boolean
 }
@@ -25,26 +21,19 @@ function drawEllipse(context: Konva.Context, shape: Konva.Shape) {
   context.fillStrokeShape(shape)
 }
 
-// Drags are committed by the layer's dragend handler (one for all shapes); this no-op only tells
-// react-konva that a draggable node's position is looked after, which silences its warning.
-const handledByLayer = () => undefined
-
 /**
  * One canvas object. Memoised on the object's identity: the engine's snapshots are immutable and
  * keep unchanged objects, so only shapes that changed re-render [performance].
  */
-export const ShapeNode = memo(function ShapeNode({ object: o, draggable, hidden }: Props) {
+export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
   const stroke = o.stroke ?? 'transparent'
   const strokeWidth = o.strokeWidth ?? 0
   const common = {
     id: o.id,
-    name: OBJECT_NODE_NAME,
     x: o.x ?? 0,
     y: o.y ?? 0,
     rotation: o.rotation ?? 0,
     opacity: o.opacity ?? 1,
-    draggable,
-    onDragEnd: handledByLayer,
     visible: !hidden,
     // Konva performance tips: no extra pass for fill+stroke overlap, no stroke shadows.
     perfectDrawEnabled: false,

@@ -26,8 +26,22 @@ export function localBox(o: CanvasObject): Bounds {
   return { x: 0, y: 0, width: o.width ?? 0, height: o.height ?? 0 }
 }
 
-/** Axis-aligned world bounds, rotation included. */
+const boundsCache = new WeakMap<CanvasObject, Bounds>()
+
+/**
+ * Axis-aligned world bounds, rotation included. Objects are immutable (a change is a new
+ * object), so the answer is cached per object: culling, hit tests and marquees reuse it.
+ */
 export function objectBounds(o: CanvasObject): Bounds {
+  let bounds = boundsCache.get(o)
+  if (bounds === undefined) {
+    bounds = computeBounds(o)
+    boundsCache.set(o, bounds)
+  }
+  return bounds
+}
+
+function computeBounds(o: CanvasObject): Bounds {
   const box = localBox(o)
   const angle = ((o.rotation ?? 0) * Math.PI) / 180
   const ox = o.x ?? 0
@@ -78,6 +92,15 @@ export function unionBounds(all: Iterable<Bounds>): Bounds | undefined {
   }
   if (minX === Infinity) return undefined
   return { x: minX, y: minY, width: maxX - minX, height: maxY - minY }
+}
+
+export function contains(outer: Bounds, inner: Bounds): boolean {
+  return (
+    inner.x >= outer.x &&
+    inner.y >= outer.y &&
+    inner.x + inner.width <= outer.x + outer.width &&
+    inner.y + inner.height <= outer.y + outer.height
+  )
 }
 
 export function intersects(a: Bounds, b: Bounds): boolean {

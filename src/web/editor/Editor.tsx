@@ -40,9 +40,10 @@ interface Props {
   canvas: CanvasSummary
   engine: SyncEngine
   onShare: (() => void) | undefined
+  onRename: (name: string) => Promise<void>
 }
 
-export function Editor({ canvas, engine, onShare }: Props) {
+export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const objects = useEngineState(engine, (s) => s.objects)
   const status = useEngineState(engine, (s) => s.status)
   const saved = useEngineState(engine, (s) => s.saved)
@@ -81,11 +82,19 @@ export function Editor({ canvas, engine, onShare }: Props) {
     if (next !== 'select') setSelectionIds([])
   }, [])
 
+  const textStep = useRef<string | undefined>(undefined)
   const actions: StageActions = useMemo(
     () => ({
       setViewport: (update) => setViewport(update),
       select: (ids) => setSelectionIds(ids),
-      create: (object) => engine.create(object),
+      create: (object) => {
+        // A new text and its first words are one undo step, closed when editing ends.
+        if (object.type === 'text' && textStep.current === undefined) {
+          textStep.current = object.id
+          engine.beginStep()
+        }
+        engine.create(object)
+      },
       updateMany: (changes) => updateMany(engine, changes),
       // The engine throttles cursor messages itself, always sending the latest position.
       moveCursor: (at: Point) => engine.moveCursor(Math.round(at.x), Math.round(at.y)),
@@ -177,12 +186,27 @@ export function Editor({ canvas, engine, onShare }: Props) {
   const finishTextEdit = useCallback(
     (object: CanvasObject, text: string) => {
       setEditingTextId(undefined)
-      if (!objects.has(object.id)) return
-      if (text.trim() === '') return engine.remove([object.id])
-      if (text !== object.text) engine.update(object.id, { text, ...fitText(object, text) })
+      if (objects.has(object.id)) {
+        if (text.trim() === '') engine.remove([object.id])
+        else if (text !== object.text) engine.update(object.id, { text, ...fitText(object, text) })
+      }
+      if (textStep.current !== undefined) {
+        textStep.current = undefined
+        engine.endStep()
+      }
     },
     [engine, objects],
   )
+
+  // Someone else deleted the text being edited: stop editing, close its undo step.
+  useEffect(() => {
+    if (editingTextId === undefined || objects.has(editingTextId)) return
+    setEditingTextId(undefined)
+    if (textStep.current !== undefined) {
+      textStep.current = undefined
+      engine.endStep()
+    }
+  }, [engine, objects, editingTextId])
 
   // ---- keyboard and clipboard -------------------------------------------------------------------
 
@@ -376,6 +400,7 @@ export function Editor({ canvas, engine, onShare }: Props) {
         saved={saved}
         pendingCount={pendingCount}
         onShare={role === 'owner' ? onShare : undefined}
+        onRename={canEdit ? onRename : undefined}
       />
       <Toolbar
         tool={tool}

@@ -1,3 +1,4 @@
+import { useRef, useState } from 'react'
 import type { PresenceUser } from '../../protocol/messages.js'
 import type { Role } from '../../protocol/roles.js'
 import { Link } from '../app/Link.js'
@@ -14,6 +15,8 @@ interface Props {
   saved: boolean
   pendingCount: number
   onShare: (() => void) | undefined
+  /** Undefined when the role may not rename (viewers). */
+  onRename: ((name: string) => Promise<void>) | undefined
 }
 
 const STATUS_TEXT: Record<ConnectionStatus, string> = {
@@ -26,14 +29,23 @@ const STATUS_TEXT: Record<ConnectionStatus, string> = {
 
 const MAX_AVATARS = 5
 
-export function TopBar({ canvasName, role, me, users, status, saved, pendingCount, onShare }: Props) {
+export function TopBar({
+  canvasName,
+  role,
+  me,
+  users,
+  status,
+  saved,
+  pendingCount,
+  onShare,
+  onRename,
+}: Props) {
   // Me first, then everyone else once (a user with two tabs is one person).
   const others = users.filter(
     (u, i) => u.userId !== me?.userId && users.findIndex((v) => v.userId === u.userId) === i,
   )
   const people = me ? [me, ...others] : others
-  const shown = people.slice(0, MAX_AVATARS)
-  const hidden = people.length - shown.length
+  const hidden = Math.max(0, people.length - MAX_AVATARS)
   const savedText = saved ? 'Saved' : 'Saving…'
   const savedTitle = saved
     ? 'Every change is saved'
@@ -47,9 +59,7 @@ export function TopBar({ canvasName, role, me, users, status, saved, pendingCoun
         <Link href="/" className="icon-button" aria-label="Back to my canvases" title="Back to my canvases">
           <BackIcon />
         </Link>
-        <h1 className="canvas-title" data-testid="canvas-name" title={canvasName}>
-          {canvasName}
-        </h1>
+        <CanvasTitle name={canvasName} onRename={onRename} />
         {role === 'viewer' && (
           <span className="badge badge-view-only" data-testid="view-only-badge">
             View only
@@ -72,10 +82,11 @@ export function TopBar({ canvasName, role, me, users, status, saved, pendingCoun
           data-testid="presence-list"
           aria-label={`${people.length} ${people.length === 1 ? 'person' : 'people'} here`}
         >
-          {shown.map((u) => (
+          {people.map((u, i) => (
             <li
               key={u.userId}
-              className="presence-user"
+              // Past the first few, people are listed for screen readers and tests, not drawn.
+              className={i < MAX_AVATARS ? 'presence-user' : 'presence-user visually-hidden'}
               data-testid="presence-user"
               data-user-id={u.userId}
               title={u.userId === me?.userId ? `${u.username} (you)` : u.username}
@@ -89,6 +100,7 @@ export function TopBar({ canvasName, role, me, users, status, saved, pendingCoun
           {hidden > 0 && (
             <li
               className="presence-more"
+              aria-hidden="true"
               title={people
                 .slice(MAX_AVATARS)
                 .map((u) => u.username)
@@ -114,5 +126,62 @@ export function TopBar({ canvasName, role, me, users, status, saved, pendingCoun
         )}
       </div>
     </header>
+  )
+}
+
+/** The canvas name; owners and editors click it to rename in place (Enter saves, Escape cancels). */
+function CanvasTitle({ name, onRename }: { name: string; onRename: Props['onRename'] }) {
+  const [draft, setDraft] = useState<string | undefined>()
+  const cancelled = useRef(false)
+  if (!onRename) {
+    return (
+      <h1 className="canvas-title" data-testid="canvas-name" title={name}>
+        {name}
+      </h1>
+    )
+  }
+  if (draft === undefined) {
+    return (
+      <h1 className="canvas-title">
+        <button
+          type="button"
+          className="canvas-title-button"
+          data-testid="canvas-name"
+          title="Rename canvas"
+          aria-label={`${name}, rename canvas`}
+          onClick={() => {
+            cancelled.current = false
+            setDraft(name)
+          }}
+        >
+          {name}
+        </button>
+      </h1>
+    )
+  }
+  const commit = () => {
+    const next = draft.trim()
+    setDraft(undefined)
+    if (cancelled.current || next === '' || next === name) return
+    onRename(next).catch(() => undefined)
+  }
+  return (
+    <input
+      className="canvas-title-input"
+      aria-label="Canvas name"
+      value={draft}
+      maxLength={200}
+      autoFocus
+      onFocus={(e) => e.target.select()}
+      onChange={(e) => setDraft(e.target.value)}
+      onBlur={commit}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') e.currentTarget.blur()
+        if (e.key === 'Escape') {
+          cancelled.current = true
+          e.currentTarget.blur()
+        }
+      }}
+    />
   )
 }

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react'
+import { useCallback, useEffect, useState } from 'react'
 import { api, ApiError, describeError, type CanvasSummary } from '../api/apiClient.js'
 import { Link } from '../app/Link.js'
 import { navigate, signInPathFor } from '../app/router.js'
@@ -75,9 +75,14 @@ function LiveEditor({ canvas }: { canvas: CanvasSummary }) {
   return <ConnectedEditor canvas={canvas} engine={engine} />
 }
 
-function ConnectedEditor({ canvas, engine }: { canvas: CanvasSummary; engine: SyncEngine }) {
+function ConnectedEditor({ canvas: loaded, engine }: { canvas: CanvasSummary; engine: SyncEngine }) {
   const closeReason = useEngineState(engine, (s) => s.closeReason)
   const [sharing, setSharing] = useState(false)
+  const [canvas, setCanvas] = useState(loaded)
+  const rename = useCallback(
+    async (name: string) => setCanvas((await api.renameCanvas(canvas.id, name)).canvas),
+    [canvas.id],
+  )
 
   // Close codes the engine does not retry (docs/protocol.md "Errors and close codes").
   useEffect(() => {
@@ -88,7 +93,7 @@ function ConnectedEditor({ canvas, engine }: { canvas: CanvasSummary; engine: Sy
 
   return (
     <>
-      <Editor canvas={canvas} engine={engine} onShare={() => setSharing(true)} />
+      <Editor canvas={canvas} engine={engine} onShare={() => setSharing(true)} onRename={rename} />
       <ShareDialog canvas={sharing ? canvas : undefined} onClose={() => setSharing(false)} />
     </>
   )
