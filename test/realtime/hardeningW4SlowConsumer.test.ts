@@ -183,9 +183,10 @@ describe('[W4] slow consumer', () => {
     expect(sendBuffer.maxBufferedBytes).toBeGreaterThan(cap)
     expect(sendBuffer.maxBufferedBytes).toBeLessThanOrEqual(cap + sendBuffer.largestFrameBytes)
     // The process also hosts the 51 clients, which between them receive about 50 × 5 MB of
-    // 8 KB messages and parse them: the server's own share is the bound above. This catches
-    // only the gross failure, a server buffering the slow client's whole backlog or worse.
-    expect(rssGrowthMb).toBeLessThan(400)
+    // 8 KB messages and parse them (90–120 MB of RSS growth measured here, mostly theirs): the
+    // server's own share is the bound above. This catches only gross failures, such as a copy
+    // of every frame per receiver.
+    expect(rssGrowthMb).toBeLessThan(250)
     // reliability.md asks fan-out p99 < 25 ms of a server on its own machine; here 51 clients
     // parse 8 KB messages in the server's process on two loaded cores: logged, bounded loosely.
     expect(numbers.fanOutP99Ms).toBeLessThan(5_000)

@@ -194,7 +194,8 @@ export class CountingClient {
     const at = performance.now()
     if (isBinary) throw new Error('server sent a binary frame')
     const text = rawText(data)
-    this.recent.push(text.slice(0, 160))
+    // Decoded from the bytes, not sliced from `text`: a slice would keep the whole frame alive.
+    this.recent.push(Buffer.from(text.slice(0, 160)).toString())
     if (this.recent.length > 5) this.recent.shift()
     const message = JSON.parse(text) as ServerMessage
     const messages = message.type === 'batch' ? message.messages : [message]
