@@ -15,6 +15,7 @@ const toApi: ProxyOptions = {
     proxy.on('proxyReq', (proxyReq) => proxyReq.setHeader('origin', new URL(apiTarget).origin))
   },
 }
+// Only these prefixes: no folder under src/web may be named api/ or ws/, or dev would proxy it.
 const proxy: Record<string, ProxyOptions> = {
   '/api': toApi,
   '/ws': { ...toApi, ws: true, rewriteWsOrigin: true },

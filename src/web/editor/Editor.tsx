@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { CanvasObject, ObjectChanges } from '../../protocol/objects.js'
-import type { CanvasSummary } from '../api/apiClient.js'
+import type { CanvasSummary } from '../app/apiClient.js'
 import { CanvasStage, type StageActions } from '../canvas/CanvasStage.js'
 import { CursorOverlay } from '../canvas/CursorOverlay.js'
 import { clampFontSize, objectBounds, sortByZ, unionBounds } from '../canvas/geometry.js'
@@ -455,11 +455,16 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
               You can view this canvas, pan and zoom. Ask the owner for edit access to make changes.
             </div>
           )}
-          {status !== 'online' && status !== 'connecting' && (
+          {(status === 'offline' || status === 'reconnecting' || status === 'closed') && (
             <div className="connection-banner" role="alert">
               {status === 'closed'
                 ? 'Disconnected from the server. Reload the page to reconnect.'
-                : 'You are offline. Changes are kept on this device and sync when the connection is back.'}
+                : 'You’re offline: changes are kept and sync when you reconnect.'}
+              {status === 'offline' && (
+                <button type="button" className="link-button" onClick={() => engine.reconnectNow()}>
+                  Retry now
+                </button>
+              )}
             </div>
           )}
           <ErrorToast error={lastError} />

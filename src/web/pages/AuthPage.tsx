@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react'
-import { api, ApiError, describeError, type User } from '../api/apiClient.js'
+import { api, ApiError, describeError, type User } from '../app/apiClient.js'
 import { Link } from '../app/Link.js'
 import { Logo } from './Logo.js'
 

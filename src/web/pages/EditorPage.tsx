@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react'
-import { api, ApiError, describeError, type CanvasSummary } from '../api/apiClient.js'
+import { api, ApiError, describeError, type CanvasSummary } from '../app/apiClient.js'
 import { Link } from '../app/Link.js'
 import { navigate, signInPathFor } from '../app/router.js'
 import { useSession } from '../app/session.js'
