@@ -51,6 +51,8 @@ export class Connection {
   /** Broadcasts queued while a resuming client receives what it missed. */
   outbox: Buffer[] | undefined
   alive = true
+  /** Bytes of state being sent that do not count against the send-buffer cap (see sendState). */
+  stateAllowance = 0
   private opBucket: Bucket | undefined
   private cursorBucket: Bucket | undefined
   private strikeBucket: Bucket | undefined
@@ -82,19 +84,25 @@ export class Connection {
     }
   }
 
-  sendJson(message: object): void {
-    if (this.isOpen) this.socket.send(JSON.stringify(message))
-  }
-
   /**
-   * Sends the answer to one of the client's own frames. A client that keeps sending without
-   * reading piles the answers up in our send buffer: past the cap it is cut off like any slow
-   * receiver [W3]. (Not for auth-success and resume pages: those may exceed the cap legitimately.)
+   * Sends one message. Everything sent goes through the send-buffer cap: a client that keeps
+   * sending (pings, ops) without reading piles up our answers and is cut off like any slow
+   * receiver [W3, W4].
    */
-  reply(message: object): void {
+  sendJson(message: object): void {
     if (!this.isOpen) return
     this.socket.send(JSON.stringify(message))
     if (this.socket.bufferedAmount > 0) this.socket.handler?.checkBackpressure(this)
+  }
+
+  /**
+   * Sends the canvas state or a resume page: legitimately large, so what it leaves in the send
+   * buffer is allowed on top of the cap until the client has read it.
+   */
+  sendState(message: object): void {
+    if (!this.isOpen) return
+    this.socket.send(JSON.stringify(message))
+    this.stateAllowance = this.socket.bufferedAmount
   }
 
   /** Sends an error frame: the socket stays open. */

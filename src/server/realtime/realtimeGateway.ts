@@ -10,10 +10,15 @@ import type { Role } from '../../protocol/roles.js'
 import type { OpLog } from '../../log/opLog.js'
 import type { CanvasStore } from '../../store/canvasStore.js'
 import { SESSION_COOKIE } from '../plugins/authentication.js'
-import { CanvasSocket, Connection, sessionCookieOf, type SocketHandler } from './connection.js'
+import { CanvasSocket, Connection, sessionCookieOf, type Member, type SocketHandler } from './connection.js'
 import { CLOSE_CODES, DEFAULT_REALTIME_LIMITS, type RealtimeLimits } from './realtimeLimits.js'
 import type { RealtimeMetrics } from './realtimeMetrics.js'
 import { RoomRegistry } from './roomRegistry.js'
+
+/** How long a socket closed for slowness may take to read its close frame before it is cut. */
+const SLOW_CONSUMER_GRACE_MS = 1_000
+/** How long shutdown waits for clients to answer the close handshake before cutting them. */
+const SHUTDOWN_GRACE_MS = 2_000
 
 const WS_PATH = /^\/ws\/([A-Za-z0-9_-]{1,64})\/?(?:\?.*)?$/
 
@@ -46,6 +51,8 @@ export class RealtimeGateway implements SocketHandler {
   private sweepTimer: NodeJS.Timeout | undefined
   private lastHeartbeat: number
   private closing = false
+  /** Resolves shutdown's wait once the last socket is gone. */
+  private onEmpty: (() => void) | undefined
 
   constructor(private readonly deps: GatewayDeps) {
     this.limits = Object.freeze({ ...DEFAULT_REALTIME_LIMITS, ...deps.limits })
@@ -108,7 +115,20 @@ export class RealtimeGateway implements SocketHandler {
       for (const connection of sockets) connection.close(CLOSE_CODES.goingAway, 'server shutting down')
     }
     await this.rooms.closeAll()
+    // A client that does not read never completes the close handshake: cut it after a grace.
+    if (!this.isEmpty()) {
+      await new Promise<void>((resolve) => {
+        this.onEmpty = resolve
+        setTimeout(resolve, SHUTDOWN_GRACE_MS).unref()
+      })
+    }
+    for (const connection of [...this.unauthenticated]) connection.socket.terminate()
+    for (const sockets of [...this.bySession.values()]) for (const c of [...sockets]) c.socket.terminate()
     this.wss.close()
+  }
+
+  private isEmpty(): boolean {
+    return this.unauthenticated.size === 0 && this.bySession.size === 0
   }
 
   /** A canvas membership changed: removed members lose their sockets, new roles apply now [Z2]. */
@@ -175,7 +195,7 @@ export class RealtimeGateway implements SocketHandler {
           return
         case 'ping':
           // Pings are not rate limited: a pinging client that does not read is cut off instead [W3].
-          connection.reply({ type: 'pong', t: message.t })
+          connection.sendJson({ type: 'pong', t: message.t })
           return
         case 'cursor':
           if (!connection.allowCursor(this.limits.cursors, now)) return this.strike(connection)
@@ -314,7 +334,11 @@ export class RealtimeGateway implements SocketHandler {
     this.unauthenticated.delete(connection)
     this.deps.metrics.connections.dec()
     const member = connection.member
-    if (!member) return
+    if (member) this.forgetMember(connection, member)
+    if (this.onEmpty && this.isEmpty()) this.onEmpty()
+  }
+
+  private forgetMember(connection: Connection, member: Member): void {
     connection.room?.leave(connection)
     const sockets = this.bySession.get(member.sessionHash)
     if (sockets?.delete(connection) && sockets.size === 0) this.bySession.delete(member.sessionHash)
@@ -364,12 +388,20 @@ export class RealtimeGateway implements SocketHandler {
     void this.rooms.evictIdle(this.limits.emptyRoomTtlMs)
   }
 
-  /** Slow readers: cursors stop first (RoomHost), then the socket is closed so it can resume [W4]. */
+  /**
+   * Slow readers: cursors stop first (RoomHost), then the socket is closed with 4009 so the
+   * client knows to resume [W4]. The close frame waits behind what the client has not read, so
+   * a client that reads nothing at all is terminated a moment later.
+   */
   checkBackpressure(connection: Connection): void {
-    if (connection.socket.bufferedAmount <= this.limits.maxSendBufferBytes) return
+    const buffered = connection.socket.bufferedAmount
+    const cap = this.limits.maxSendBufferBytes
+    if (buffered <= cap) connection.stateAllowance = 0
+    if (buffered <= cap + connection.stateAllowance || connection.closed) return
     this.deps.metrics.closedForAbuse.inc({ reason: 'slow_consumer' })
-    connection.phase = 'closed'
-    connection.socket.terminate()
+    connection.close(CLOSE_CODES.slowConsumer, 'too slow: resume with lastSeq')
+    const socket = connection.socket
+    setTimeout(() => socket.terminate(), SLOW_CONSUMER_GRACE_MS).unref()
   }
 }
 

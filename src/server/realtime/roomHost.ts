@@ -120,7 +120,7 @@ export class RoomHost {
       users: this.users(),
     }
     if (!resumable) {
-      connection.sendJson({ ...welcome, objects: objectsOf(this.state) })
+      connection.sendState({ ...welcome, objects: objectsOf(this.state) })
       return
     }
     // Broadcasts from here on wait in the outbox until the missed entries are out [R1].
@@ -133,14 +133,14 @@ export class RoomHost {
         // what is still coalescing goes out first, into the outbox being dropped [R5].
         this.fanOut.flush()
         connection.outbox = undefined
-        connection.sendJson({ ...welcome, seq: this.state.seq, objects: objectsOf(this.state) })
+        connection.sendState({ ...welcome, seq: this.state.seq, objects: objectsOf(this.state) })
         return
       }
-      connection.sendJson({ type: 'batch', messages: page.map(entryEvent) })
+      connection.sendState({ type: 'batch', messages: page.map(entryEvent) })
       after = page[page.length - 1]?.seq ?? at
     }
     // `objects` stays in the message, empty: the client keeps its state (protocol.md "Resume").
-    connection.sendJson({ ...welcome, objects: [], resumed: true })
+    connection.sendState({ ...welcome, objects: [], resumed: true })
     const queued = connection.outbox
     connection.outbox = undefined
     for (const frame of queued) connection.deliver(frame)
