@@ -38,7 +38,12 @@ export class WsTestClient {
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data, isBinary) => {
       if (isBinary) throw new Error('server sent a binary frame')
-      const message = JSON.parse(data.toString()) as ServerMessage
+      const text = Array.isArray(data)
+        ? Buffer.concat(data).toString()
+        : Buffer.isBuffer(data)
+          ? data.toString()
+          : Buffer.from(new Uint8Array(data)).toString()
+      const message = JSON.parse(text) as ServerMessage
       if (message.type === 'batch') this.received.push(...message.messages)
       else this.received.push(message)
       for (const wake of this.waiters) wake()
