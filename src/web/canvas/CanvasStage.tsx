@@ -116,6 +116,8 @@ export function CanvasStage(props: Props) {
   const selecting = tool === 'select' && !panMode
   const showTransformer = canEdit && selecting && !busy && editingTextId === undefined
 
+  // On chunks, not only the selection: a node moves to another layer (a new node) when the view
+  // or the draw order changes, and the Transformer must hold the live one.
   useEffect(() => {
     const tr = transformer.current
     if (!tr) return
@@ -137,7 +139,7 @@ export function CanvasStage(props: Props) {
           ],
     )
     tr.getLayer()?.batchDraw()
-  }, [selection, sorted, showTransformer])
+  }, [selection, chunks, showTransformer])
 
   const pointerOf = (stage: Konva.Stage): Point | undefined => stage.getPointerPosition() ?? undefined
   const topZ = () => {
