@@ -4,7 +4,8 @@ import Database from 'better-sqlite3'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js'
 import { SQLITE_FILE_NAME } from '../../src/store/sqlite/openSqlite.js'
-import { freePort, runCli, startCli } from '../support/cli.js'
+import { runCli, startCli } from '../support/cli.js'
+import { killAndWait, listeningMessage, startOnFreePort } from '../support/serverProcess.js'
 import { tempDir } from '../support/tempDir.js'
 
 // The compiled CLI (dist/server/main.js) as an operator runs it.
@@ -65,18 +66,17 @@ describe('collabcanvas serve: configuration errors', () => {
 describe('collabcanvas serve: graceful shutdown', () => {
   it('when SIGTERM arrives then exit 0 and the database is closed cleanly', async () => {
     const dir = dataDir()
-    const port = await freePort()
-    const server = startCli(['serve'], {
-      DATA_DIR: dir,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'info',
+    // Retried on another port if one freed by freePort() is taken before the server binds it.
+    const { server, baseUrl } = await startOnFreePort({
+      start: (port) =>
+        startCli(['serve'], { DATA_DIR: dir, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info' }),
+      listening: (s, port) => s.waitForStdout(new RegExp(listeningMessage(port).replace(/[.]/g, '\\.'))),
+      stop: (s) => killAndWait(s.child, s.exited),
+      output: (s) => s.stdout() + s.stderr(),
     })
     onTestFinished(() => {
       if (server.child.exitCode === null) server.child.kill('SIGKILL')
     })
-    await server.waitForStdout(/Server listening at/)
-    const baseUrl = `http://127.0.0.1:${port}`
 
     const health = await fetch(`${baseUrl}/health`)
     expect(health.status).toBe(200)
