@@ -609,6 +609,13 @@ export class SyncEngine {
       case 'user-connected': {
         const { userId, username, color } = message
         this.users = [...this.users.filter((u) => u.userId !== userId), { userId, username, color }]
+        // The server sends cursors at once but may hold presence for its next fan-out tick, so a
+        // newcomer's cursor can come first, nameless: name it now, not at its next move.
+        const cursor = this.cursors.get(userId)
+        if (cursor) {
+          this.cursors.set(userId, { ...cursor, username, color })
+          this.cursorsSnapshot = undefined
+        }
         return
       }
       case 'user-disconnected':
