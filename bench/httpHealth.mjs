@@ -5,7 +5,8 @@
  * Both servers run as child processes on loopback ports; autocannon (programmatic, in this
  * process) loads one at a time, alternating, for --runs rounds; the report gives the median
  * req/s and p99 of each, the ratio CollabCanvas/bare (target ≥ 0.8), and the CPU of the load
- * generator and of each server (the generator shares the 2 cores with the server under load).
+ * generator and of each server (the generator shares the 2 cores with the server under load),
+ * with the server's CPU time per request, which other load on the machine disturbs less.
  *
  * Run:  npm run bench:http
  *       node bench/httpHealth.mjs [--runs 3] [--seconds 5] [--connections 100] [--warmup 1]
@@ -24,7 +25,7 @@ import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { NOISE_FLAGS, measureQuietly, noisePolicy } from './lib/noise.mjs'
 import { cpuMeter, startServer } from './lib/proc.mjs'
-import { commandLine, machine, table, writeChart, writeJson } from './lib/report.mjs'
+import { commandLine, machine, revision, table, writeChart, writeJson } from './lib/report.mjs'
 import { median, round } from './lib/stats.mjs'
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -68,6 +69,8 @@ async function measure(server, run) {
     errors: r.errors,
     timeouts: r.timeouts,
     non2xx: r.non2xx,
+    // CPU time the server spent per request: steadier than req/s when the machine is shared.
+    serverCpuMicrosPerRequest: round((cpu.servers[server.pid] * 1e4) / r.requests.average, 1),
     cpuPercent: {
       server: round(cpu.servers[server.pid], 0),
       generator: round(cpu.generator, 0),
@@ -119,6 +122,7 @@ try {
       p50Ms: median(mine.map((r) => r.latencyMs.p50)),
       p99Ms: median(mine.map((r) => r.latencyMs.p99)),
       serverCpuPercent: median(mine.map((r) => r.cpuPercent.server)),
+      serverCpuMicrosPerRequest: median(mine.map((r) => r.serverCpuMicrosPerRequest)),
       generatorCpuPercent: median(mine.map((r) => r.cpuPercent.generator)),
       otherProcessesCpuPercent: median(mine.map((r) => r.cpuPercent.otherProcesses)),
       errors: mine.reduce((n, r) => n + r.errors + r.timeouts + r.non2xx, 0),
@@ -126,34 +130,53 @@ try {
     }
   }
   const ratio = round(summary.collabcanvas.reqPerSec / summary['bare-http'].reqPerSec, 3)
+  const cpuCostRatio = round(
+    summary.collabcanvas.serverCpuMicrosPerRequest / summary['bare-http'].serverCpuMicrosPerRequest,
+    2,
+  )
 
   console.log(
     `\nGET /health, ${runs} alternating run(s) of ${seconds} s, ${connections} connections (medians)\n`,
   )
   console.log(
     table(
-      ['target', 'req/s', 'p50 ms', 'p99 ms', 'server CPU %', 'generator CPU %', 'others CPU %', 'errors'],
+      [
+        'target',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'server CPU %',
+        'server CPU µs/req',
+        'generator CPU %',
+        'others CPU %',
+        'errors',
+        'noisy runs',
+      ],
       Object.entries(summary).map(([name, s]) => [
         name,
         s.reqPerSec,
         s.p50Ms,
         s.p99Ms,
         s.serverCpuPercent,
+        s.serverCpuMicrosPerRequest,
         s.generatorCpuPercent,
         s.otherProcessesCpuPercent,
         s.errors,
+        s.noisyRuns,
       ]),
     ),
   )
   console.log(
     `\nratio collabcanvas / bare-http: ${ratio} (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'})`,
   )
+  console.log(`server CPU per request, collabcanvas / bare-http: ${cpuCostRatio}×`)
 
   const record = {
     bench: 'http-health',
     date: new Date().toISOString(),
     command: commandLine(),
     machine: machine(),
+    revision: revision(),
     params: {
       runs,
       seconds,
@@ -164,6 +187,7 @@ try {
     },
     summary,
     ratio,
+    cpuCostRatio,
     targetRatio: TARGET_RATIO,
     met: ratio >= TARGET_RATIO,
     runs: results,
@@ -184,6 +208,15 @@ try {
         unit: 'ms',
         series: ['p50', 'p99'],
         groups: Object.entries(summary).map(([name, s]) => ({ label: name, values: [s.p50Ms, s.p99Ms] })),
+      },
+      {
+        title: 'server CPU per request',
+        unit: 'µs',
+        series: ['µs/req'],
+        groups: Object.entries(summary).map(([name, s]) => ({
+          label: name,
+          values: [s.serverCpuMicrosPerRequest],
+        })),
       },
     ],
   })

@@ -16,12 +16,12 @@
  * and bench/results/ws-<scenario>.svg. Medians of the runs, metric by metric.
  * How each scenario measures: bench/lib/loadScenario.mjs and bench/lib/idleScenario.mjs.
  *
- * Run:  npm run bench:ws                      (all scenarios, all targets, 3 runs; ~15 min)
+ * Run:  npm run bench:ws                      (all scenarios and targets, 3 runs: ~15–20 min when the machine is quiet)
  *       node bench/wsBench.mjs --scenario a --runs 1 --seconds 5 --target raw,batching
  * Flags: --scenario a|b|c|all (or a list: a,b)   --target raw|batching|collabcanvas|all (or a list)
  *        --runs 3  --seconds 10 (load per run)  --warmup 2  --drain 5 (seconds)
  *        --users N --canvases N --update-rate N --cursor-rate N (override (a)/(b))
- *        --conns 19000 --conn-procs 4 --connect-concurrency 100 --idle-seconds 5 --idle-users 1000 (for (c))
+ *        --conns 19000 --conn-procs 4 --connect-concurrency 100 --idle-seconds 35 --idle-users 1000 (for (c))
  *        --quiet-wait 30 --quiet-below 20 --max-others 25 --noisy-retries 2: other builds and tests
  *        share the 2 cores: wait for a quiet machine before each run, and run again a run during
  *        which the rest of the machine used > 25 % of a core (bench/lib/noise.mjs)
@@ -38,7 +38,7 @@ import { runIdle } from './lib/idleScenario.mjs'
 import { runLoad } from './lib/loadScenario.mjs'
 import { NOISE_FLAGS, measureQuietly, noisePolicy } from './lib/noise.mjs'
 import { startServer } from './lib/proc.mjs'
-import { commandLine, machine, table, writeChart, writeJson } from './lib/report.mjs'
+import { commandLine, machine, revision, table, writeChart, writeJson } from './lib/report.mjs'
 import { CollabCanvasSetup, RelaySetup, idleLayout, loadLayout, resolveCanvases } from './lib/setup.mjs'
 import { medianOfRuns, round, sumCounts } from './lib/stats.mjs'
 import { closeAll, openAuthenticated } from './lib/wsClient.mjs'
@@ -62,7 +62,8 @@ const { values: flags } = parseArgs({
     conns: { type: 'string', default: '19000' },
     'conn-procs': { type: 'string', default: '4' },
     'connect-concurrency': { type: 'string', default: '100' },
-    'idle-seconds': { type: 'string', default: '5' },
+    // Long enough for one heartbeat round of CollabCanvas (30 s ping interval) to show in RSS.
+    'idle-seconds': { type: 'string', default: '35' },
     'idle-users': { type: 'string', default: '1000' },
     ...NOISE_FLAGS,
   },
@@ -274,6 +275,9 @@ function describeRun(key, r) {
     `updates ${r.updates.deliveredPerSec}/${r.updates.expectedPerSec} per s (${r.updates.deliveredRatio}), ` +
     `fan-out p99 ${r.updates.fanoutMs.p99} ms, ack p95 ${r.acks.ms.p95} ms` +
     (r.cursors.sent > 0 ? `, cursors ${r.cursors.deliveredPerSec}/${r.cursors.expectedPerSec} per s` : '') +
+    (r.sentPerSec.updates < 0.98 * r.offered.updatesPerSec
+      ? `, generator sent only ${r.sentPerSec.updates} of ${r.offered.updatesPerSec} updates/s`
+      : '') +
     `, CPU server ${r.cpuPercent.server}% generator ${r.cpuPercent.generator}% others ${r.cpuPercent.otherProcesses}%`
   )
 }
@@ -575,6 +579,7 @@ async function main() {
       date: new Date().toISOString(),
       command: commandLine(),
       machine: m,
+      revision: revision(),
       params,
       notes: NOTES,
       setupRequestsRetriedAfter503: apiRetries.count,

@@ -8,8 +8,9 @@
  * - --conn-procs child processes (bench/lib/idleClients.mjs; each process is limited to 20,000
  *   file descriptors) open the connections, --connect-concurrency at a time each, every one
  *   authenticated (auth-success received), spread over source addresses 127.0.0.2–9.
- * - Once all are open the connections stay idle for --idle-seconds (the server's heartbeats and
- *   sweeps run meanwhile); then VmRSS is read again ("after"). RSS per connection =
+ * - Once all are open the connections stay idle for --idle-seconds (35 by default: one heartbeat
+ *   round of CollabCanvas, whose ping interval is 30 s, and its sweeps run meanwhile); then VmRSS
+ *   is read again ("after"). RSS per connection =
  *   (after − before) / connections open. Connections the server closed while idle are counted.
  * - Server CPU while connecting and while idle, from /proc/<pid>/stat.
  *

@@ -4,7 +4,8 @@
  *
  * Not run directly; imported by bench/httpHealth.mjs and bench/wsBench.mjs.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,6 +23,28 @@ export function machine() {
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
     // Other work on the machine skews every number: recorded so a noisy run can be spotted.
     loadAverage1m: Math.round(os.loadavg()[0] * 100) / 100,
+  }
+}
+
+/** Which code was measured: the commit, whether src/ differed from it, when dist/ was built. */
+export function revision() {
+  const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+  const git = (...args) => {
+    try {
+      return execFileSync('git', args, {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim()
+    } catch {
+      return null
+    }
+  }
+  const mainJs = path.join(root, 'dist', 'server', 'main.js')
+  return {
+    commit: git('rev-parse', '--short', 'HEAD'),
+    srcChangedSinceCommit: (git('status', '--porcelain', '--', 'src') ?? '') !== '',
+    distBuiltAt: existsSync(mainJs) ? statSync(mainJs).mtime.toISOString() : null,
   }
 }
 
@@ -98,7 +121,8 @@ function panel({ title, unit, groups, series, log = false, reference }, x0, y0, 
   const maxV = Math.max(1e-9, ...values)
   const minV = log ? Math.min(...values.filter((v) => v > 0), maxV) : 0
   const step = niceStep((maxV * 1.1) / 4)
-  const lo = log ? Math.floor(Math.log10(minV)) : 0
+  // Half a decade below the smallest value, so a bar near a power of ten is still visible.
+  const lo = log ? Math.floor(Math.log10(minV / 3)) : 0
   const hi = log ? Math.ceil(Math.log10(maxV * 1.05)) : Math.ceil((maxV * 1.1) / step) * step
   const scale = (v) => {
     if (!Number.isFinite(v) || v <= 0) return plotBottom
