@@ -226,11 +226,16 @@ export class SqliteCanvasStore implements CanvasStore {
 
   upsertMember(canvasId: string, userId: string, role: MemberRole): Promise<'created' | 'updated'> {
     return guarded(() =>
-      this.db.transaction(() => {
-        const existed = this.statements.memberRole.get(canvasId, userId) !== undefined
-        this.statements.upsertMember.run(canvasId, userId, role, this.isoNow())
-        return existed ? ('updated' as const) : ('created' as const)
-      })(),
+      // IMMEDIATE takes the write lock up front: a deferred transaction that reads first and
+      // then writes gets SQLITE_BUSY at once (no busy_timeout wait) when another connection,
+      // such as the WAL checkpointer, holds the lock at the moment of the upgrade.
+      this.db
+        .transaction(() => {
+          const existed = this.statements.memberRole.get(canvasId, userId) !== undefined
+          this.statements.upsertMember.run(canvasId, userId, role, this.isoNow())
+          return existed ? ('updated' as const) : ('created' as const)
+        })
+        .immediate(),
     )
   }
 
