@@ -5,7 +5,7 @@ import type { TestUser } from '../support/fixtures.js'
 import { OpLogReader } from '../support/opLogReader.js'
 import { canvasState, sharedCanvas } from '../support/sharedCanvas.js'
 import { startTestServer, type TestServer, type TestServerOptions } from '../support/startTestServer.js'
-import { startTcpProxy } from '../support/tcpProxy.js'
+import { startFaultProxy } from '../support/faultProxy.js'
 import { WsTestClient, type ConnectOptions, type Received } from '../support/wsTestClient.js'
 
 const cleanups: (() => Promise<void> | void)[] = []
@@ -168,7 +168,7 @@ describe('resume with lastSeq', () => {
 describe('network drop', () => {
   it('[R1] when the connection is reset mid-stream and others write 1,000 ops, then a reconnect with lastSeq gets exactly the missing ops in order and converges to the server state', async () => {
     const server = await start()
-    const proxy = await startTcpProxy(server.baseUrl)
+    const proxy = await startFaultProxy(server.baseUrl)
     cleanups.push(() => proxy.close())
     const { owner, members, canvas } = await sharedCanvas(server.http, ['editor', 'viewer'])
     const [editor, viewer] = members as [TestUser, TestUser]

@@ -12,7 +12,7 @@ import {
   startServer,
   wsBaseOf,
 } from './support/engineHarness.js'
-import { startFaultProxy } from './support/faultProxy.js'
+import { startFaultProxy } from '../../support/faultProxy.js'
 import { isOnline, isSavedOnline, waitForSnapshot } from './support/waitForSnapshot.js'
 
 async function twoEditors() {

@@ -23,7 +23,7 @@ import {
   startServer,
   wsBaseOf,
 } from './support/engineHarness.js'
-import { startFaultProxy } from './support/faultProxy.js'
+import { startFaultProxy } from '../../support/faultProxy.js'
 import { isOnline, isSavedOnline, waitForSnapshot } from './support/waitForSnapshot.js'
 
 /** A server, alice (and bob, when asked) on a canvas, and a proxy in front of the server for alice. */

@@ -1,7 +1,9 @@
 import net from 'node:net'
 
 export interface FaultProxy {
-  /** `ws://127.0.0.1:<port>`: stays the same when the server behind it changes. */
+  /** `http://127.0.0.1:<port>`: stays the same when the server behind it changes. */
+  baseUrl: string
+  /** The same address as `ws://…`. */
   wsBaseUrl: string
   /** Connections from now on go to `target` (`http://host:port`), e.g. a restarted server. */
   retarget(target: string): void
@@ -29,8 +31,9 @@ interface Pair {
 }
 
 /**
- * A TCP proxy on 127.0.0.1 port 0 for network faults the sync engine cannot tell from real ones:
- * a stable address across server restarts, an offline switch, held and lost bytes.
+ * A TCP proxy on 127.0.0.1 port 0 for network faults a client cannot tell from real ones: a
+ * stable address across server restarts, an offline switch, connections reset with RST
+ * (`resetAll`: the client sees ECONNRESET, no close frame), held and lost bytes.
  */
 export async function startFaultProxy(initialTarget: string): Promise<FaultProxy> {
   let target = new URL(initialTarget)
@@ -81,6 +84,7 @@ export async function startFaultProxy(initialTarget: string): Promise<FaultProxy
     }
   }
   return {
+    baseUrl: `http://127.0.0.1:${address.port}`,
     wsBaseUrl: `ws://127.0.0.1:${address.port}`,
     retarget(next) {
       target = new URL(next)
