@@ -6,6 +6,8 @@ import { CoordinateSchema, IdSchema, NewObjectSchema, ObjectChangesSchema } from
 /** Bounds that are not object properties. */
 export const MESSAGE_LIMITS = {
   tokenLength: 8_192,
+  /** Ids in one `selection` message [PROTO17]. */
+  selectionIds: 500,
 } as const
 
 export const AuthMessageSchema = Type.Object(
@@ -19,6 +21,12 @@ export const AuthMessageSchema = Type.Object(
 
 export const CursorMessageSchema = Type.Object(
   { type: Type.Literal('cursor'), x: CoordinateSchema, y: CoordinateSchema },
+  { additionalProperties: false },
+)
+
+/** The sender's selected object ids; presence, never logged [PROTO17]. */
+export const SelectionMessageSchema = Type.Object(
+  { type: Type.Literal('selection'), ids: Type.Array(IdSchema, { maxItems: MESSAGE_LIMITS.selectionIds }) },
   { additionalProperties: false },
 )
 
@@ -51,6 +59,7 @@ export const PingMessageSchema = Type.Object(
 export const CLIENT_MESSAGE_SCHEMAS = {
   auth: AuthMessageSchema,
   cursor: CursorMessageSchema,
+  selection: SelectionMessageSchema,
   'object-create': ObjectCreateMessageSchema,
   'object-update': ObjectUpdateMessageSchema,
   'object-delete': ObjectDeleteMessageSchema,

@@ -6,6 +6,7 @@ import type {
   ObjectDeleteMessageSchema,
   ObjectUpdateMessageSchema,
   PingMessageSchema,
+  SelectionMessageSchema,
 } from './clientMessageSchemas.js'
 import type { ErrorCode } from './errorCodes.js'
 import type { CanvasObject, ObjectChanges } from './objects.js'
@@ -35,9 +36,10 @@ export type ObjectCreateMessage = Parsed<Static<typeof ObjectCreateMessageSchema
 export type ObjectUpdateMessage = Parsed<Static<typeof ObjectUpdateMessageSchema>>
 export type ObjectDeleteMessage = Parsed<Static<typeof ObjectDeleteMessageSchema>>
 export type PingMessage = Parsed<Static<typeof PingMessageSchema>>
+export type SelectionMessage = Parsed<Static<typeof SelectionMessageSchema>>
 
 export type ClientOpMessage = ObjectCreateMessage | ObjectUpdateMessage | ObjectDeleteMessage
-export type ClientMessage = AuthMessage | CursorMessage | ClientOpMessage | PingMessage
+export type ClientMessage = AuthMessage | CursorMessage | SelectionMessage | ClientOpMessage | PingMessage
 
 export function isClientOpMessage(message: ClientMessage): message is ClientOpMessage {
   return (
@@ -107,6 +109,18 @@ export interface CursorsMessage {
   cursors: CursorPosition[]
 }
 
+/** One user's selected object ids; an empty list clears it. */
+export interface UserSelection {
+  userId: string
+  ids: string[]
+}
+
+/** The selections that changed since the last one, coalesced on the cursor tick. */
+export interface SelectionsMessage {
+  type: 'selections'
+  selections: UserSelection[]
+}
+
 export interface UserConnectedMessage extends PresenceUser {
   type: 'user-connected'
 }
@@ -140,6 +154,7 @@ export type UnbatchedServerMessage =
   | AckMessage
   | RoomEvent
   | CursorsMessage
+  | SelectionsMessage
   | UserConnectedMessage
   | UserDisconnectedMessage
   | ErrorMessage

@@ -1,6 +1,6 @@
 import { Compile } from 'typebox/compile'
 import type { TLocalizedValidationError } from 'typebox/error'
-import { CLIENT_MESSAGE_SCHEMAS, type ClientMessageType } from './clientMessageSchemas.js'
+import { CLIENT_MESSAGE_SCHEMAS, MESSAGE_LIMITS, type ClientMessageType } from './clientMessageSchemas.js'
 import type { ClientMessage } from './messages.js'
 import {
   COLOR_PATTERN,
@@ -33,6 +33,7 @@ const SERVER_OWNED: ReadonlySet<string> = new Set(SERVER_OWNED_KEYS)
 const VALIDATORS = {
   auth: Compile(CLIENT_MESSAGE_SCHEMAS.auth),
   cursor: Compile(CLIENT_MESSAGE_SCHEMAS.cursor),
+  selection: Compile(CLIENT_MESSAGE_SCHEMAS.selection),
   'object-create': Compile(CLIENT_MESSAGE_SCHEMAS['object-create']),
   'object-update': Compile(CLIENT_MESSAGE_SCHEMAS['object-update']),
   'object-delete': Compile(CLIENT_MESSAGE_SCHEMAS['object-delete']),
@@ -144,6 +145,7 @@ const keysOf = (schema: { properties: object }): ReadonlySet<string> =>
 const KNOWN_KEYS: Record<ClientMessageType, ReadonlySet<string>> = {
   auth: keysOf(CLIENT_MESSAGE_SCHEMAS.auth),
   cursor: keysOf(CLIENT_MESSAGE_SCHEMAS.cursor),
+  selection: keysOf(CLIENT_MESSAGE_SCHEMAS.selection),
   'object-create': keysOf(CLIENT_MESSAGE_SCHEMAS['object-create']),
   'object-update': keysOf(CLIENT_MESSAGE_SCHEMAS['object-update']),
   'object-delete': keysOf(CLIENT_MESSAGE_SCHEMAS['object-delete']),
@@ -172,6 +174,9 @@ function precheck(type: ClientMessageType, value: Record<string, unknown>): Fail
     if (owned !== undefined) return fail(`${owned} is set by the server`, `object.${owned}`)
     return checkRecord('object', value.object, OBJECT_KEYS)
   }
+  // Bounds the schema's error list on a frame of thousands of ids [PROTO17].
+  if (type === 'selection' && Array.isArray(value.ids) && value.ids.length > MESSAGE_LIMITS.selectionIds)
+    return fail(`ids must have at most ${MESSAGE_LIMITS.selectionIds} items`, 'ids')
   return undefined
 }
 

@@ -308,7 +308,7 @@ describe('web editor, end to end in Chromium', () => {
   )
 
   it(
-    '[E2E4] when Bob draws an ellipse and moves his mouse then Alice sees the ellipse and his cursor with his name',
+    '[E2E4] when Bob draws an ellipse and moves his mouse then Alice sees the ellipse outlined as his selection and his cursor with his name',
     async () => {
       const a = alice.editor
       const b = bob.editor
@@ -332,6 +332,15 @@ describe('web editor, end to end in Chromium', () => {
         await a.page.locator(`[data-testid="presence-user"][data-user-id="${bobAccount.id}"]`).count(),
       ).toBe(1)
       expect(await remoteCursor(b, bobAccount.id).count()).toBe(0)
+      // Bob's new ellipse is selected on his screen: Alice sees it outlined, Bob not his own.
+      await a.page
+        .locator(
+          `[data-testid="remote-selection"][data-user-id="${bobAccount.id}"][data-object-id="${ellipseId}"]`,
+        )
+        .waitFor({ timeout: LIVE_MS })
+      expect(
+        await b.page.locator(`[data-testid="remote-selection"][data-user-id="${bobAccount.id}"]`).count(),
+      ).toBe(0)
     },
     STEP_TIMEOUT_MS,
   )

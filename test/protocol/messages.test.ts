@@ -45,6 +45,13 @@ const messages: UnbatchedServerMessage[] = [
   { type: 'object-updated', id: 'r1', changes: { x: 5, parentId: null }, userId: 'u1', seq: 5 },
   { type: 'object-deleted', id: 'r1', userId: 'u1', seq: 6 },
   { type: 'cursors', cursors: [{ userId: 'u1', x: 1, y: 2 }] },
+  {
+    type: 'selections',
+    selections: [
+      { userId: 'u1', ids: ['r1'] },
+      { userId: 'u2', ids: [] },
+    ],
+  },
   { type: 'user-connected', userId: 'u2', username: 'bob', color: '#000' },
   { type: 'user-disconnected', userId: 'u2', username: 'bob' },
   {

@@ -41,6 +41,7 @@ export class EventReplica {
           break
         case 'ack':
         case 'cursors':
+        case 'selections':
         case 'error':
         case 'pong':
         case 'user-connected':

@@ -221,6 +221,7 @@ export class CountingClient {
           this.maxSeq = Math.max(this.maxSeq, m.seq)
           break
         case 'cursors':
+        case 'selections':
         case 'pong':
         case 'user-connected':
         case 'user-disconnected':

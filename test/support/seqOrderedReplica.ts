@@ -274,6 +274,7 @@ export class SeqOrderedReplica {
         this.arrivals.add(message.userId)
         return
       case 'cursors':
+      case 'selections':
       case 'user-disconnected':
       case 'pong':
         return

@@ -201,6 +201,11 @@ export class RealtimeGateway implements SocketHandler {
           if (!connection.allowCursor(this.limits.cursors, now)) return this.strike(connection)
           room.moveCursor(connection, message.x, message.y)
           return
+        case 'selection':
+          // Presence like cursors: same bucket, any role, never logged.
+          if (!connection.allowCursor(this.limits.cursors, now)) return this.strike(connection)
+          room.select(connection, message.ids)
+          return
         case 'object-create':
         case 'object-update':
         case 'object-delete':

@@ -53,6 +53,10 @@ export class RoomHost {
   private readonly fanOut: FanOut<Connection>
   private readonly cursors = new CursorBatcher()
   private cursorTimer: NodeJS.Timeout | undefined
+  /** userId → selected object ids (non-empty); presence like cursors, never logged. */
+  private readonly selections = new Map<string, readonly string[]>()
+  /** Users whose selection changed since the last cursor tick. */
+  private readonly selectionsChanged = new Set<string>()
   private snapshotTimer: NodeJS.Timeout | undefined
   private snapshotSeq = 0
   private snapshotting: Promise<void> | undefined
@@ -121,6 +125,7 @@ export class RoomHost {
     }
     if (!resumable) {
       connection.sendState({ ...welcome, objects: objectsOf(this.state) })
+      this.sendSelections(connection)
       return
     }
     // Broadcasts from here on wait in the outbox until the missed entries are out [R1].
@@ -134,6 +139,7 @@ export class RoomHost {
         this.fanOut.flush()
         connection.outbox = undefined
         connection.sendState({ ...welcome, seq: this.state.seq, objects: objectsOf(this.state) })
+        this.sendSelections(connection)
         return
       }
       connection.sendState({ type: 'batch', messages: page.map(entryEvent) })
@@ -141,6 +147,7 @@ export class RoomHost {
     }
     // `objects` stays in the message, empty: the client keeps its state (protocol.md "Resume").
     connection.sendState({ ...welcome, objects: [], resumed: true })
+    this.sendSelections(connection)
     const queued = connection.outbox
     connection.outbox = undefined
     for (const frame of queued) connection.deliver(frame)
@@ -155,6 +162,11 @@ export class RoomHost {
     if (sockets && sockets.size === 0) {
       this.presence.delete(member.userId)
       this.cursors.remove(member.userId)
+      if (this.selections.delete(member.userId)) {
+        // The others still show it: tell them it is gone on the next tick.
+        this.selectionsChanged.add(member.userId)
+        this.startCursorTimer()
+      }
       this.broadcast({ type: 'user-disconnected', userId: member.userId, username: member.username })
     }
     if (this.connections.size === 0) {
@@ -185,7 +197,19 @@ export class RoomHost {
     const member = connection.member
     if (!member || !can(member.role, 'move-cursor')) return
     this.cursors.move(member.userId, x, y)
-    this.cursorTimer ??= setInterval(() => this.flushCursors(), this.deps.limits.cursorTickMs)
+    this.startCursorTimer()
+  }
+
+  /** The user's latest selection replaces the earlier one; sent coalesced on the cursor tick. */
+  select(connection: Connection, ids: readonly string[]): void {
+    const member = connection.member
+    if (!member || !can(member.role, 'move-cursor')) return
+    const previous = this.selections.get(member.userId) ?? []
+    if (previous.length === ids.length && previous.every((id, i) => id === ids[i])) return
+    if (ids.length === 0) this.selections.delete(member.userId)
+    else this.selections.set(member.userId, [...ids])
+    this.selectionsChanged.add(member.userId)
+    this.startCursorTimer()
   }
 
   /** Entries committed to the log, by this instance or another, applied in seq order. */
@@ -323,6 +347,7 @@ export class RoomHost {
   }
 
   private flushCursors(): void {
+    this.flushSelections()
     const message = this.cursors.drain()
     if (!message) {
       if (this.connections.size === 0) this.stopCursorTimer()
@@ -337,6 +362,30 @@ export class RoomHost {
       frames++
     }
     this.deps.metrics.messagesOut.inc(frames)
+  }
+
+  /** Selections are state, not motion: unlike cursors they are not skipped for slow receivers. */
+  private flushSelections(): void {
+    if (this.selectionsChanged.size === 0) return
+    const selections = [...this.selectionsChanged].map((userId) => ({
+      userId,
+      ids: [...(this.selections.get(userId) ?? [])],
+    }))
+    this.selectionsChanged.clear()
+    const frame = Buffer.from(JSON.stringify({ type: 'selections', selections }))
+    for (const connection of this.connections) connection.deliver(frame)
+    this.deps.metrics.messagesOut.inc(this.connections.size)
+  }
+
+  /** Everyone's current selection, to a socket that just joined. */
+  private sendSelections(connection: Connection): void {
+    if (this.selections.size === 0) return
+    const selections = [...this.selections].map(([userId, ids]) => ({ userId, ids: [...ids] }))
+    connection.sendJson({ type: 'selections', selections })
+  }
+
+  private startCursorTimer(): void {
+    this.cursorTimer ??= setInterval(() => this.flushCursors(), this.deps.limits.cursorTickMs)
   }
 
   private stopCursorTimer(): void {

@@ -1,8 +1,10 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { presenceColor } from '../../core/presenceColor.js'
 import type { CanvasObject, ObjectChanges } from '../../protocol/objects.js'
 import type { CanvasSummary } from '../app/apiClient.js'
 import { CanvasStage, type StageActions } from '../canvas/CanvasStage.js'
 import { CursorOverlay } from '../canvas/CursorOverlay.js'
+import { SelectionOverlay } from '../canvas/SelectionOverlay.js'
 import { clampFontSize, objectBounds, sortByZ, unionBounds } from '../canvas/geometry.js'
 import { fitText, measureTextHeight } from '../canvas/measureText.js'
 import { TextEditor } from '../canvas/TextEditor.js'
@@ -75,6 +77,8 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
     [selectionIds, objects],
   )
   const selected = useMemo(() => selectedInOrder(sorted, selection), [sorted, selection])
+  // The others see what I have selected; the engine sends only changes, throttled.
+  useEffect(() => engine.select([...selection]), [engine, selection])
   const editingText = editingTextId === undefined ? undefined : objects.get(editingTextId)
 
   const setTool = useCallback((next: Tool) => {
@@ -441,6 +445,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
               actions={actions}
             />
           )}
+          <RemoteSelections engine={engine} objects={objects} viewport={viewport} />
           <RemoteCursors engine={engine} viewport={viewport} myId={me?.userId} />
           {editingText && (
             <TextEditor
@@ -490,6 +495,30 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       <HelpDialog open={helpOpen} onClose={() => setHelpOpen(false)} />
     </div>
   )
+}
+
+/** Other people's selections, outlined in their colour; re-renders on selection changes only. */
+function RemoteSelections({
+  engine,
+  objects,
+  viewport,
+}: {
+  engine: SyncEngine
+  objects: ReadonlyMap<string, CanvasObject>
+  viewport: Viewport
+}) {
+  const selections = useEngineState(engine, (s) => s.selections)
+  const users = useEngineState(engine, (s) => s.users)
+  const shown = useMemo(
+    () =>
+      [...selections].map(([userId, ids]) => ({
+        userId,
+        ids,
+        color: users.find((u) => u.userId === userId)?.color ?? presenceColor(userId),
+      })),
+    [selections, users],
+  )
+  return <SelectionOverlay selections={shown} objects={objects} viewport={viewport} />
 }
 
 /** Only this re-renders on cursor traffic: 20 people moving must not re-render the editor. */

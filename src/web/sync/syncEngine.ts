@@ -69,6 +69,8 @@ export interface SyncSnapshot {
   users: readonly PresenceUser[]
   /** Other users' cursors, never my own [SYNC27]. */
   cursors: ReadonlyMap<string, RemoteCursor>
+  /** Other users' selected object ids by userId, never my own; a user with none is absent [SYNC32]. */
+  selections: ReadonlyMap<string, readonly string[]>
   canUndo: boolean
   canRedo: boolean
   /** Why the engine gave up: 4401 signed out, 4403 no access, 4404 no such canvas [SYNC23]. */
@@ -192,6 +194,12 @@ export class SyncEngine {
   private cursorWanted: { x: number; y: number } | undefined
   private cursorTimer: ReturnType<typeof setTimeout> | undefined
   private lastCursorSentAt = -Infinity
+  private readonly selections = new Map<string, readonly string[]>()
+  /** My selection as the UI last gave it, and as this socket last sent it. */
+  private selectionWanted: readonly string[] = []
+  private selectionSent: readonly string[] = []
+  private selectionTimer: ReturnType<typeof setTimeout> | undefined
+  private lastSelectionSentAt = -Infinity
   private closeReason: SyncSnapshot['closeReason']
   private lastError: SyncSnapshot['lastError']
 
@@ -199,6 +207,7 @@ export class SyncEngine {
   /** Parts of the snapshot kept while they do not change, so selectors can compare identity. */
   private objectsSnapshot: ReadonlyMap<string, CanvasObject> | undefined
   private cursorsSnapshot: ReadonlyMap<string, RemoteCursor> | undefined
+  private selectionsSnapshot: ReadonlyMap<string, readonly string[]> | undefined
   private readonly listeners = new Set<Listener>()
   private notifyScheduled = false
   private readonly onBrowserOnline = () => this.reconnectNow()
@@ -242,6 +251,7 @@ export class SyncEngine {
     this.clearTimer('retryTimer')
     this.clearTimer('holdTimer')
     this.clearTimer('cursorTimer')
+    this.clearTimer('selectionTimer')
     const socket = this.socket
     this.dropSocket()
     closeQuietly(socket, CLOSE_NORMAL, 'stopped')
@@ -280,6 +290,7 @@ export class SyncEngine {
       me: this.me,
       users: this.users,
       cursors: (this.cursorsSnapshot ??= new Map(this.cursors)),
+      selections: (this.selectionsSnapshot ??= new Map(this.selections)),
       canUndo: this.history.canUndo,
       canRedo: this.history.canRedo,
       closeReason: this.closeReason,
@@ -361,6 +372,17 @@ export class SyncEngine {
     const bound = OBJECT_LIMITS.coordinate
     this.cursorWanted = { x: Math.min(bound, Math.max(-bound, x)), y: Math.min(bound, Math.max(-bound, y)) }
     this.sendCursorSoon()
+  }
+
+  /**
+   * My selected object ids, for the others to see: throttled like moveCursor, sent only when they
+   * differ from what this socket last sent, and again after a reconnect [SYNC32].
+   */
+  select(ids: readonly string[]): void {
+    const next = ids.slice(0, MAX_SELECTION_IDS)
+    if (sameIds(next, this.selectionWanted)) return
+    this.selectionWanted = next
+    this.sendSelectionSoon()
   }
 
   // ---- local edits -------------------------------------------------------------------------------
@@ -606,6 +628,15 @@ export class SyncEngine {
           this.cursorsSnapshot = undefined
         }
         return
+      case 'selections':
+        for (const { userId, ids } of message.selections) {
+          if (userId === this.me?.userId) continue
+          if (ids.length === 0 ? !this.selections.delete(userId) : sameIds(ids, this.selections.get(userId)))
+            continue
+          if (ids.length > 0) this.selections.set(userId, ids)
+          this.selectionsSnapshot = undefined
+        }
+        return
       case 'user-connected': {
         const { userId, username, color } = message
         this.users = [...this.users.filter((u) => u.userId !== userId), { userId, username, color }]
@@ -621,6 +652,7 @@ export class SyncEngine {
       case 'user-disconnected':
         this.users = this.users.filter((u) => u.userId !== message.userId)
         if (this.cursors.delete(message.userId)) this.cursorsSnapshot = undefined
+        if (this.selections.delete(message.userId)) this.selectionsSnapshot = undefined
         return
       case 'error':
         this.handleError(message)
@@ -666,6 +698,7 @@ export class SyncEngine {
     // Every pending op again, in order, with its own opId: the server applies each once [SYNC21].
     this.pump()
     this.sendCursorSoon()
+    this.sendSelectionSoon()
   }
 
   private handleError(error: ErrorMessage): void {
@@ -736,6 +769,10 @@ export class SyncEngine {
     this.users = []
     this.cursors.clear()
     this.cursorsSnapshot = undefined
+    // The server forgets a selection with the user's last socket: send it again after a reconnect.
+    this.selectionSent = []
+    this.selections.clear()
+    this.selectionsSnapshot = undefined
   }
 
   private scheduleReconnect(delay = backoffDelay(this.attempt++, this.backoff, this.random)): void {
@@ -793,6 +830,29 @@ export class SyncEngine {
     this.lastCursorSentAt = this.now()
   }
 
+  private sendSelectionSoon(): void {
+    if (!this.joined || this.selectionTimer !== undefined) return
+    const waitMs = this.lastSelectionSentAt + this.cursorIntervalMs - this.now()
+    if (waitMs <= 0) {
+      this.sendSelection()
+      return
+    }
+    this.selectionTimer = setTimeout(() => {
+      this.selectionTimer = undefined
+      this.sendSelection()
+    }, waitMs)
+  }
+
+  private sendSelection(): void {
+    const socket = this.socket
+    const ids = this.selectionWanted
+    if (!this.joined || socket === undefined || socket.readyState !== SOCKET_OPEN) return
+    if (sameIds(ids, this.selectionSent)) return
+    socket.send(JSON.stringify({ type: 'selection', ids }))
+    this.selectionSent = ids
+    this.lastSelectionSentAt = this.now()
+  }
+
   // ---- bookkeeping -------------------------------------------------------------------------------
 
   private currentView(): Map<string, CanvasObject> {
@@ -809,7 +869,7 @@ export class SyncEngine {
     this.lastError = { code, message }
   }
 
-  private clearTimer(name: 'retryTimer' | 'holdTimer' | 'cursorTimer'): void {
+  private clearTimer(name: 'retryTimer' | 'holdTimer' | 'cursorTimer' | 'selectionTimer'): void {
     const timer = this[name]
     if (timer === undefined) return
     clearTimeout(timer)
@@ -858,4 +918,12 @@ function closeQuietly(socket: SyncSocket | undefined, code: number, reason: stri
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
+}
+
+// The protocol's bound (MESSAGE_LIMITS.selectionIds, PROTO17), repeated here so the browser
+// bundle does not pull in the TypeBox schemas.
+const MAX_SELECTION_IDS = 500
+
+function sameIds(a: readonly string[], b: readonly string[] | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((id, i) => id === b[i])
 }

@@ -245,6 +245,7 @@ class World {
         applyServerEvent(this.client, message, AT)
         break
       case 'cursors':
+      case 'selections':
       case 'pong':
       case 'user-connected':
       case 'user-disconnected':
