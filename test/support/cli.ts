@@ -24,54 +24,60 @@ export interface CliProcess {
   stderr(): string
   /** Resolves with the first stdout line matching, or rejects after `timeoutMs` with what arrived. */
   waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<string>
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  exited: Promise<Exit>
 }
 
-export function startCli(args: readonly string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, [requireBuiltCli(), ...args], {
-    env: cliEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+export type Exit = { code: number | null; signal: NodeJS.Signals | null }
+
+/** A child's output, collected as it arrives, and a way to wait for something in it. */
+export interface WatchedOutput {
+  stdout: () => string
+  stderr: () => string
+  exited: Promise<Exit>
+  /**
+   * Resolves with the first non-undefined `find(stdout)`, checked whenever output arrives;
+   * rejects when the child exits first or after `timeoutMs`, with the output's tail.
+   */
+  waitFor<T>(find: (stdout: string) => T | undefined, what: string, timeoutMs: number): Promise<T>
+}
+
+export function watchOutput(child: ChildProcess): WatchedOutput {
   let stdout = ''
   let stderr = ''
   const waiters = new Set<() => void>()
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk
     for (const check of waiters) check()
   })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk
   })
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+  const exited = new Promise<Exit>((resolve) => {
     child.on('exit', (code, signal) => {
       for (const check of waiters) check()
       resolve({ code, signal })
     })
   })
+  const describe = () => `stdout: ${stdout.slice(-4_000)}\nstderr: ${stderr.slice(-4_000)}`
   return {
-    child,
     stdout: () => stdout,
     stderr: () => stderr,
     exited,
-    waitForStdout(pattern, timeoutMs = 10_000) {
+    waitFor(find, what, timeoutMs) {
       return new Promise((resolve, reject) => {
         const check = () => {
-          const line = stdout.split('\n').find((l) => pattern.test(l))
-          if (line !== undefined) {
+          const found = find(stdout)
+          if (found !== undefined) {
             cleanup()
-            resolve(line)
+            resolve(found)
           } else if (child.exitCode !== null || child.signalCode !== null) {
             cleanup()
-            reject(
-              new Error(`process exited before ${String(pattern)}\nstdout: ${stdout}\nstderr: ${stderr}`),
-            )
+            reject(new Error(`process exited before ${what}\n${describe()}`))
           }
         }
         const timer = setTimeout(() => {
           cleanup()
-          reject(
-            new Error(`no ${String(pattern)} within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`),
-          )
+          reject(new Error(`no ${what} within ${timeoutMs} ms\n${describe()}`))
         }, timeoutMs)
         const cleanup = () => {
           clearTimeout(timer)
@@ -81,6 +87,22 @@ export function startCli(args: readonly string[], env: Record<string, string>): 
         check()
       })
     },
+  }
+}
+
+export function startCli(args: readonly string[], env: Record<string, string>): CliProcess {
+  const child = spawn(process.execPath, [requireBuiltCli(), ...args], {
+    env: cliEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const output = watchOutput(child)
+  return {
+    child,
+    stdout: output.stdout,
+    stderr: output.stderr,
+    exited: output.exited,
+    waitForStdout: (pattern, timeoutMs = 10_000) =>
+      output.waitFor((stdout) => stdout.split('\n').find((l) => pattern.test(l)), String(pattern), timeoutMs),
   }
 }
 

@@ -1,14 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
-import { freePort, requireBuiltCli } from './cli.js'
+import { freePort, requireBuiltCli, watchOutput, type Exit } from './cli.js'
 
 /**
  * Server child processes for fault-injection tests [D1][D3]: waiting for /health, killing and
  * reaping, and the CLI run under strace.
  */
 
-export type Exit = { code: number | null; signal: NodeJS.Signals | null }
+export type { Exit }
 
 function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null
@@ -157,28 +157,13 @@ export function startTracedCli(
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  let stdout = ''
-  let stderr = ''
-  const waiters = new Set<() => void>()
-  strace.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk
-    for (const check of waiters) check()
-  })
-  strace.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk
-  })
-  const exited = new Promise<Exit>((resolve) => {
-    strace.on('exit', (code, signal) => {
-      for (const check of waiters) check()
-      resolve({ code, signal })
-    })
-  })
-  const describe = () => `stdout: ${stdout.slice(-4_000)}\nstderr: ${stderr.slice(-4_000)}`
+  const output = watchOutput(strace)
+  const { exited } = output
   return {
     strace,
     exited,
-    stdout: () => stdout,
-    stderr: () => stderr,
+    stdout: output.stdout,
+    stderr: output.stderr,
     async kill() {
       if (hasExited(strace)) return exited
       const children = childPids(strace.pid)
@@ -187,35 +172,18 @@ export function startTracedCli(
       for (const pid of children) signalPid(pid)
       return exited
     },
-    waitForLog(msg, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          // Complete lines only: the last one may still be arriving.
-          for (const line of stdout.split('\n').slice(0, -1)) {
-            const entry = parseLogLine(line)
-            if (entry?.msg === msg) {
-              cleanup()
-              resolve(entry)
-              return
-            }
-          }
-          if (hasExited(strace)) {
-            cleanup()
-            reject(new Error(`strace exited before the log line ${JSON.stringify(msg)}\n${describe()}`))
-          }
-        }
-        const timer = setTimeout(() => {
-          cleanup()
-          reject(new Error(`no log line ${JSON.stringify(msg)} within ${timeoutMs} ms\n${describe()}`))
-        }, timeoutMs)
-        const cleanup = () => {
-          clearTimeout(timer)
-          waiters.delete(check)
-        }
-        waiters.add(check)
-        check()
-      })
-    },
+    waitForLog: (msg, timeoutMs = 20_000) =>
+      output.waitFor(
+        // Complete lines only: the last one may still be arriving.
+        (stdout) =>
+          stdout
+            .split('\n')
+            .slice(0, -1)
+            .map(parseLogLine)
+            .find((entry) => entry?.msg === msg),
+        `the log line ${JSON.stringify(msg)}`,
+        timeoutMs,
+      ),
   }
 }
 
