@@ -89,7 +89,7 @@ describe('Accounts', () => {
       password: 'password1',
     })
     clock.advance(SESSION_TIMEOUT_SEC * 1000 - 1)
-    expect(await a.authenticate(sessionId)).toBeDefined()
+    expect(await a.authenticate(sessionId)).toMatchObject({ user: { email: 'exp@example.test' } })
     clock.advance(1)
     expect(await a.authenticate(sessionId)).toBeUndefined()
   })

@@ -151,7 +151,8 @@ describe('[W6] idle and unauthenticated sockets', () => {
     await late.waitForClose()
     await expect.poll(() => metricValue(s, 'ws_connections')).toBe(maxUnauthenticated)
     const again = await CountingClient.connect(s.baseUrl, canvasId, { token })
-    expect(again.authSuccess).toBeDefined()
+    expect(again.authSuccess?.type).toBe('auth-success')
+    expect(again.authSuccess?.userId).toBe((users[0] as TestUser).id)
     // Signed-in sockets do not count against the cap: everyone authenticated still works.
     expect(await pingRoundTrip(first, 1)).toBeGreaterThan(0)
   })
