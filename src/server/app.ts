@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream'
 import type { Deps } from './deps.js'
 import { RealtimeGateway } from './realtime/realtimeGateway.js'
 import { createRealtimeMetrics } from './realtime/realtimeMetrics.js'
+import { lazyChildLoggerFactory } from './requestLogger.js'
 import { registerErrorHandling } from './plugins/errorHandler.js'
 import { registerWebApp } from './plugins/webApp.js'
 import { isAllowedOrigin, registerSecurity } from './plugins/security.js'
@@ -30,6 +31,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
+    childLoggerFactory: lazyChildLoggerFactory,
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     return503OnClosing: true,
@@ -42,21 +44,18 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // Slow-header clients are cut off well before Node's 60 s default [W7].
   app.server.headersTimeout = 10_000
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id)
-  })
-  app.addHook('onResponse', async (request, reply) => {
-    deps.metrics.httpDuration.observe(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status_code: reply.statusCode,
-      },
+  app.addHook('onResponse', (request, reply, done) => {
+    deps.metrics.observeHttp(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
       reply.elapsedTime / 1000,
     )
+    done()
   })
 
-  await app.register(cookie)
+  // Parsed on demand (sessionCookieOf), not by a hook on every request.
+  await app.register(cookie, { hook: false })
   const policy = {
     allowedOrigins: [...config.corsOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
   }

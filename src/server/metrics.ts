@@ -6,20 +6,35 @@ import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
  */
 export interface Metrics {
   registry: Registry
-  httpDuration: Histogram<'method' | 'route' | 'status_code'>
+  /** One HTTP request answered: `route` is the matched pattern (`/api/canvases/:id`), not the URL. */
+  observeHttp(method: string, route: string, statusCode: number, seconds: number): void
 }
+
+type Observer = (seconds: number) => void
 
 export function createMetrics(): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  })
+  // Label sets are few (routes × methods × statuses): resolve each once, not per request.
+  const observers = new Map<string, Observer>()
   return {
     registry,
-    httpDuration: new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP request duration by route and status',
-      labelNames: ['method', 'route', 'status_code'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers: [registry],
-    }),
+    observeHttp(method, route, statusCode, seconds) {
+      const key = `${method} ${statusCode} ${route}`
+      let observe = observers.get(key)
+      if (observe === undefined) {
+        const child = httpDuration.labels(method, route, String(statusCode))
+        observe = (s) => child.observe(s)
+        observers.set(key, observe)
+      }
+      observe(seconds)
+    },
   }
 }

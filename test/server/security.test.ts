@@ -228,7 +228,7 @@ describe('security headers [A5]', () => {
     ],
     ['POST /api/login (400)', () => server.http.send({ method: 'POST', url: '/api/login', json: {} })],
     ['GET /api/nope (404)', () => server.http.send({ method: 'GET', url: '/api/nope' })],
-    ['GET /nope (404)', () => server.http.send({ method: 'GET', url: '/nope' })],
+    ['GET /nope (the web app page)', () => server.http.send({ method: 'GET', url: '/nope' })],
   ]
 
   it.each(RESPONSES)(
@@ -241,11 +241,19 @@ describe('security headers [A5]', () => {
       expect(csp).toMatch(/frame-ancestors '(none|self)'/)
       expect(res.headers['x-content-type-options']).toBe('nosniff')
       expect(res.headers['referrer-policy']).toBe('no-referrer')
+      expect(res.headers['cross-origin-resource-policy']).toBe('same-origin')
       expect(res.headers['x-request-id']).toMatch(
         /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
       )
       // HSTS only over TLS; these tests speak plain HTTP.
       expect(res.headers['strict-transport-security']).toBeUndefined()
+    },
+  )
+
+  it.each(RESPONSES.filter(([name]) => !name.includes('web app')))(
+    '[A5] when %s answers then its CSP lets nothing load or run under it',
+    async (_name, call) => {
+      expect((await call()).headers['content-security-policy']).toContain("default-src 'none'")
     },
   )
 

@@ -42,7 +42,13 @@ describe('the web app', () => {
       const res = await app.inject({ method: 'GET', url, headers: { accept: 'text/html' } })
       expect(res.statusCode, url).toBe(200)
       expect(res.body).toContain('<title>CollabCanvas</title>')
+      // A document gets helmet's whole set, not only an API response's four [A5].
       expect(res.headers['content-security-policy']).toContain("object-src 'none'")
+      expect(res.headers['content-security-policy']).toContain("script-src 'self'")
+      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN')
+      expect(res.headers['cross-origin-opener-policy']).toBe('same-origin')
+      expect(res.headers['x-content-type-options']).toBe('nosniff')
+      expect(res.headers['referrer-policy']).toBe('no-referrer')
     }
     const asset = await app.inject({ method: 'GET', url: '/assets/app-abc123.js' })
     expect(asset.statusCode).toBe(200)

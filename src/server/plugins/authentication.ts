@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type {} from '@fastify/cookie' // request.cookies / reply.setCookie types
+import type {} from '@fastify/cookie' // fastify.parseCookie / reply.setCookie types
 import type { Accounts, Authenticated, SignedIn } from '../../auth/accounts.js'
 import { unauthorized } from '../../protocol/appError.js'
 
@@ -12,7 +12,16 @@ export function sessionTokenOf(request: FastifyRequest): string | undefined {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
     return match?.[1]
   }
-  return request.cookies[SESSION_COOKIE]
+  return sessionCookieOf(request)
+}
+
+/**
+ * The session cookie, parsed only when asked: the cookie plugin runs without its per-request
+ * parsing hook (app.ts), a cost every request paid and few need.
+ */
+export function sessionCookieOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie
+  return header === undefined ? undefined : request.server.parseCookie(header)[SESSION_COOKIE]
 }
 
 const cache = new WeakMap<FastifyRequest, Promise<Authenticated | undefined>>()

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { DOCUMENT_HEADERS } from './security.js'
 
 /** `<repo>/dist/web`, from src/server/plugins (tests) and dist/server/plugins (production) alike. */
 export const WEB_ROOT = fileURLToPath(new URL('../../../dist/web/', import.meta.url))
@@ -24,8 +25,10 @@ export async function registerWebApp(
   await app.register(fastifyStatic, {
     root: webRoot,
     index: false,
-    // Vite names assets by content hash: they never change, so they may be cached for good.
     setHeaders: (res, filePath) => {
+      // The page and its files get a document's protection, not just an API response's.
+      void res.headers(DOCUMENT_HEADERS)
+      // Vite names assets by content hash: they never change, so they may be cached for good.
       void res.header(
         'cache-control',
         filePath.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
