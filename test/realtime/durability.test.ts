@@ -356,10 +356,21 @@ describe('fsync before ack', () => {
         unexpectedAcks: [],
       })
 
+      const traced = () =>
+        checkFsyncBeforeAck(parseStrace(fs.readFileSync(traceFile, 'utf8')), {
+          walPath,
+          opIdPattern: /d3-(?:fresh|restart)-\d{6}/g,
+        })
+      // The client can read an ack before strace has recorded the end of its writev: killed
+      // then, the server leaves that call `<unfinished ...>` in the trace (seen on the last ack).
+      // So wait until the trace holds every ack, or 10 s; the assertions below say what is missing.
+      for (const until = Date.now() + 10_000; Date.now() < until;) {
+        if (traced().acks.length >= D3_OPS) break
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
       // strace exits once its tracee is gone, with the trace file complete.
       await server.kill()
-      const calls = parseStrace(fs.readFileSync(traceFile, 'utf8'))
-      const check = checkFsyncBeforeAck(calls, { walPath, opIdPattern: /d3-(?:fresh|restart)-\d{6}/g })
+      const check = traced()
 
       expect(
         check.walFds.length,
