@@ -3,15 +3,23 @@
  * once, a busy one (more than one message within a tick) coalesces everything of the tick
  * into one `batch` frame per receiver, so frames per second stay bounded by receivers × ticks
  * whatever the message rate (design.md: the cost is frames, not JavaScript).
+ *
+ * Acks never wait for a tick, but when a commit's events go out at once, each sender's acks
+ * ride in the frame it gets anyway: every frame is a socket write, the largest cost of a busy
+ * server (performance.md).
  */
 export interface Receiver {
   /** Sends one pre-encoded text frame. */
   deliver(frame: Buffer): void
 }
 
-interface Pending {
+/** One encoded server message for every receiver but `except`. */
+export interface Broadcast<R extends Receiver> {
   json: string
-  except: Receiver | undefined
+  except?: R | undefined
+}
+
+interface Pending extends Broadcast<Receiver> {
   /** When it was handed over: the wait until its frame is written is the fan-out latency. */
   at: number
 }
@@ -22,6 +30,8 @@ export interface FanOutObserver {
   /** How long a message waited for its frame, in ms. */
   delay(ms: number): void
 }
+
+const NO_ACKS: ReadonlyMap<Receiver, readonly string[]> = new Map()
 
 export class FanOut<R extends Receiver> {
   private pending: Pending[] = []
@@ -37,14 +47,31 @@ export class FanOut<R extends Receiver> {
 
   /** Queues `json` (one encoded server message) for every receiver but `except`. */
   send(json: string, except?: R): void {
+    this.publish([{ json, except }])
+  }
+
+  /**
+   * Queues a commit's broadcasts, and sends `acks` (receiver → encoded acks) now: inside the
+   * frame that carries the broadcasts when the room is quiet, on their own while it coalesces.
+   */
+  publish(
+    broadcasts: readonly Broadcast<R>[],
+    acks: ReadonlyMap<R, readonly string[]> = new Map<R, readonly string[]>(),
+  ): void {
     const now = this.now()
     if (this.timer === undefined && now - this.lastImmediateAt >= this.tickMs) {
-      this.lastImmediateAt = now
-      this.deliver([{ json, except, at: now }])
+      if (broadcasts.length > 0) this.lastImmediateAt = now
+      this.deliver(
+        broadcasts.map((b) => ({ json: b.json, except: b.except, at: now })),
+        acks,
+      )
       return
     }
-    this.pending.push({ json, except, at: now })
-    this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.tickMs - (now - this.lastImmediateAt)))
+    for (const b of broadcasts) this.pending.push({ json: b.json, except: b.except, at: now })
+    if (this.pending.length > 0) {
+      this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.tickMs - (now - this.lastImmediateAt)))
+    }
+    if (acks.size > 0) this.deliver([], acks)
   }
 
   flush(): void {
@@ -53,7 +80,7 @@ export class FanOut<R extends Receiver> {
     const pending = this.pending
     this.pending = []
     this.lastImmediateAt = this.now()
-    if (pending.length > 0) this.deliver(pending)
+    if (pending.length > 0) this.deliver(pending, NO_ACKS)
   }
 
   close(): void {
@@ -62,24 +89,27 @@ export class FanOut<R extends Receiver> {
     this.pending = []
   }
 
-  private deliver(messages: readonly Pending[]): void {
-    // Receivers excluded from no message share one frame; senders get their own.
-    const excluded = new Set<Receiver>()
-    for (const m of messages) if (m.except) excluded.add(m.except)
-    const shared = encodeFrame(messages)
+  private deliver(messages: readonly Pending[], acks: ReadonlyMap<Receiver, readonly string[]>): void {
+    // Receivers excluded from no message and owed no ack share one frame; the others get their own.
+    const own = new Set<Receiver>(acks.keys())
+    for (const m of messages) if (m.except) own.add(m.except)
     let frames = 0
-    for (const r of this.receivers) {
-      if (!excluded.has(r)) {
-        r.deliver(shared)
-        frames++
+    if (messages.length > 0) {
+      const shared = encodeFrame(messages.map((m) => m.json))
+      for (const r of this.receivers) {
+        if (!own.has(r)) {
+          r.deliver(shared)
+          frames++
+        }
       }
     }
-    for (const r of excluded) {
-      // A sender that left meanwhile gets nothing.
+    for (const r of own) {
+      // A receiver that left meanwhile gets nothing.
       if (!this.receivers.has(r as R)) continue
-      const own = messages.filter((m) => m.except !== r)
-      if (own.length === 0) continue
-      r.deliver(encodeFrame(own))
+      const jsons = messages.filter((m) => m.except !== r).map((m) => m.json)
+      jsons.push(...(acks.get(r) ?? []))
+      if (jsons.length === 0) continue
+      r.deliver(encodeFrame(jsons))
       frames++
     }
     this.observer.frames(frames)
@@ -88,8 +118,8 @@ export class FanOut<R extends Receiver> {
   }
 }
 
-function encodeFrame(messages: readonly Pending[]): Buffer {
-  if (messages.length === 1) return Buffer.from(messages[0]?.json ?? '')
+function encodeFrame(jsons: readonly string[]): Buffer {
+  if (jsons.length === 1) return Buffer.from(jsons[0] ?? '')
   // The messages are JSON already: join them instead of re-encoding.
-  return Buffer.from(`{"type":"batch","messages":[${messages.map((m) => m.json).join(',')}]}`)
+  return Buffer.from(`{"type":"batch","messages":[${jsons.join(',')}]}`)
 }

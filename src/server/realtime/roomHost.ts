@@ -17,7 +17,7 @@ import type { Role } from '../../protocol/roles.js'
 import type { OpLog } from '../../log/opLog.js'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Connection, Member } from './connection.js'
-import { FanOut } from './fanOut.js'
+import { FanOut, type Broadcast } from './fanOut.js'
 import type { RealtimeLimits } from './realtimeLimits.js'
 import { CLOSE_CODES } from './realtimeLimits.js'
 import type { RealtimeMetrics } from './realtimeMetrics.js'
@@ -212,15 +212,24 @@ export class RoomHost {
     this.startCursorTimer()
   }
 
-  /** Entries committed to the log, by this instance or another, applied in seq order. */
-  applyEntries(entries: readonly LogEntry[], senders?: ReadonlyMap<number, Connection>): void {
+  /**
+   * Entries committed to the log, by this instance or another, applied in seq order. `senders`
+   * (seq → socket) are not sent their own entries; `acks` go with the broadcasts (FanOut.publish).
+   */
+  applyEntries(
+    entries: readonly LogEntry[],
+    senders?: ReadonlyMap<number, Connection>,
+    acks?: ReadonlyMap<Connection, readonly string[]>,
+  ): void {
+    const broadcasts: Broadcast<Connection>[] = []
     for (const entry of entries) {
       if (entry.seq <= this.state.seq) continue
       const { state, events } = applyEntry(this.state, entry)
       this.state = state
-      const sender = senders?.get(entry.seq)
-      for (const event of events) this.fanOut.send(JSON.stringify(event), sender)
+      const except = senders?.get(entry.seq)
+      for (const event of events) broadcasts.push({ json: JSON.stringify(event), except })
     }
+    this.fanOut.publish(broadcasts, acks)
     this.scheduleSnapshot()
   }
 
@@ -330,20 +339,24 @@ export class RoomHost {
     }
     const committedAt = this.deps.now()
     const senders = new Map<number, Connection>()
+    const acks = new Map<Connection, string[]>()
+    const ack = (q: QueuedOp, seq: number) => {
+      const json = JSON.stringify({ type: 'ack', opId: q.message.opId, seq })
+      const list = acks.get(q.connection)
+      if (list) list.push(json)
+      else acks.set(q.connection, [json])
+    }
     entries.forEach((e, i) => {
       const q = accepted[i] as QueuedOp
       senders.set(e.seq, q.connection)
       this.deps.metrics.commitSeconds.observe((committedAt - q.receivedAt) / 1000)
-    })
-    this.applyEntries(entries, senders)
-    entries.forEach((e, i) => {
-      const q = accepted[i] as QueuedOp
-      q.connection.sendJson({ type: 'ack', opId: q.message.opId, seq: e.seq })
+      ack(q, e.seq)
     })
     for (const { q, of } of repeats) {
       const seq = entries[position.get(of) ?? -1]?.seq
-      if (seq !== undefined) q.connection.sendJson({ type: 'ack', opId: q.message.opId, seq })
+      if (seq !== undefined) ack(q, seq)
     }
+    this.applyEntries(entries, senders, acks)
   }
 
   private flushCursors(): void {
