@@ -150,7 +150,10 @@ function installReaper() {
  */
 export async function startServer({ name, args, env = {}, readyTimeoutMs = 30_000 }) {
   const port = await freePort()
-  const child = spawn(process.execPath, args, {
+  // BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof' profiles the servers under load
+  // (Node refuses --cpu-prof in NODE_OPTIONS); each writes its profile when stopped.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
     env: { ...process.env, ...env, PORT: String(port), HOST: LOOPBACK },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
