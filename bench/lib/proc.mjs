@@ -148,12 +148,17 @@ function installReaper() {
  * (CollabCanvas logs at warn level here), so readiness is polled: the only wait in the
  * benches that is not an event.
  */
-export async function startServer({ name, args, env = {}, readyTimeoutMs = 30_000 }) {
+/**
+ * `wrapper` runs the server under another program, e.g. `['valgrind', '--tool=callgrind']`:
+ * spawned as `wrapper… node nodeArgs… args…`.
+ */
+export async function startServer({ name, args, env = {}, readyTimeoutMs = 30_000, wrapper = [] }) {
   const port = await freePort()
   // BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof' profiles the servers under load
   // (Node refuses --cpu-prof in NODE_OPTIONS); each writes its profile when stopped.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)
-  const child = spawn(process.execPath, [...nodeArgs, ...args], {
+  const argv = [...wrapper, process.execPath, ...nodeArgs, ...args]
+  const child = spawn(argv[0], argv.slice(1), {
     env: { ...process.env, ...env, PORT: String(port), HOST: LOOPBACK },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

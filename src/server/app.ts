@@ -7,7 +7,6 @@ import type { Duplex } from 'node:stream'
 import type { Deps } from './deps.js'
 import { RealtimeGateway } from './realtime/realtimeGateway.js'
 import { createRealtimeMetrics } from './realtime/realtimeMetrics.js'
-import { lazyChildLoggerFactory } from './requestLogger.js'
 import { registerErrorHandling } from './plugins/errorHandler.js'
 import { registerWebApp } from './plugins/webApp.js'
 import { isAllowedOrigin, registerSecurity } from './plugins/security.js'
@@ -31,7 +30,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
-    childLoggerFactory: lazyChildLoggerFactory,
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     return503OnClosing: true,
