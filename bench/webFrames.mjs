@@ -55,17 +55,10 @@ const TARGET_P95_MS = 16.7
 const VSYNC_MS = 1000 / 60
 /** How far a frame delta strays from the vsync interval with no frame missed (timer jitter). */
 const JITTER_MS = 0.5
-/** The flags of test/e2e/support/launchChromium.ts. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
+/** The flags the e2e tests launch Chromium with (test/e2e/support/launchChromium.ts). */
+const CHROMIUM_ARGS = JSON.parse(
+  readFileSync(new URL('../test/e2e/support/chromiumArgs.json', import.meta.url), 'utf8'),
+)
 const PASSWORD = 'bench password 1234'
 /** Objects in the grid per row, and the grid's pitch (world units). */
 const COLUMNS = 50

@@ -10,8 +10,6 @@ export interface Metrics {
   observeHttp(method: string, route: string, statusCode: number, seconds: number): void
 }
 
-type Observer = (seconds: number) => void
-
 export function createMetrics(): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
@@ -23,18 +21,17 @@ export function createMetrics(): Metrics {
     registers: [registry],
   })
   // Label sets are few (routes × methods × statuses): resolve each once, not per request.
-  const observers = new Map<string, Observer>()
+  const children = new Map<string, { observe(seconds: number): void }>()
   return {
     registry,
     observeHttp(method, route, statusCode, seconds) {
       const key = `${method} ${statusCode} ${route}`
-      let observe = observers.get(key)
-      if (observe === undefined) {
-        const child = httpDuration.labels(method, route, String(statusCode))
-        observe = (s) => child.observe(s)
-        observers.set(key, observe)
+      let child = children.get(key)
+      if (child === undefined) {
+        child = httpDuration.labels(method, route, String(statusCode))
+        children.set(key, child)
       }
-      observe(seconds)
+      child.observe(seconds)
     },
   }
 }

@@ -4,18 +4,12 @@ import { chromium, type Browser } from 'playwright-core'
 /**
  * Debian's Chromium, never a downloaded browser build: `CHROME_PATH` or /usr/bin/chromium.
  * The flags keep it quiet and on loopback (no component updates, sync, QUIC or background
- * fetches) and work as root in a container (no sandbox, no GPU: software rendering).
+ * fetches) and work as root in a container (no sandbox, no GPU: software rendering). They live in
+ * chromiumArgs.json, which bench/webFrames.mjs reads too.
  */
-export const CHROMIUM_ARGS: readonly string[] = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
+export const CHROMIUM_ARGS = JSON.parse(
+  fs.readFileSync(new URL('./chromiumArgs.json', import.meta.url), 'utf8'),
+) as readonly string[]
 
 /** The browser to drive; fails, saying how to get it, when it is missing (tests never skip). */
 export function chromiumPath(): string {
