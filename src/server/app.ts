@@ -13,6 +13,7 @@ import { isAllowedOrigin, registerSecurity } from './plugins/security.js'
 import { accountRoutes } from './routes/accountRoutes.js'
 import { canvasRoutes } from './routes/canvasRoutes.js'
 import { healthRoutes } from './routes/healthRoutes.js'
+import { lazyChildLoggerFactory } from './lazyRequestLogger.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
 
@@ -30,6 +31,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
+    childLoggerFactory: lazyChildLoggerFactory,
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     return503OnClosing: true,
