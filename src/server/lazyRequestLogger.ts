@@ -12,8 +12,7 @@ function isEnabled(logger: FastifyBaseLogger, level: Level): boolean {
 /**
  * A request's logger that makes its pino child (with the request id bound) only when a line is
  * written at an enabled level. Fastify's default makes the child for every request, most of
- * which never log: ~6.5k instructions of a GET /health that costs a bare node:http server ~60k
- * (docs/performance.md).
+ * which never log: ~1 µs of every request here, against ~13 ns for this (bench/httpCosts.mjs).
  */
 class LazyRequestLogger implements FastifyBaseLogger {
   private real: FastifyBaseLogger | undefined
