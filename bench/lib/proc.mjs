@@ -146,11 +146,8 @@ function installReaper() {
  * Starts `node <args>` with `env` added to ours and PORT/HOST set to a free loopback port,
  * and resolves once GET /health answers 200. The servers print nothing when they are ready
  * (CollabCanvas logs at warn level here), so readiness is polled: the only wait in the
- * benches that is not an event.
- */
-/**
- * `wrapper` runs the server under another program, e.g. `['valgrind', '--tool=callgrind']`:
- * spawned as `wrapper… node nodeArgs… args…`.
+ * benches that is not an event. `wrapper` runs the server under another program, e.g.
+ * `['valgrind', '--tool=callgrind']`: spawned as `wrapper… node nodeArgs… args…`.
  */
 export async function startServer({ name, args, env = {}, readyTimeoutMs = 30_000, wrapper = [] }) {
   const port = await freePort()

@@ -108,9 +108,12 @@ describe('secrets in logs', () => {
       // The logs are real: every request was logged, with ids that are not secret.
       expect(logs).toContain('"msg":"incoming request"')
       expect(logs).toContain('/api/login')
-      expect(
-        logs.split('\n').filter((l) => l.includes('"msg":"request completed"')).length,
-      ).toBeGreaterThanOrEqual(8)
+      const completed = logs.split('\n').filter((l) => l.includes('"msg":"request completed"'))
+      expect(completed.length).toBeGreaterThanOrEqual(8)
+      // Each request's lines carry its own id, bound by the request logger (lazyRequestLogger.ts).
+      const ids = completed.map((l) => (JSON.parse(l) as { reqId?: string }).reqId)
+      expect(new Set(ids).size).toBe(completed.length)
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f-]{36}$/)
 
       expect(logs).not.toContain(PASSWORD)
       for (const token of tokens) {

@@ -31,7 +31,8 @@ export interface FanOutObserver {
   delay(ms: number): void
 }
 
-const NO_ACKS: ReadonlyMap<Receiver, readonly string[]> = new Map()
+/** No acks: a map with no keys, shared so a call without acks allocates nothing. */
+const NO_ACKS: ReadonlyMap<never, readonly string[]> = new Map<never, readonly string[]>()
 
 export class FanOut<R extends Receiver> {
   private pending: Pending[] = []
@@ -54,10 +55,7 @@ export class FanOut<R extends Receiver> {
    * Queues a commit's broadcasts, and sends `acks` (receiver → encoded acks) now: inside the
    * frame that carries the broadcasts when the room is quiet, on their own while it coalesces.
    */
-  publish(
-    broadcasts: readonly Broadcast<R>[],
-    acks: ReadonlyMap<R, readonly string[]> = new Map<R, readonly string[]>(),
-  ): void {
+  publish(broadcasts: readonly Broadcast<R>[], acks: ReadonlyMap<R, readonly string[]> = NO_ACKS): void {
     const now = this.now()
     if (this.timer === undefined && now - this.lastImmediateAt >= this.tickMs) {
       if (broadcasts.length > 0) this.lastImmediateAt = now
