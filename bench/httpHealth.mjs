@@ -1,6 +1,9 @@
 /**
  * `npm run bench:http` — GET /health throughput and latency of CollabCanvas (Fastify + SQLite
  * check) against a bare node:http server measured in the same run (bench/peers/bareHttpHealth.mjs).
+ * Two more baselines split the gap: the bare server sending CollabCanvas's exact response headers
+ * (the A5 security headers and a request id: `bare-http-same-headers`), and Fastify with no
+ * plugins (`bare-fastify`, bench/peers/bareFastifyHealth.mjs).
  *
  * Both servers run as child processes on loopback ports; autocannon (programmatic, in this
  * process) loads one at a time, alternating, for --runs rounds; the report gives the median
@@ -10,6 +13,7 @@
  *
  * Run:  npm run bench:http
  *       node bench/httpHealth.mjs [--runs 3] [--seconds 5] [--connections 100] [--warmup 1]
+ *                                 [--targets collabcanvas,bare-http,bare-http-same-headers,bare-fastify]
  *                                 [--quiet-wait 30] [--quiet-below 20] [--max-others 25] [--noisy-retries 2]
  *       Other builds and tests share these 2 cores: before each run it waits up to --quiet-wait s
  *       for the rest of the machine to use < --quiet-below % of a core, and a run during which
@@ -37,6 +41,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '100' },
     warmup: { type: 'string', default: '1' },
+    targets: { type: 'string', default: 'collabcanvas,bare-http,bare-http-same-headers,bare-fastify' },
     ...NOISE_FLAGS,
   },
 })
@@ -81,18 +86,24 @@ async function measure(server, run) {
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'collabcanvas-bench-http-'))
 process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }))
+const bareHttp = path.join(ROOT, 'bench', 'peers', 'bareHttpHealth.mjs')
+const TARGETS = {
+  collabcanvas: { args: [mainJs, 'serve'], env: { DATA_DIR: dataDir, LOG_LEVEL: 'warn' } },
+  'bare-http': { args: [bareHttp] },
+  'bare-http-same-headers': { args: [bareHttp], env: { RESPONSE_HEADERS: 'collabcanvas' } },
+  'bare-fastify': { args: [path.join(ROOT, 'bench', 'peers', 'bareFastifyHealth.mjs')] },
+}
+const targets = flags.targets.split(',').map((t) => t.trim())
+for (const required of ['collabcanvas', 'bare-http']) if (!targets.includes(required)) targets.push(required)
+for (const t of targets)
+  if (!(t in TARGETS)) {
+    console.error(`bench:http: unknown target ${t}; known: ${Object.keys(TARGETS).join(', ')}`)
+    process.exit(1)
+  }
+
 const servers = []
 try {
-  servers.push(
-    await startServer({
-      name: 'collabcanvas',
-      args: [mainJs, 'serve'],
-      env: { DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
-    }),
-  )
-  servers.push(
-    await startServer({ name: 'bare-http', args: [path.join(ROOT, 'bench', 'peers', 'bareHttpHealth.mjs')] }),
-  )
+  for (const name of targets) servers.push(await startServer({ name, ...TARGETS[name] }))
 
   if (warmup > 0) for (const s of servers) await load(`${s.baseUrl}/health`, warmup)
 
@@ -134,6 +145,13 @@ try {
     summary.collabcanvas.serverCpuMicrosPerRequest / summary['bare-http'].serverCpuMicrosPerRequest,
     2,
   )
+  // Each target's throughput over bare node:http's: where between the baselines CollabCanvas sits.
+  const ratiosToBare = Object.fromEntries(
+    Object.entries(summary).map(([name, s]) => [
+      name,
+      round(s.reqPerSec / summary['bare-http'].reqPerSec, 3),
+    ]),
+  )
 
   console.log(
     `\nGET /health, ${runs} alternating run(s) of ${seconds} s, ${connections} connections (medians)\n`,
@@ -143,6 +161,7 @@ try {
       [
         'target',
         'req/s',
+        '÷ bare-http',
         'p50 ms',
         'p99 ms',
         'server CPU %',
@@ -155,6 +174,7 @@ try {
       Object.entries(summary).map(([name, s]) => [
         name,
         s.reqPerSec,
+        ratiosToBare[name],
         s.p50Ms,
         s.p99Ms,
         s.serverCpuPercent,
@@ -188,6 +208,7 @@ try {
     summary,
     ratio,
     cpuCostRatio,
+    ratiosToBare,
     targetRatio: TARGET_RATIO,
     met: ratio >= TARGET_RATIO,
     runs: results,

@@ -3,26 +3,36 @@
  * small JSON body of the same shape as CollabCanvas's, and 404 to anything else. No framework,
  * no database: the ceiling a Node HTTP server reaches on this machine.
  *
- * Run: PORT=8080 HOST=127.0.0.1 node bench/peers/bareHttpHealth.mjs   (started by bench/httpHealth.mjs)
+ * With RESPONSE_HEADERS=collabcanvas it also sends every header CollabCanvas's /health carries:
+ * the API security headers [A5] (imported from the build, so the two cannot drift) and a fresh
+ * request id. The response is then the same bytes CollabCanvas sends, and the difference between
+ * the two baselines is the price of the response itself, which no framework can avoid.
+ *
+ * Run: PORT=8080 HOST=127.0.0.1 [RESPONSE_HEADERS=collabcanvas] node bench/peers/bareHttpHealth.mjs
+ *      (started by bench/httpHealth.mjs; RESPONSE_HEADERS=collabcanvas needs a build)
  */
 import { Buffer } from 'node:buffer'
+import { randomUUID } from 'node:crypto'
 import http from 'node:http'
 
 const port = Number(process.env.PORT ?? 8080)
 const host = process.env.HOST ?? '127.0.0.1'
+const sameHeaders = process.env.RESPONSE_HEADERS === 'collabcanvas'
+const API_HEADERS = sameHeaders ? (await import('../../dist/server/plugins/security.js')).API_HEADERS : {}
 
 const server = http.createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/health') {
     const body = JSON.stringify({
       status: 'ok',
-      service: 'bare-http',
+      service: sameHeaders ? 'collabcanvas' : 'bare-http',
       timestamp: Math.floor(Date.now() / 1000),
       checks: { database: 'ok', bus: 'ok' },
     })
-    res.writeHead(200, {
+    const headers = {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(body),
-    })
+    }
+    res.writeHead(200, sameHeaders ? { ...API_HEADERS, 'x-request-id': randomUUID(), ...headers } : headers)
     res.end(body)
     return
   }

@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Deps } from './deps.js'
+import type { ObserveHttp } from './metrics.js'
 import { RealtimeGateway } from './realtime/realtimeGateway.js'
 import { createRealtimeMetrics } from './realtime/realtimeMetrics.js'
 import { registerErrorHandling } from './plugins/errorHandler.js'
@@ -21,6 +22,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The WebSocket gateway, for tests and shutdown. */
     realtime: RealtimeGateway
+  }
+  interface FastifyContextConfig {
+    /** Set on every route when it is added: records its responses' durations. */
+    observeHttp?: ObserveHttp
   }
 }
 
@@ -44,13 +49,14 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // Slow-header clients are cut off well before Node's 60 s default [W7].
   app.server.headersTimeout = 10_000
 
+  // Each route resolves its duration series once, here, instead of on every response.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, observeHttp: deps.metrics.httpRoute(route.url) }
+  })
+  const unmatched = deps.metrics.httpRoute('unmatched')
   app.addHook('onResponse', (request, reply, done) => {
-    deps.metrics.observeHttp(
-      request.method,
-      request.routeOptions.url ?? 'unmatched',
-      reply.statusCode,
-      reply.elapsedTime / 1000,
-    )
+    const observe = request.routeOptions.config.observeHttp ?? unmatched
+    observe(request.method, reply.statusCode, reply.elapsedTime / 1000)
     done()
   })
 

@@ -1,4 +1,8 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Registry } from 'prom-client'
+import { SeriesHistogram, type Observe } from './seriesHistogram.js'
+
+/** Records one HTTP response of a route: its method, status and duration. */
+export type ObserveHttp = (method: string, statusCode: number, seconds: number) => void
 
 /**
  * One registry per app instance (not prom-client's global), so tests can run several servers
@@ -6,32 +10,40 @@ import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
  */
 export interface Metrics {
   registry: Registry
-  /** One HTTP request answered: `route` is the matched pattern (`/api/canvases/:id`), not the URL. */
-  observeHttp(method: string, route: string, statusCode: number, seconds: number): void
+  /**
+   * The duration recorder of one route, `route` being its pattern (`/api/canvases/:id`) or
+   * 'unmatched': resolved once per route, called once per response.
+   */
+  httpRoute(route: string): ObserveHttp
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
-  const httpDuration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request duration by route and status',
-    labelNames: ['method', 'route', 'status_code'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  })
-  // Label sets are few (routes × methods × statuses): resolve each once, not per request.
-  const children = new Map<string, { observe(seconds: number): void }>()
+  const httpDuration = new SeriesHistogram(
+    'http_request_duration_seconds',
+    'HTTP request duration by route and status',
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registry,
+  )
   return {
     registry,
-    observeHttp(method, route, statusCode, seconds) {
-      const key = `${method} ${statusCode} ${route}`
-      let child = children.get(key)
-      if (child === undefined) {
-        child = httpDuration.labels(method, route, String(statusCode))
-        children.set(key, child)
+    httpRoute(route) {
+      // A route answers a handful of (method, status) pairs: each series is resolved once.
+      const series = new Map<string, Map<number, Observe>>()
+      return (method, statusCode, seconds) => {
+        let byStatus = series.get(method)
+        if (byStatus === undefined) {
+          byStatus = new Map<number, Observe>()
+          series.set(method, byStatus)
+        }
+        let observe = byStatus.get(statusCode)
+        if (observe === undefined) {
+          observe = httpDuration.series({ method, route, status_code: String(statusCode) })
+          byStatus.set(statusCode, observe)
+        }
+        observe(seconds)
       }
-      child.observe(seconds)
     },
   }
 }
