@@ -1,3 +1,4 @@
+import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CanvasForUser } from '../../src/store/canvasStore.js'
 import type { ApiRequest, ApiResponse } from '../support/apiClient.js'
@@ -275,5 +276,57 @@ describe('security headers [A5]', () => {
 
   it('[W7] when the server listens then slow headers are cut off after 10 s, not Node’s 60 s', () => {
     expect(server.app.server.headersTimeout).toBe(10_000)
+  })
+})
+
+describe('idle connections [W7]', () => {
+  /** A raw TCP connection to the server; resolves when the server closes it, with how long that took. */
+  function connectAndWaitForClose(baseUrl: string, send?: string): Promise<number> {
+    const { hostname, port } = new URL(baseUrl)
+    return new Promise((resolve, reject) => {
+      const startedAt = Date.now()
+      const socket = net.connect(Number(port), hostname, () => {
+        if (send !== undefined) socket.write(send)
+      })
+      socket.on('data', () => {})
+      socket.on('error', reject)
+      socket.on('close', () => resolve(Date.now() - startedAt))
+    })
+  }
+
+  it('when a connection sends nothing then the server closes it after headersTimeout, and serves others meanwhile', async () => {
+    const s = await startTestServer()
+    try {
+      s.app.server.headersTimeout = 300
+      const silent = connectAndWaitForClose(s.baseUrl)
+      expect((await s.http.send({ method: 'GET', url: '/health' })).status).toBe(200)
+      const closedAfterMs = await silent
+      expect(closedAfterMs).toBeGreaterThanOrEqual(250)
+      expect(closedAfterMs).toBeLessThan(5_000)
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('when a connection has made a request then the first-request limit no longer applies: it stays for keep-alive', async () => {
+    const s = await startTestServer()
+    try {
+      s.app.server.headersTimeout = 300
+      const { hostname, port } = new URL(s.baseUrl)
+      const socket = net.connect(Number(port), hostname)
+      const responses: string[] = []
+      socket.on('data', (chunk: Buffer) => responses.push(chunk.toString()))
+      await new Promise((resolve) => socket.once('connect', resolve))
+      socket.write(`GET /health HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`)
+      await expect.poll(() => responses.join('')).toMatch(/^HTTP\/1.1 200/)
+      // Well past the 300 ms first-request limit, inside Fastify's 72 s keep-alive timeout.
+      await new Promise((resolve) => setTimeout(resolve, 900))
+      expect(socket.destroyed).toBe(false)
+      socket.write(`GET /health HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`)
+      await expect.poll(() => responses.join('').match(/HTTP\/1.1 200/g)?.length).toBe(2)
+      socket.destroy()
+    } finally {
+      await s.close()
+    }
   })
 })

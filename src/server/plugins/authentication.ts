@@ -1,5 +1,6 @@
+import { parse as parseCookies, serialize as serializeCookie, type SerializeOptions } from 'cookie'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type {} from '@fastify/cookie' // fastify.parseCookie / reply.setCookie types
+import type { IncomingHttpHeaders } from 'node:http'
 import type { Accounts, Authenticated, SignedIn } from '../../auth/accounts.js'
 import { unauthorized } from '../../protocol/appError.js'
 
@@ -12,16 +13,16 @@ export function sessionTokenOf(request: FastifyRequest): string | undefined {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
     return match?.[1]
   }
-  return sessionCookieOf(request)
+  return sessionCookieOf(request.headers)
 }
 
 /**
- * The session cookie, parsed only when asked: the cookie plugin runs without its per-request
- * parsing hook (app.ts), a cost every request paid and few need.
+ * The session cookie of an HTTP request or a WebSocket upgrade, parsed only when asked. The `cookie` library is used directly, not through
+ * @fastify/cookie, whose hooks cost every request (a parser before it, a writer after it) while
+ * only the account routes and authentication touch cookies.
  */
-export function sessionCookieOf(request: FastifyRequest): string | undefined {
-  const header = request.headers.cookie
-  return header === undefined ? undefined : request.server.parseCookie(header)[SESSION_COOKIE]
+export function sessionCookieOf(headers: IncomingHttpHeaders): string | undefined {
+  return headers.cookie === undefined ? undefined : parseCookies(headers.cookie)[SESSION_COOKIE]
 }
 
 const cache = new WeakMap<FastifyRequest, Promise<Authenticated | undefined>>()
@@ -45,26 +46,33 @@ export async function requireAuth(request: FastifyRequest, accounts: Accounts): 
   return auth
 }
 
+function sessionCookieOptions(request: FastifyRequest): SerializeOptions {
+  return { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https' }
+}
+
 export function setSessionCookie(
   request: FastifyRequest,
   reply: FastifyReply,
   signedIn: SignedIn,
   maxAgeSec: number,
 ): void {
-  reply.setCookie(SESSION_COOKIE, signedIn.sessionId, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: request.protocol === 'https',
-    maxAge: maxAgeSec,
-  })
+  reply.header(
+    'set-cookie',
+    serializeCookie(SESSION_COOKIE, signedIn.sessionId, {
+      ...sessionCookieOptions(request),
+      maxAge: maxAgeSec,
+    }),
+  )
 }
 
+/** Tells the browser to drop the cookie now: empty, expired, with the attributes it was set with. */
 export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply): void {
-  reply.clearCookie(SESSION_COOKIE, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: request.protocol === 'https',
-  })
+  reply.header(
+    'set-cookie',
+    serializeCookie(SESSION_COOKIE, '', {
+      ...sessionCookieOptions(request),
+      maxAge: 0,
+      expires: new Date(0),
+    }),
+  )
 }

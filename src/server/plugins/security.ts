@@ -125,7 +125,8 @@ function refusalOf(request: FastifyRequest, policy: OriginPolicy): AppError | un
     return new AppError('forbidden', 'cross-site request refused')
   }
   // A browser always sends Origin on unsafe requests; a cookie without one is not from our page.
-  const usesCookie = request.headers.authorization === undefined && sessionCookieOf(request) !== undefined
+  const usesCookie =
+    request.headers.authorization === undefined && sessionCookieOf(request.headers) !== undefined
   return usesCookie
     ? new AppError('forbidden', 'requests authenticated by cookie must carry an Origin header')
     : undefined

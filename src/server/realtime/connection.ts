@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http'
 import WebSocket from 'ws'
 import { fullBucket, take, type Bucket, type BucketRule } from '../../core/tokenBucket.js'
 import type { Role } from '../../protocol/roles.js'
@@ -141,20 +140,4 @@ export class Connection {
     this.strikeBucket = r.bucket
     return r.ok
   }
-}
-
-/** The session token of a cookie header, read at upgrade time (no cookie library on this path). */
-export function sessionCookieOf(request: IncomingMessage, cookieName: string): string | undefined {
-  const header = request.headers.cookie
-  if (header === undefined) return undefined
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=')
-    if (eq <= 0 || part.slice(0, eq).trim() !== cookieName) continue
-    try {
-      return decodeURIComponent(part.slice(eq + 1).trim())
-    } catch {
-      return undefined // malformed escapes: no usable token
-    }
-  }
-  return undefined
 }

@@ -9,8 +9,8 @@ import { isClientOpMessage, parseClientMessage, type ClientMessage } from '../..
 import type { Role } from '../../protocol/roles.js'
 import type { OpLog } from '../../log/opLog.js'
 import type { CanvasStore } from '../../store/canvasStore.js'
-import { SESSION_COOKIE } from '../plugins/authentication.js'
-import { CanvasSocket, Connection, sessionCookieOf, type Member, type SocketHandler } from './connection.js'
+import { sessionCookieOf } from '../plugins/authentication.js'
+import { CanvasSocket, Connection, type Member, type SocketHandler } from './connection.js'
 import { CLOSE_CODES, DEFAULT_REALTIME_LIMITS, type RealtimeLimits } from './realtimeLimits.js'
 import type { RealtimeMetrics } from './realtimeMetrics.js'
 import { RoomRegistry } from './roomRegistry.js'
@@ -83,7 +83,7 @@ export class RealtimeGateway implements SocketHandler {
     const canvasId = match?.[1]
     if (canvasId === undefined) return refuseUpgrade(socket, 404, 'Not Found')
     if (this.closing) return refuseUpgrade(socket, 503, 'Service Unavailable')
-    const cookieToken = sessionCookieOf(request, SESSION_COOKIE)
+    const cookieToken = sessionCookieOf(request.headers)
     const origin = request.headers.origin
     // Cross-site WebSocket hijacking [W9]: a browser sends Origin; a cookie-bearing upgrade must
     // come from an allowed one. Clients without cookies authenticate by token and may omit it.
