@@ -2,8 +2,9 @@
  * `npm run bench:http` — GET /health throughput and latency of CollabCanvas (Fastify + SQLite
  * check) against a bare node:http server measured in the same run (bench/peers/bareHttpHealth.mjs).
  * Two more baselines split the gap: the bare server sending CollabCanvas's exact response headers
- * (the A5 security headers and a request id: `bare-http-same-headers`), and Fastify with no
- * plugins (`bare-fastify`, bench/peers/bareFastifyHealth.mjs).
+ * (the A5 security headers and a request id: `bare-http-same-headers`), Fastify with no plugins
+ * (`bare-fastify`, bench/peers/bareFastifyHealth.mjs), and that Fastify sending the same headers
+ * (`bare-fastify-same-headers`): the least a Fastify server meeting the contract does.
  *
  * Both servers run as child processes on loopback ports; autocannon (programmatic, in this
  * process) loads one at a time, alternating, for --runs rounds; the report gives the median
@@ -13,7 +14,7 @@
  *
  * Run:  npm run bench:http
  *       node bench/httpHealth.mjs [--runs 3] [--seconds 5] [--connections 100] [--warmup 1]
- *                                 [--targets collabcanvas,bare-http,bare-http-same-headers,bare-fastify]
+ *                                 [--targets collabcanvas,bare-http,bare-http-same-headers,bare-fastify,…]
  *                                 [--quiet-wait 30] [--quiet-below 20] [--max-others 25] [--noisy-retries 2]
  *       Other builds and tests share these 2 cores: before each run it waits up to --quiet-wait s
  *       for the rest of the machine to use < --quiet-below % of a core, and a run during which
@@ -41,7 +42,10 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '100' },
     warmup: { type: 'string', default: '1' },
-    targets: { type: 'string', default: 'collabcanvas,bare-http,bare-http-same-headers,bare-fastify' },
+    targets: {
+      type: 'string',
+      default: 'collabcanvas,bare-http,bare-http-same-headers,bare-fastify,bare-fastify-same-headers',
+    },
     ...NOISE_FLAGS,
   },
 })
@@ -87,11 +91,13 @@ async function measure(server, run) {
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'collabcanvas-bench-http-'))
 process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }))
 const bareHttp = path.join(ROOT, 'bench', 'peers', 'bareHttpHealth.mjs')
+const bareFastify = path.join(ROOT, 'bench', 'peers', 'bareFastifyHealth.mjs')
 const TARGETS = {
   collabcanvas: { args: [mainJs, 'serve'], env: { DATA_DIR: dataDir, LOG_LEVEL: 'warn' } },
   'bare-http': { args: [bareHttp] },
   'bare-http-same-headers': { args: [bareHttp], env: { RESPONSE_HEADERS: 'collabcanvas' } },
-  'bare-fastify': { args: [path.join(ROOT, 'bench', 'peers', 'bareFastifyHealth.mjs')] },
+  'bare-fastify': { args: [bareFastify] },
+  'bare-fastify-same-headers': { args: [bareFastify], env: { RESPONSE_HEADERS: 'collabcanvas' } },
 }
 const targets = flags.targets.split(',').map((t) => t.trim())
 for (const required of ['collabcanvas', 'bare-http']) if (!targets.includes(required)) targets.push(required)

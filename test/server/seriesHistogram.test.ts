@@ -42,6 +42,24 @@ describe('SeriesHistogram', () => {
     )
   })
 
+  it('when the series has no labels then it reads as prom-client’s unlabelled histogram, before and after observations', async () => {
+    const ours = new Registry()
+    const observe = new SeriesHistogram('d_seconds', 'durations', BUCKETS, ours).series({})
+    const theirs = new Registry()
+    const reference = new Histogram({
+      name: 'd_seconds',
+      help: 'durations',
+      buckets: BUCKETS,
+      registers: [theirs],
+    })
+    expect(await ours.metrics()).toBe(await theirs.metrics())
+    for (const value of [0.0004, 0.03, 7]) {
+      observe(value)
+      reference.observe(value)
+    }
+    expect(await ours.metrics()).toBe(await theirs.metrics())
+  })
+
   it('when a value sits on a bucket bound then it counts in that bucket (le is inclusive)', async () => {
     const { ours } = await expositions([
       { labels: { method: 'GET', route: '/', status_code: '200' }, value: 0.005 },

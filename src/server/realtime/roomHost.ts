@@ -70,7 +70,7 @@ export class RoomHost {
   ) {
     this.fanOut = new FanOut(this.connections, deps.limits.fanOutTickMs, deps.now, {
       frames: (n) => deps.metrics.messagesOut.inc(n),
-      delay: (ms) => deps.metrics.fanOutSeconds.observe(ms / 1000),
+      delay: (ms) => deps.metrics.fanOutSeconds(ms / 1000),
     })
   }
 
@@ -349,7 +349,7 @@ export class RoomHost {
     entries.forEach((e, i) => {
       const q = accepted[i] as QueuedOp
       senders.set(e.seq, q.connection)
-      this.deps.metrics.commitSeconds.observe((committedAt - q.receivedAt) / 1000)
+      this.deps.metrics.commitSeconds((committedAt - q.receivedAt) / 1000)
       ack(q, e.seq)
     })
     for (const { q, of } of repeats) {
