@@ -17,9 +17,9 @@ export function sessionTokenOf(request: FastifyRequest): string | undefined {
 }
 
 /**
- * The session cookie of an HTTP request or a WebSocket upgrade, parsed only when asked. The `cookie` library is used directly, not through
- * @fastify/cookie, whose hooks cost every request (a parser before it, a writer after it) while
- * only the account routes and authentication touch cookies.
+ * The session cookie of an HTTP request or a WebSocket upgrade, parsed only when asked. The
+ * `cookie` library is used directly, not through @fastify/cookie, whose hooks cost every request
+ * (a parser before it, a writer after it) while only authentication touches cookies.
  */
 export function sessionCookieOf(headers: IncomingHttpHeaders): string | undefined {
   return headers.cookie === undefined ? undefined : parseCookies(headers.cookie)[SESSION_COOKIE]
