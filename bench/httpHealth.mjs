@@ -6,7 +6,7 @@
  * (`bare-fastify`, bench/peers/bareFastifyHealth.mjs), and that Fastify sending the same headers
  * (`bare-fastify-same-headers`): the least a Fastify server meeting the contract does.
  *
- * Both servers run as child processes on loopback ports; autocannon (programmatic, in this
+ * All servers run as child processes on loopback ports; autocannon (programmatic, in this
  * process) loads one at a time, alternating, for --runs rounds; the report gives the median
  * req/s and p99 of each, the ratio CollabCanvas/bare (target ≥ 0.8), and the CPU of the load
  * generator and of each server (the generator shares the 2 cores with the server under load),

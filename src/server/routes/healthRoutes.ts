@@ -3,7 +3,7 @@ import { Type, type Static } from 'typebox'
 import type { Deps } from '../deps.js'
 
 const Check = Type.Union([Type.Literal('ok'), Type.Literal('unavailable')])
-type CheckResult = 'ok' | 'unavailable'
+type CheckResult = Static<typeof Check>
 const HealthBody = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
   service: Type.Literal('collabcanvas'),
