@@ -57,6 +57,20 @@ describe('GET /health', () => {
 })
 
 describe('GET /metrics', () => {
+  it('when no route matches then the duration is counted under route="unmatched", not under the URL', async () => {
+    const s = await startTestServer()
+    try {
+      expect((await s.http.send({ method: 'GET', url: '/api/no-such-route' })).status).toBe(404)
+      await expect
+        .poll(async () => (await s.http.send({ method: 'GET', url: '/metrics' })).text)
+        .toMatch(/http_request_duration_seconds_count\{method="GET",route="unmatched",status_code="404"\} 1/)
+      const text = (await s.http.send({ method: 'GET', url: '/metrics' })).text
+      expect(text).not.toContain('no-such-route')
+    } finally {
+      await s.close()
+    }
+  })
+
   it('when requests were served then http_request_duration_seconds counts them by route and status', async () => {
     const s = await startTestServer()
     try {
