@@ -49,7 +49,7 @@ export class SqliteCanvasStore implements CanvasStore {
     private readonly now: () => number = Date.now,
   ) {
     this.statements = {
-      ping: db.prepare('SELECT 1'),
+      ping: db.prepare('SELECT 1').pluck(),
       insertUser: db.prepare(
         'INSERT INTO users (id, email, username, password_hash, created_at) VALUES (?, ?, ?, ?, ?)',
       ),
