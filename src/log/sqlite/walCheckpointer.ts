@@ -92,6 +92,9 @@ const walFile = file + '-wal'
 const walBytes = () => {
   try { return fs.statSync(walFile).size } catch { return 0 }
 }
+// A WAL file is a 32-byte header, then frames of a 24-byte header and one page.
+const frameBytes = db.pragma('page_size', { simple: true }) + 24
+const walFramesIn = (bytes) => Math.max(0, Math.floor((bytes - 32) / frameBytes))
 const pragma = (mode) => db.pragma('wal_checkpoint(' + mode + ')')[0]
 function exclusive(mode) {
   Atomics.store(flags, WANTS_LOCK, 1)
@@ -117,7 +120,12 @@ function checkpoint(requested, automatic) {
     const over = walBytesBefore > walCapBytes
     // PASSIVE reports on the frames that existed when it began; under a stream of commits
     // there are always newer ones, so only a RESTART lets the WAL start over.
-    if (over || (row.log >= restartFrames && dataVersion() !== settledVersion)) {
+    // PASSIVE comes back busy, with no frame count (-1), when it cannot take a lock at once (seen
+    // once, with commits back to back on a loaded machine). The file's size then bounds the
+    // frames from above (a WAL that started over keeps its length), so RESTART, which waits its
+    // turn, still runs whenever it may be needed rather than never.
+    const frames = row.busy ? walFramesIn(walBytesBefore) : row.log
+    if (over || (frames >= restartFrames && dataVersion() !== settledVersion)) {
       mode = over ? 'TRUNCATE' : 'RESTART'
       row = exclusive(mode)
       if (automatic && row.busy) {
