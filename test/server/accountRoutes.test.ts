@@ -378,6 +378,10 @@ describe('POST /api/logout', () => {
     const cleared = sessionCookieOf(res.setCookies)
     expect(cleared).toMatch(/^session=;/)
     expect(cleared).toMatch(/Expires=Thu, 01 Jan 1970/)
+    // A browser drops a cookie only for a matching Path; the rest keeps the cleared one as strict.
+    expect(cleared.split('; ')).toEqual(
+      expect.arrayContaining(['Max-Age=0', 'Path=/', 'HttpOnly', 'SameSite=Lax']),
+    )
     expectError(
       await server.http.send({ method: 'GET', url: '/api/session', sessionCookie: user.token }),
       401,

@@ -4,7 +4,8 @@ import type { Deps } from '../deps.js'
 
 const Check = Type.Union([Type.Literal('ok'), Type.Literal('unavailable')])
 type CheckResult = Static<typeof Check>
-const HealthBody = Type.Object({
+/** The body of GET /health, 200 and 503 alike (also the bench's Fastify peer's schema). */
+export const HealthBody = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
   service: Type.Literal('collabcanvas'),
   timestamp: Type.Integer(),
