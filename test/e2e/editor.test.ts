@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, WebSocket as PageSocket } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CanvasObject } from '../../src/protocol/objects.js'
+import { INITIAL_STYLE } from '../../src/web/canvas/tools.js'
 import { fetchClient } from '../support/apiClient.js'
 import { registerUser, TEST_PASSWORD, uniqueEmail, type TestUser } from '../support/fixtures.js'
 import { EditorDriver, type Point, type Rgba } from './support/EditorDriver.js'
@@ -303,6 +304,26 @@ describe('web editor, end to end in Chromium', () => {
       expect(await a.pixelAt(center(before))).toBeUndefined()
       const alicesFill = a.page.getByTestId('style-panel').getByRole('button', { name: `Fill: ${PINK}` })
       await expect.poll(() => alicesFill.getAttribute('aria-pressed')).toBe('true')
+    },
+    STEP_TIMEOUT_MS,
+  )
+
+  it(
+    'when Bob picks a fill and clears the selection at once then only the selection took it: the style for new shapes keeps its fill',
+    async () => {
+      const b = bob.editor
+      // The rectangle is still selected on Bob's screen, pink ([E2E3]).
+      expect(await b.stage.getAttribute('data-selection-count')).toBe('1')
+      const panel = b.page.getByTestId('style-panel')
+      await panel.getByRole('button', { name: `Fill: ${PINK}` }).click()
+      await b.page.keyboard.press('Escape')
+      expect(await b.stage.getAttribute('data-selection-count')).toBe('0')
+      // Past the panel's 120 ms pause: a send still pending would land now, on the new-shape style.
+      await b.page.waitForTimeout(500)
+      expect(await panel.getByRole('heading', { name: 'New shapes' }).count()).toBe(1)
+      expect(
+        await panel.getByRole('button', { name: `Fill: ${INITIAL_STYLE.fill}` }).getAttribute('aria-pressed'),
+      ).toBe('true')
     },
     STEP_TIMEOUT_MS,
   )

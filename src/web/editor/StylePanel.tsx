@@ -181,28 +181,41 @@ function countLabel(selected: readonly CanvasObject[]): string {
 
 /**
  * Sliders and colour pickers fire on every step: show each step at once, send the last one after
- * a short pause, so a drag is a handful of operations rather than hundreds.
+ * a short pause, so a drag is a handful of operations rather than hundreds. The pending value goes
+ * where it was aimed when it was picked (the selection then, or the style for new shapes), even if
+ * the selection changes during the pause. `setNow` is for one-off picks (a swatch): it sends at
+ * once and drops anything pending, so nothing is sent twice.
  */
-function useCommitted<T>(value: T, commit: (v: T) => void, delayMs = 120): [T, (v: T) => void] {
+function useCommitted<T>(
+  value: T,
+  commit: (v: T) => void,
+  delayMs = 120,
+): { local: T; set: (v: T) => void; setNow: (v: T) => void } {
   const [local, setLocal] = useState(value)
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
   const pending = useRef(false)
-  const commitRef = useRef(commit)
-  commitRef.current = commit
   useEffect(() => {
     if (!pending.current) setLocal(value)
   }, [value])
   useEffect(() => () => clearTimeout(timer.current), [])
-  const set = (v: T) => {
-    setLocal(v)
-    pending.current = true
-    clearTimeout(timer.current)
-    timer.current = setTimeout(() => {
+  return {
+    local,
+    set: (v) => {
+      setLocal(v)
+      clearTimeout(timer.current)
+      pending.current = true
+      timer.current = setTimeout(() => {
+        pending.current = false
+        commit(v)
+      }, delayMs)
+    },
+    setNow: (v) => {
+      setLocal(v)
+      clearTimeout(timer.current)
       pending.current = false
-      commitRef.current(v)
-    }, delayMs)
+      commit(v)
+    },
   }
-  return [local, set]
 }
 
 function toHex6(color: string): string {
@@ -220,7 +233,7 @@ interface ColorFieldProps {
 }
 
 function ColorField({ label, value, swatches, onChange }: ColorFieldProps) {
-  const [local, setLocal] = useCommitted(value, onChange)
+  const { local, set, setNow } = useCommitted(value, onChange)
   const id = useId()
   return (
     <div className="panel-field" role="group" aria-labelledby={`${id}-label`}>
@@ -236,15 +249,12 @@ function ColorField({ label, value, swatches, onChange }: ColorFieldProps) {
             style={swatch === 'transparent' ? undefined : { backgroundColor: swatch }}
             aria-label={swatch === 'transparent' ? `${label}: none` : `${label}: ${swatch}`}
             aria-pressed={local.toLowerCase() === swatch}
-            onClick={() => {
-              setLocal(swatch)
-              onChange(swatch)
-            }}
+            onClick={() => setNow(swatch)}
           />
         ))}
         <label className="swatch swatch-custom" title="Custom colour">
           <span className="visually-hidden">{label}: custom colour</span>
-          <input type="color" value={toHex6(local)} onChange={(e) => setLocal(e.target.value)} />
+          <input type="color" value={toHex6(local)} onChange={(e) => set(e.target.value)} />
         </label>
       </div>
     </div>
@@ -262,7 +272,7 @@ interface RangeFieldProps {
 }
 
 function RangeField({ label, min, max, step, value, format, onChange }: RangeFieldProps) {
-  const [local, setLocal] = useCommitted(value, onChange)
+  const { local, set } = useCommitted(value, onChange)
   const id = useId()
   return (
     <div className="panel-field">
@@ -279,7 +289,7 @@ function RangeField({ label, min, max, step, value, format, onChange }: RangeFie
         max={max}
         step={step}
         value={local}
-        onChange={(e) => setLocal(Number(e.target.value))}
+        onChange={(e) => set(Number(e.target.value))}
       />
     </div>
   )
