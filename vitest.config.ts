@@ -11,9 +11,6 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // On 2 cores shared by the whole suite, a page repaint or a socket's answer can take more
-    // than expect.poll's default 1 s ([E2E6] once missed a repaint after a reload that way).
-    expect: { poll: { timeout: 10_000 } },
     // Integration tests listen on port 0 and use their own temp dirs, so files may run in parallel.
     pool: 'forks',
     projects: [
