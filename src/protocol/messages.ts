@@ -146,6 +146,22 @@ export interface PongMessage {
   t: number
 }
 
+/** The canvas's metadata changed (a rename over HTTP): to every member, live. */
+export interface CanvasUpdatedMessage {
+  type: 'canvas-updated'
+  canvas: { id: string; name: string; updatedAt: string }
+}
+
+/**
+ * This socket's role changed (the owner made an editor a viewer, or back): it applies at once,
+ * to this socket's next operation. A removed member gets an error frame and close 4403 instead,
+ * a deleted canvas close 4410.
+ */
+export interface RoleChangedMessage {
+  type: 'role-changed'
+  role: Role
+}
+
 /** What applyEntry emits: the object-* messages, identical on every instance. */
 export type RoomEvent = ObjectCreatedMessage | ObjectUpdatedMessage | ObjectDeletedMessage
 
@@ -159,6 +175,8 @@ export type UnbatchedServerMessage =
   | UserDisconnectedMessage
   | ErrorMessage
   | PongMessage
+  | CanvasUpdatedMessage
+  | RoleChangedMessage
 
 /** Several messages in one frame, processed in order; batches do not nest. */
 export interface BatchMessage {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CLOSE_CODES } from '../../src/server/realtime/realtimeLimits.js'
+import { CLOSE_CODES } from '../../src/protocol/closeCodes.js'
 import { systemClock } from '../support/clock.js'
 import { createCanvas, registerUser } from '../support/fixtures.js'
 import {

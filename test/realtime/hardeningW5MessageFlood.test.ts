@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CLOSE_CODES, DEFAULT_REALTIME_LIMITS } from '../../src/server/realtime/realtimeLimits.js'
+import { CLOSE_CODES } from '../../src/protocol/closeCodes.js'
+import { DEFAULT_REALTIME_LIMITS } from '../../src/server/realtime/realtimeLimits.js'
 import { systemClock } from '../support/clock.js'
 import { createCanvas, registerUser, shareCanvas } from '../support/fixtures.js'
 import {

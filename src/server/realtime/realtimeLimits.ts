@@ -64,15 +64,3 @@ export const DEFAULT_REALTIME_LIMITS: Readonly<RealtimeLimits> = Object.freeze({
   // Auth deadline + one sweep stays within 5 s [W6]; 19,000 sockets cost ~1 ms a sweep.
   sweepIntervalMs: 250,
 })
-
-/** Close codes beyond the standard ones; clients branch on them (docs/protocol.md). */
-export const CLOSE_CODES = {
-  unauthorized: 4401,
-  forbidden: 4403,
-  notFound: 4404,
-  flood: 4008,
-  slowConsumer: 4009,
-  tooManyConnections: 4029,
-  goingAway: 1001,
-  policy: 1008,
-} as const

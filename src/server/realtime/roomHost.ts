@@ -19,7 +19,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Connection, Member } from './connection.js'
 import { FanOut, type Broadcast } from './fanOut.js'
 import type { RealtimeLimits } from './realtimeLimits.js'
-import { CLOSE_CODES } from './realtimeLimits.js'
+import { CLOSE_CODES } from '../../protocol/closeCodes.js'
 import type { RealtimeMetrics } from './realtimeMetrics.js'
 
 interface QueuedOp {
