@@ -1,9 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  CLOSE_CODES,
-  DEFAULT_REALTIME_LIMITS,
-  type RealtimeLimits,
-} from '../../src/server/realtime/realtimeLimits.js'
+import { CLOSE_CODES } from '../../src/protocol/closeCodes.js'
+import { DEFAULT_REALTIME_LIMITS, type RealtimeLimits } from '../../src/server/realtime/realtimeLimits.js'
 import { systemClock } from '../support/clock.js'
 import { createCanvas, registerUser, shareCanvas, type TestUser } from '../support/fixtures.js'
 import {

@@ -46,6 +46,8 @@ export class EventReplica {
         case 'pong':
         case 'user-connected':
         case 'user-disconnected':
+        case 'canvas-updated':
+        case 'role-changed':
           break // not canvas state
         default:
           m satisfies never

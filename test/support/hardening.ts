@@ -225,6 +225,8 @@ export class CountingClient {
         case 'pong':
         case 'user-connected':
         case 'user-disconnected':
+        case 'canvas-updated':
+        case 'role-changed':
           break
         default:
           m satisfies never

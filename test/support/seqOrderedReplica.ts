@@ -277,6 +277,8 @@ export class SeqOrderedReplica {
       case 'selections':
       case 'user-disconnected':
       case 'pong':
+      case 'canvas-updated':
+      case 'role-changed':
         return
       default:
         message satisfies never

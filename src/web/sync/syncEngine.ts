@@ -658,6 +658,8 @@ export class SyncEngine {
         this.handleError(message)
         return
       case 'pong':
+      case 'canvas-updated':
+      case 'role-changed':
         return
       default:
         // A newer server may send more; what this engine does not know it ignores.
