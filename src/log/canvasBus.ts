@@ -11,9 +11,8 @@ export type CanvasNotice =
 /** What a room (or any other subscriber) is told about one canvas. */
 export interface CanvasListener {
   /**
-   * Entries committed to the canvas's log after `headSeq - entries.length` or earlier: all of the
-   * new entries, some, or none (a doorbell carrying only the head). The listener reads the log for
-   * what it has not seen [BUS1].
+   * The canvas's log has entries up to `headSeq`; `entries` are some of the new ones (all, some,
+   * or none: a doorbell). The listener reads the log for what it has not seen [BUS1].
    */
   committed(entries: readonly LogEntry[], headSeq: number): void
   notice(notice: CanvasNotice): void
@@ -32,7 +31,13 @@ export interface CanvasListener {
  * [BUS4] after unsubscribe (or close) a listener hears nothing more.
  */
 export interface CanvasBus {
-  publishCommitted(canvasId: string, entries: readonly LogEntry[], from?: CanvasListener): void
+  /** `headSeq`: the highest seq committed; `entries`: what to hand over with it (may be empty). */
+  publishCommitted(
+    canvasId: string,
+    headSeq: number,
+    entries: readonly LogEntry[],
+    from?: CanvasListener,
+  ): void
   publishNotice(canvasId: string, notice: CanvasNotice): void
   /** Returns the unsubscribe function. */
   subscribe(canvasId: string, listener: CanvasListener): () => void

@@ -54,6 +54,8 @@ interface InFlight {
   held: HeldOp
   seat: Seat | undefined
   receivedAt: number
+  /** Answered: applied, or failed. */
+  done: boolean
   settle(result: OpResult): void
   /** Resends of the same op that arrived meanwhile, answered with its outcome [ROOM5]. */
   twins: { seat: Seat | undefined; settle(result: OpResult): void }[] | undefined
@@ -280,6 +282,7 @@ export class RoomHost implements CanvasListener {
               held: this.uncommitted.hold(member.userId, opId, input.op),
               seat,
               receivedAt,
+              done: false,
               settle,
               twins: undefined,
             }
@@ -383,12 +386,12 @@ export class RoomHost implements CanvasListener {
         this.appendDone()
         entries.forEach((entry, i) => {
           const flight = flights[i] as InFlight
-          // Already applied: read from the log by a catch-up before this answer came [ROOM25].
-          if (entry.seq <= this.state.seq) this.answer(flight, entry.seq, undefined)
-          else this.committedOwn.set(entry.seq, flight)
+          // A catch-up may have read it from the log and applied it before this answer came [ROOM25].
+          if (!flight.done) this.committedOwn.set(entry.seq, flight)
         })
-        this.deps.bus.publishCommitted(this.canvasId, entries, this)
-        this.committed(entries, entries[entries.length - 1]?.seq ?? 0)
+        const head = entries[entries.length - 1]?.seq ?? 0
+        this.deps.bus.publishCommitted(this.canvasId, head, entries, this)
+        this.committed(entries, head)
       },
       (err: unknown) => {
         this.appendDone()
@@ -411,25 +414,22 @@ export class RoomHost implements CanvasListener {
   }
 
   private forget(flight: InFlight): void {
+    flight.done = true
     this.uncommitted.release(flight.held)
     this.inFlight.delete(recentOpKey(flight.held.userId, flight.held.opId))
   }
 
-  /** Settles an applied op and its twins; acks go to seated submitters inside `acks` when given. */
-  private answer(flight: InFlight, seq: number, acks: Map<Seat, string[]> | undefined): void {
+  /** Settles an applied op and its twins; their acks ride the fan-out of the entries applied with it. */
+  private answer(flight: InFlight, seq: number, acks: Map<Seat, string[]>): void {
     this.forget(flight)
     this.deps.observer.commitDelay(this.deps.now() - flight.receivedAt)
     const { opId } = flight.held
     const ack = (seat: Seat | undefined) => {
       if (!seat || !this.receivers.has(seat)) return
       const json = JSON.stringify({ type: 'ack', opId, seq })
-      if (acks) {
-        const list = acks.get(seat)
-        if (list) list.push(json)
-        else acks.set(seat, [json])
-      } else {
-        seat.client.send({ type: 'ack', opId, seq })
-      }
+      const list = acks.get(seat)
+      if (list) list.push(json)
+      else acks.set(seat, [json])
     }
     ack(flight.seat)
     flight.settle({ ok: true, opId, seq })
@@ -492,9 +492,10 @@ export class RoomHost implements CanvasListener {
       if (entry.seq <= this.state.seq) continue
       const { state, events } = applyEntry(this.state, entry)
       this.state = state
-      const own = this.committedOwn.get(entry.seq)
+      // Ours whether the log's answer came first or a catch-up read it first.
+      const own = this.committedOwn.get(entry.seq) ?? this.inFlight.get(recentOpKey(entry.userId, entry.opId))
       let except: Seat | undefined
-      if (own) {
+      if (own && !own.done) {
         this.committedOwn.delete(entry.seq)
         except = own.seat && this.receivers.has(own.seat) ? own.seat : undefined
         this.answer(own, entry.seq, acks)

@@ -9,10 +9,14 @@ export class MemoryCanvasBus implements CanvasBus {
   private readonly listeners = new Map<string, Set<CanvasListener>>()
   private closed = false
 
-  publishCommitted(canvasId: string, entries: readonly LogEntry[], from?: CanvasListener): void {
-    const head = entries.reduce((max, e) => Math.max(max, e.seq), 0)
+  publishCommitted(
+    canvasId: string,
+    headSeq: number,
+    entries: readonly LogEntry[],
+    from?: CanvasListener,
+  ): void {
     for (const listener of this.listenersOf(canvasId)) {
-      if (listener !== from) listener.committed(entries, head)
+      if (listener !== from) listener.committed(entries, headSeq)
     }
   }
 
