@@ -67,10 +67,11 @@ export const canvasRoutes =
       return reply.code(204).send()
     })
 
-    app.get('/api/canvases/:id/state', { schema: { params: CanvasParams } }, async (request) => {
+    app.get('/api/canvases/:id/state', { schema: { params: CanvasParams } }, async (request, reply) => {
       const { canvas } = await canvasFor(request, request.params.id, 'view')
       const room = await rooms.acquire(canvas.id)
-      return { canvasId: canvas.id, seq: room.seq, objects: room.objects() }
+      // Encoded in slices: a canvas at its byte budget must not stall everyone else [ROOM27].
+      return reply.type('application/json; charset=utf-8').send(await room.encodedState())
     })
 
     app.get('/api/canvases/:id/members', { schema: { params: CanvasParams } }, async (request) => {
