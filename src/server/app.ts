@@ -51,7 +51,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // held open for good. It gets as long to start its first request; after that, Node's keep-alive
   // timeout governs the idle time between requests. (Fastify's connectionTimeout also does this,
   // but Node then re-arms that timer on every read and write of every request: ~6 % of the CPU of
-  // a GET /health, docs/performance.md.)
+  // a GET /health in paired runs.)
   app.server.on('connection', (socket: Socket) => socket.setTimeout(app.server.headersTimeout))
 
   // Each route resolves its duration series once, here, instead of on every response.
