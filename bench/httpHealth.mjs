@@ -8,15 +8,18 @@
  * (at least 3), the order reversed every other round. A round's ratio is a build's req/s over the
  * bare server's in that same round, so a slow minute of the shared machine hits both sides; the
  * report gives the median of those ratios and their range (the spread to compare a difference
- * with), and the median req/s, p99 and server CPU per request of each target.
+ * with), and the median req/s, p99 and server CPU per request of each target. Ratios are printed
+ * as "median (min–max)".
  *
  * --build name=path/to/dist/server/main.js (repeatable) measures other builds side by side, e.g.
  * two variants of a change built into /tmp; each build is then also compared round by round with
- * the first one. Default: collabcanvas=dist/server/main.js.
+ * the first one, in req/s and in server CPU per request. When the machine is busy, --rate N
+ * (requests/s offered to each server, below what it can serve) makes CPU per request the
+ * measure: it then moves less than req/s, which other work on the machine decides. Default: collabcanvas=dist/server/main.js.
  *
  * Run:  npm run bench:http
  *       node bench/httpHealth.mjs [--runs 5] [--seconds 5] [--connections 100] [--warmup 1]
- *                                 [--build name=main.js …] [--out http-health]
+ *                                 [--rate 0] [--build name=main.js …] [--out http-health]
  *                                 [--quiet-wait 30] [--quiet-below 20] [--max-others 25] [--noisy-retries 2]
  *       Other builds and tests share these 2 cores: before each run it waits up to --quiet-wait s
  *       for the rest of the machine to use < --quiet-below % of a core, and a run during which
@@ -45,6 +48,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '100' },
     warmup: { type: 'string', default: '1' },
+    rate: { type: 'string', default: '0' },
     build: { type: 'string', multiple: true, default: ['collabcanvas=dist/server/main.js'] },
     out: { type: 'string', default: 'http-health' },
     ...NOISE_FLAGS,
@@ -55,6 +59,7 @@ const runs = Math.max(3, Number(flags.runs))
 const seconds = Math.max(1, Number(flags.seconds))
 const connections = Math.max(1, Number(flags.connections))
 const warmup = Math.max(0, Number(flags.warmup))
+const rate = Math.max(0, Number(flags.rate))
 const noise = noisePolicy(flags)
 
 function fail(message) {
@@ -75,7 +80,7 @@ if (!existsSync(path.join(ROOT, 'dist', 'server', 'plugins', 'security.js')))
   fail('dist/ is missing (the bare peer imports its headers from it); run npm run build first')
 
 function load(url, duration) {
-  return autocannon({ url, connections, duration, pipelining: 1 })
+  return autocannon({ url, connections, duration, pipelining: 1, ...(rate > 0 ? { overallRate: rate } : {}) })
 }
 
 async function measure(server, run) {
@@ -101,16 +106,17 @@ async function measure(server, run) {
   }
 }
 
-/** Median and range of per-round ratios a/b of req/s. */
-function pairedRatio(results, a, b) {
+/** Median and range of the per-round ratios a/b of `metric` (req/s unless told). */
+function pairedRatio(results, a, b, metric = (r) => r.reqPerSec) {
   const perRound = []
   for (let run = 1; run <= runs; run++) {
     const x = results.find((r) => r.target === a && r.run === run)
     const y = results.find((r) => r.target === b && r.run === run)
-    perRound.push(round(x.reqPerSec / y.reqPerSec, 3))
+    perRound.push(round(metric(x) / metric(y), 3))
   }
   return { median: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound), perRound }
 }
+const range = (p) => `${p.median} (${p.min}–${p.max})`
 
 const dataDirs = []
 process.on('exit', () => dataDirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -165,8 +171,15 @@ try {
     }
   }
   const vsBare = Object.fromEntries(builds.map((b) => [b.name, pairedRatio(results, b.name, BARE)]))
+  // Builds against the first, round by round: req/s, and server CPU per request, which other
+  // work on the machine disturbs less.
   const vsFirst = Object.fromEntries(
     builds.slice(1).map((b) => [b.name, pairedRatio(results, b.name, builds[0].name)]),
+  )
+  const cpuVsFirst = Object.fromEntries(
+    builds
+      .slice(1)
+      .map((b) => [b.name, pairedRatio(results, b.name, builds[0].name, (r) => r.serverCpuMicrosPerRequest)]),
   )
 
   console.log(
@@ -177,8 +190,8 @@ try {
       [
         'target',
         'req/s',
-        `÷ ${BARE} (range)`,
-        ...(builds.length > 1 ? [`÷ ${builds[0].name} (range)`] : []),
+        `÷ ${BARE}`,
+        ...(builds.length > 1 ? [`req/s ÷ ${builds[0].name}`, `CPU/req ÷ ${builds[0].name}`] : []),
         'p99 ms',
         'server CPU µs/req',
         'server CPU %',
@@ -190,9 +203,9 @@ try {
       Object.entries(summary).map(([name, s]) => [
         name,
         s.reqPerSec,
-        vsBare[name] ? `${vsBare[name].median} (${vsBare[name].min}–${vsBare[name].max})` : 1,
+        vsBare[name] ? range(vsBare[name]) : 1,
         ...(builds.length > 1
-          ? [vsFirst[name] ? `${vsFirst[name].median} (${vsFirst[name].min}–${vsFirst[name].max})` : '']
+          ? [vsFirst[name] ? range(vsFirst[name]) : '', cpuVsFirst[name] ? range(cpuVsFirst[name]) : '']
           : []),
         s.p99Ms,
         s.serverCpuMicrosPerRequest,
@@ -220,6 +233,7 @@ try {
       seconds,
       connections,
       warmupSeconds: warmup,
+      rate: rate || null,
       builds: Object.fromEntries(builds.map((b) => [b.name, path.relative(ROOT, b.mainJs)])),
       noise,
       generator: 'autocannon (in-process)',
@@ -227,7 +241,7 @@ try {
     summary,
     ratio,
     ratioToBare: vsBare,
-    ...(builds.length > 1 ? { ratioToFirstBuild: vsFirst } : {}),
+    ...(builds.length > 1 ? { ratioToFirstBuild: vsFirst, cpuPerRequestToFirstBuild: cpuVsFirst } : {}),
     targetRatio: TARGET_RATIO,
     met: ratio >= TARGET_RATIO,
     runs: results,

@@ -14,7 +14,6 @@ import { isAllowedOrigin, registerSecurity } from './plugins/security.js'
 import { accountRoutes } from './routes/accountRoutes.js'
 import { canvasRoutes } from './routes/canvasRoutes.js'
 import { healthRoutes } from './routes/healthRoutes.js'
-import { lazyChildLoggerFactory } from './lazyRequestLogger.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
 
@@ -36,7 +35,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
-    childLoggerFactory: lazyChildLoggerFactory,
     requestTimeout: 30_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -54,7 +52,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // a GET /health in paired runs.)
   app.server.on('connection', (socket: Socket) => socket.setTimeout(app.server.headersTimeout))
 
-  // Each route resolves its duration series once, here, instead of on every response.
+  // Each route gets its duration recorder once, here, labelled with its pattern.
   app.addHook('onRoute', (route) => {
     route.config = { ...route.config, observeHttp: deps.metrics.httpRoute(route.url) }
   })
