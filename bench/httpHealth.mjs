@@ -234,7 +234,12 @@ try {
       connections,
       warmupSeconds: warmup,
       rate: rate || null,
-      builds: Object.fromEntries(builds.map((b) => [b.name, path.relative(ROOT, b.mainJs)])),
+      builds: Object.fromEntries(
+        builds.map((b) => [
+          b.name,
+          b.mainJs.startsWith(ROOT + path.sep) ? path.relative(ROOT, b.mainJs) : b.mainJs,
+        ]),
+      ),
       noise,
       generator: 'autocannon (in-process)',
     },
