@@ -16,7 +16,6 @@ import { isAllowedOrigin, registerSecurity } from './plugins/security.js'
 import { accountRoutes } from './routes/accountRoutes.js'
 import { canvasRoutes } from './routes/canvasRoutes.js'
 import { healthRoutes } from './routes/healthRoutes.js'
-import { lazyChildLoggerFactory } from './lazyRequestLogger.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
 
@@ -38,7 +37,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
-    childLoggerFactory: lazyChildLoggerFactory,
     requestTimeout: 30_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -53,10 +51,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // held open for good. It gets as long to start its first request; after that, Node's keep-alive
   // timeout governs the idle time between requests. (Fastify's connectionTimeout also does this,
   // but Node then re-arms that timer on every read and write of every request: ~6 % of the CPU of
-  // a GET /health, docs/performance.md.)
+  // a GET /health in paired runs.)
   app.server.on('connection', (socket: Socket) => socket.setTimeout(app.server.headersTimeout))
 
-  // Each route resolves its duration series once, here, instead of on every response.
+  // Each route gets its duration recorder once, here, labelled with its pattern.
   app.addHook('onRoute', (route) => {
     route.config = { ...route.config, observeHttp: deps.metrics.httpRoute(route.url) }
   })

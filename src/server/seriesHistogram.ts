@@ -22,9 +22,8 @@ interface Sample {
  * A Prometheus histogram whose series are resolved once and then observed cheaply.
  *
  * prom-client's Histogram turns the label set into a hash string, and the bucket bound into a
- * property name, on every observation: ~1.2 µs (`npm run bench:http-costs`), paid by every HTTP
- * request. Here `series(labels)` is called once per label set, and an observation is a bucket
- * search and three additions. prom-client still registers, formats and serves the metric: this
+ * property name, on every observation: ~1 µs. Here `series(labels)` is called once per label
+ * set, and an observation is a bucket search and three additions. prom-client still registers, formats and serves the metric: this
  * object has what its Registry reads from every metric (name, help, type, aggregator, `get()`,
  * `reset()`), so the exposition is the same as its Histogram's.
  */
