@@ -18,10 +18,19 @@ import { lazyChildLoggerFactory } from './lazyRequestLogger.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
 
+export interface RegisteredRoute {
+  method: string
+  url: string
+  /** Whether the route validates a body (and so refuses unknown fields in it). */
+  hasBodySchema: boolean
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** The WebSocket gateway, for tests and shutdown. */
     realtime: RealtimeGateway
+    /** Every route as registered: the Z1 test checks each against routes/accessPolicy.ts. */
+    routeTable: readonly RegisteredRoute[]
   }
   interface FastifyContextConfig {
     /** Set on every route when it is added: records its responses' durations. */
@@ -55,9 +64,13 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   app.server.on('connection', (socket: Socket) => socket.setTimeout(app.server.headersTimeout))
 
   // Each route resolves its duration series once, here, instead of on every response.
+  const routeTable: RegisteredRoute[] = []
   app.addHook('onRoute', (route) => {
     route.config = { ...route.config, observeHttp: deps.metrics.httpRoute(route.url) }
+    const hasBodySchema = route.schema?.body !== undefined
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url, hasBodySchema })
   })
+  app.decorate('routeTable', routeTable)
   const unmatched = deps.metrics.httpRoute('unmatched')
   app.addHook('onResponse', (request, reply, done) => {
     const observe = request.routeOptions.config.observeHttp ?? unmatched
