@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CanvasForUser, Member } from '../../src/store/canvasStore.js'
-import type { ApiRequest } from '../support/apiClient.js'
 import { TEST_EPOCH_MS } from '../support/clock.js'
 import { expectError } from '../support/expectError.js'
 import {
@@ -8,7 +7,6 @@ import {
   createCanvas,
   registerUser,
   shareCanvas,
-  uniqueEmail,
   type TestUser,
 } from '../support/fixtures.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
@@ -358,92 +356,4 @@ describe('canvas members', () => {
       'params.userId',
     )
   })
-})
-
-describe('[Z3] mass assignment', () => {
-  const cases: [string, (s: { canvasId: string; email: string; newEmail: string }) => ApiRequest, string][] =
-    [
-      [
-        'POST /api/canvases with ownerId',
-        () => ({ method: 'POST', url: '/api/canvases', json: { name: 'x', ownerId: 'u' } }),
-        'body.ownerId',
-      ],
-      [
-        'POST /api/canvases with role',
-        () => ({ method: 'POST', url: '/api/canvases', json: { name: 'x', role: 'viewer' } }),
-        'body.role',
-      ],
-      [
-        'POST /api/canvases with id',
-        () => ({ method: 'POST', url: '/api/canvases', json: { name: 'x', id: 'chosen' } }),
-        'body.id',
-      ],
-      [
-        'PATCH /api/canvases/:id with ownerId',
-        (s) => ({ method: 'PATCH', url: `/api/canvases/${s.canvasId}`, json: { name: 'x', ownerId: 'u' } }),
-        'body.ownerId',
-      ],
-      [
-        'PATCH /api/canvases/:id with createdAt',
-        (s) => ({
-          method: 'PATCH',
-          url: `/api/canvases/${s.canvasId}`,
-          json: { name: 'x', createdAt: '2000-01-01' },
-        }),
-        'body.createdAt',
-      ],
-      [
-        'POST members with role owner',
-        (s) => ({
-          method: 'POST',
-          url: `/api/canvases/${s.canvasId}/members`,
-          json: { email: s.email, role: 'owner' },
-        }),
-        'body.role',
-      ],
-      [
-        'POST members with canvasId',
-        (s) => ({
-          method: 'POST',
-          url: `/api/canvases/${s.canvasId}/members`,
-          json: { email: s.email, role: 'viewer', canvasId: 'other' },
-        }),
-        'body.canvasId',
-      ],
-      [
-        'POST /api/register with id',
-        (s) => ({
-          method: 'POST',
-          url: '/api/register',
-          json: { email: s.newEmail, username: 'z', password: 'password1', id: 'chosen' },
-        }),
-        'body.id',
-      ],
-      [
-        'POST /api/register with role',
-        (s) => ({
-          method: 'POST',
-          url: '/api/register',
-          json: { email: s.newEmail, username: 'z', password: 'password1', role: 'admin' },
-        }),
-        'body.role',
-      ],
-    ]
-  it.each(cases)(
-    '[Z3] when %s is sent then 400 naming it and nothing changes',
-    async (_name, request, field) => {
-      const owner = await registerUser(server.http)
-      const friend = await registerUser(server.http)
-      const canvas = await createCanvas(server.http, owner, 'Before')
-      const newEmail = uniqueEmail('z3')
-      const res = await server.http.send({
-        ...request({ canvasId: canvas.id, email: friend.email, newEmail }),
-        token: owner.token,
-      })
-      expectError(res, 400, 'invalid_input', field)
-      expect((await get('/api/canvases', owner)).body).toStrictEqual({ canvases: [canvas] })
-      expect((await get('/api/canvases', friend)).body).toStrictEqual({ canvases: [] })
-      expect(await server.deps.store.findUserByEmail(newEmail)).toBeUndefined()
-    },
-  )
 })
