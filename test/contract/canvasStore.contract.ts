@@ -353,9 +353,22 @@ export function registerCanvasStoreContractTests(impl: CanvasStoreImplementation
         ])
         // Another owner is not affected, and deleting one frees a place.
         await store.createCanvas({ name: 'fine', ownerId: other.id })
-        const [first] = await store.listCanvases(owner.id)
-        await store.deleteCanvas((first as { id: string }).id)
+        const owned = (await store.listCanvases(owner.id)).find((c) => c.role === 'owner')
+        await store.deleteCanvas((owned as { id: string }).id)
         await store.createCanvas({ name: 'again', ownerId: owner.id })
+      })
+
+      it('[ST5][I1] when creates for one owner race at the cap, then exactly the places left are taken', async () => {
+        const { store } = await setup(limits)
+        const owner = await newUser(store)
+        await store.createCanvas({ name: 'first', ownerId: owner.id })
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 6 }, (_, i) => store.createCanvas({ name: `race ${i}`, ownerId: owner.id })),
+        )
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(2)
+        for (const o of outcomes)
+          if (o.status === 'rejected') expect((o.reason as AppError).code).toBe('limit_exceeded')
+        expect(await store.listCanvases(owner.id)).toHaveLength(3)
       })
 
       it('[ST5][I1] when a member is added past the cap, then limit_exceeded and not stored; changing a role at the cap still works', async () => {

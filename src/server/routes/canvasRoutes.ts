@@ -34,8 +34,10 @@ export const canvasRoutes =
       const canvas = await store.getCanvasForUser(canvasId, user.id)
       if (!canvas) throw notFound('canvas')
       const self = access.orSelf === true && targetUserId === user.id
-      if (!can(canvas.role, access.action) && !self)
-        throw forbidden(`a ${canvas.role} cannot ${access.action.replace('-', ' ')} this canvas`)
+      if (!can(canvas.role, access.action) && !self) {
+        const article = /^[aeiou]/.test(canvas.role) ? 'an' : 'a'
+        throw forbidden(`${article} ${canvas.role} cannot ${access.action.replace('-', ' ')} this canvas`)
+      }
       return { user, canvas }
     }
 
