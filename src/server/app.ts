@@ -63,7 +63,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // a GET /health, docs/performance.md.)
   app.server.on('connection', (socket: Socket) => socket.setTimeout(app.server.headersTimeout))
 
-  // Each route resolves its duration series once, here, instead of on every response.
+  // Each route resolves its duration series once, here, instead of on every response; and is
+  // recorded, so the access-policy test [Z1] finds every route, including ones added later.
   const routeTable: RegisteredRoute[] = []
   app.addHook('onRoute', (route) => {
     route.config = { ...route.config, observeHttp: deps.metrics.httpRoute(route.url) }
