@@ -19,10 +19,19 @@ import { healthRoutes } from './routes/healthRoutes.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
 
+export interface RegisteredRoute {
+  method: string
+  url: string
+  /** Whether the route validates a body (and so refuses unknown fields in it). */
+  hasBodySchema: boolean
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** The WebSocket gateway, for tests and shutdown. */
     realtime: RealtimeGateway
+    /** Every route as registered: the Z1 test checks each against routes/accessPolicy.ts. */
+    routeTable: readonly RegisteredRoute[]
   }
   interface FastifyContextConfig {
     /** Set on every route when it is added: records its responses' durations. */
@@ -54,10 +63,15 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // a GET /health in paired runs.)
   app.server.on('connection', (socket: Socket) => socket.setTimeout(app.server.headersTimeout))
 
-  // Each route gets its duration recorder once, here, labelled with its pattern.
+  // Each route gets its duration recorder once, here, labelled with its pattern; and is recorded,
+  // so the access-policy test [Z1] finds every route, including ones added later.
+  const routeTable: RegisteredRoute[] = []
   app.addHook('onRoute', (route) => {
     route.config = { ...route.config, observeHttp: deps.metrics.httpRoute(route.url) }
+    const hasBodySchema = route.schema?.body !== undefined
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url, hasBodySchema })
   })
+  app.decorate('routeTable', routeTable)
   const unmatched = deps.metrics.httpRoute('unmatched')
   app.addHook('onResponse', (request, reply, done) => {
     const observe = request.routeOptions.config.observeHttp ?? unmatched
