@@ -33,6 +33,8 @@ export interface RoomHostDeps {
 }
 
 const READ_PAGE = 1_000
+/** Entries a room reads per turn while loading: at most ~13 MB even of the largest entries. */
+const LOAD_PAGE = 64
 
 /** An accepted operation on its way to the log, until it is applied here or has failed. */
 interface InFlight {
@@ -124,11 +126,13 @@ export class RoomHost implements CanvasListener {
     )
     let after = Math.max(0, state.seq - limits.resumeWindowEntries)
     for (;;) {
-      const page = await opLog.readAfter(this.canvasId, after, READ_PAGE)
+      const page = await opLog.readAfter(this.canvasId, after, LOAD_PAGE)
       if (page.length === 0) break
       state = rememberOps(state, page)
       for (const entry of page) if (entry.seq > state.seq) state = applyEntry(state, entry).state
       after = page[page.length - 1]?.seq ?? after
+      // A page of large entries takes a while to parse and apply: let others run in between [ROOM27].
+      await new Promise<void>((resolve) => setImmediate(resolve))
     }
     this.state = state
     // Told of commits while loading (the registry subscribes first): apply what is newer.
