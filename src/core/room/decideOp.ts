@@ -132,11 +132,6 @@ export function decideBatch(state: RoomState, items: readonly DecideItem[]): Dec
   })
 }
 
-/** decideBatch for one item. */
-export function decideOp(state: RoomState, member: Member, message: ClientOpMessage): Decision {
-  return decideBatch(state, [{ member, message }])[0] as Decision
-}
-
 function append({ member, message }: DecideItem): Decision {
   return { kind: 'append', input: { opId: message.opId, userId: member.userId, op: opFromMessage(message) } }
 }

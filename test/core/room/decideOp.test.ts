@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { decideBatch, decideOp, type Decision, type Member } from '../../../src/core/room/decideOp.js'
+import { decideBatch, type Decision, type Member } from '../../../src/core/room/decideOp.js'
 import { opFromMessage } from '../../../src/core/room/opFromMessage.js'
 import { emptyRoom, roomFromSnapshot, stateHash, type RoomState } from '../../../src/core/room/roomState.js'
 import { OBJECT_LIMITS, type CanvasObject } from '../../../src/protocol/objects.js'
+import type { ClientOpMessage } from '../../../src/protocol/messages.js'
 import { T0, commit, createMsg, deleteMsg, editor, owner, updateMsg, viewer } from './roomFixtures.js'
+
+/** decideBatch for one item. */
+function decideOp(state: RoomState, member: Member, message: ClientOpMessage): Decision {
+  return decideBatch(state, [{ member, message }])[0] as Decision
+}
 
 const stored = (id: string, extra: Partial<CanvasObject> = {}): CanvasObject => ({
   id,
