@@ -125,6 +125,11 @@ describe('SqliteCanvasStore', () => {
     expect(err.cause).toBe(driverError)
   })
 
+  it('[ST4][D5] when the file system is full outside SQLite (ENOSPC creating the data directory) then the store reports storage_full', () => {
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, mkdir'), { code: 'ENOSPC' })
+    expect(toStorageError(enospc)).toMatchObject({ code: 'storage_full', cause: enospc })
+  })
+
   it('[ST4] when the error is not from the driver then it propagates unchanged (a bug, not an outage)', () => {
     const bug = new RangeError('bug')
     expect(toStorageError(bug)).toBe(bug)
