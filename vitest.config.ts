@@ -13,6 +13,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Integration tests listen on port 0 and use their own temp dirs, so files may run in parallel.
     pool: 'forks',
+    // Worker threads started by src/ code load their .ts module through these hooks.
+    execArgv: ['--import', './test/support/tsWorkerRegister.mjs'],
     projects: [
       {
         extends: true,

@@ -55,14 +55,13 @@ if (!existsSync(dist('log', 'sqlite', 'sqliteOpLog.js'))) {
   process.exit(1)
 }
 const { SqliteOpLog } = await import(pathToFileURL(dist('log', 'sqlite', 'sqliteOpLog.js')).href)
-const { openSqlite, migrate, SQLITE_FILE_NAME } = await import(
-  pathToFileURL(dist('store', 'sqlite', 'openSqlite.js')).href
-)
+const { openSqlite, SQLITE_FILE_NAME } = await import(pathToFileURL(dist('sqlite', 'openSqlite.js')).href)
+const { migrateSqlite } = await import(pathToFileURL(dist('server', 'deps.js')).href)
 
 async function openLog(options) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'oplog-bench-'))
   const db = openSqlite(dir)
-  migrate(db)
+  migrateSqlite(db)
   db.prepare("INSERT INTO users VALUES ('u', 'u@bench.test', 'bench', 'x', '2026-01-01')").run()
   const canvases = Array.from({ length: CANVASES }, (_, i) => `canvas-${i}`)
   const insert = db.prepare("INSERT INTO canvases VALUES (?, 'bench', 'u', '2026-01-01', '2026-01-01')")

@@ -25,7 +25,7 @@ export interface Authenticated {
 
 export type SessionRevokedListener = (sessionHash: string) => void
 
-export const toPublicUser = (u: User): PublicUser => ({ id: u.id, email: u.email, username: u.username })
+const toPublicUser = (u: User): PublicUser => ({ id: u.id, email: u.email, username: u.username })
 
 /** Emails compare case-insensitively and without surrounding space. */
 export const normaliseEmail = (email: string): string => email.trim().toLowerCase()

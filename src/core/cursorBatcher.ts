@@ -38,5 +38,3 @@ export class CursorBatcher {
     return { type: 'cursors', cursors }
   }
 }
-
-export const drainCursors = (batcher: CursorBatcher): CursorsMessage | undefined => batcher.drain()

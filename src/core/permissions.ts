@@ -1,7 +1,7 @@
 import type { Role } from '../protocol/roles.js'
 
 /** What each role may do with a canvas; the one table HTTP routes and the WebSocket share. */
-export const CANVAS_ACTIONS = ['view', 'move-cursor', 'edit-objects', 'rename', 'share', 'delete'] as const
+const CANVAS_ACTIONS = ['view', 'move-cursor', 'edit-objects', 'rename', 'share', 'delete'] as const
 export type CanvasAction = (typeof CANVAS_ACTIONS)[number]
 
 const ALLOWED: Record<Role, ReadonlySet<CanvasAction>> = {

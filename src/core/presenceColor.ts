@@ -1,5 +1,5 @@
 /** Stable, distinguishable colours: the same user gets the same colour on every instance. */
-export const PRESENCE_COLORS = [
+const PRESENCE_COLORS = [
   '#E5484D',
   '#F76B15',
   '#FFC53D',

@@ -6,8 +6,11 @@ import type { CanvasBus } from '../log/canvasBus.js'
 import { MemoryCanvasBus } from '../log/memory/memoryCanvasBus.js'
 import type { OpLog } from '../log/opLog.js'
 import { SqliteOpLog } from '../log/sqlite/sqliteOpLog.js'
+import { LOG_MIGRATIONS } from '../log/sqlite/migrations.js'
+import { migrate, type MigrationResult } from '../sqlite/migrate.js'
+import { openSqlite, type SqliteDb } from '../sqlite/openSqlite.js'
 import type { CanvasStore } from '../store/canvasStore.js'
-import { migrate, openSqlite } from '../store/sqlite/openSqlite.js'
+import { STORE_MIGRATIONS } from '../store/sqlite/migrations.js'
 import { SqliteCanvasStore } from '../store/sqlite/sqliteCanvasStore.js'
 import { ConfigError, type Config } from './config.js'
 import { createMetrics, type Metrics } from './metrics.js'
@@ -47,6 +50,11 @@ export function createLogger(
   return pino({ level: config.logLevel, redact: LOG_REDACTIONS }, destination)
 }
 
+/** The database's schema: the store's tables, then the log's, which reference canvases. */
+export function migrateSqlite(db: SqliteDb): MigrationResult {
+  return migrate(db, STORE_MIGRATIONS, LOG_MIGRATIONS)
+}
+
 export function createDeps(
   config: Readonly<Config>,
   options: { logger?: FastifyBaseLogger; now?: () => number; realtimeLimits?: Partial<RealtimeLimits> } = {},
@@ -62,7 +70,7 @@ export function createDeps(
   const now = options.now ?? Date.now
   const logger = options.logger ?? createLogger(config)
   const db = openSqlite(config.dataDir)
-  migrate(db)
+  migrateSqlite(db)
   // One connection serves the store and the log: better-sqlite3 is synchronous, so a second
   // connection in this thread would only add lock contention.
   const store = new SqliteCanvasStore(db, now)

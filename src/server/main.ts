@@ -1,8 +1,8 @@
 #!/usr/bin/env node
+import { openSqlite } from '../sqlite/openSqlite.js'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
-import { createDeps, createLogger } from './deps.js'
-import { migrate, openSqlite } from '../store/sqlite/openSqlite.js'
+import { createDeps, createLogger, migrateSqlite } from './deps.js'
 
 // The only file that reads process.env, listens and traps signals.
 
@@ -37,7 +37,7 @@ function runMigrations(config: Readonly<Config>): void {
   const logger = createLogger(config)
   const db = openSqlite(config.dataDir)
   try {
-    const result = migrate(db)
+    const result = migrateSqlite(db)
     logger.info(
       { applied: result.applied, version: result.current, dataDir: config.dataDir },
       'migrations done',

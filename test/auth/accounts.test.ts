@@ -3,7 +3,9 @@ import { Accounts } from '../../src/auth/accounts.js'
 import { LoginThrottle } from '../../src/auth/loginThrottle.js'
 import { hashSessionToken } from '../../src/auth/sessionTokens.js'
 import { AppError } from '../../src/protocol/appError.js'
-import { migrate, openSqlite } from '../../src/store/sqlite/openSqlite.js'
+import { migrate } from '../../src/sqlite/migrate.js'
+import { openSqlite } from '../../src/sqlite/openSqlite.js'
+import { STORE_MIGRATIONS } from '../../src/store/sqlite/migrations.js'
 import { SqliteCanvasStore } from '../../src/store/sqlite/sqliteCanvasStore.js'
 import { testClock } from '../support/clock.js'
 import { tempDir } from '../support/tempDir.js'
@@ -15,7 +17,7 @@ const SESSION_TIMEOUT_SEC = 600
 function accounts() {
   const dir = tempDir()
   const db = openSqlite(dir.path)
-  migrate(db)
+  migrate(db, STORE_MIGRATIONS)
   onTestFinished(() => {
     db.close()
     dir.remove()

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { hashSessionToken } from '../../src/auth/sessionTokens.js'
-import { SQLITE_FILE_NAME } from '../../src/store/sqlite/openSqlite.js'
+import { SQLITE_FILE_NAME } from '../../src/sqlite/openSqlite.js'
 import { registerUser, uniqueEmail, type SignedInBody } from '../support/fixtures.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CursorBatcher, drainCursors } from '../../src/core/cursorBatcher.js'
+import { CursorBatcher } from '../../src/core/cursorBatcher.js'
 
 describe('CursorBatcher', () => {
   it('[CUR1] when a user moves several times between drains, then only the latest position is sent', () => {
@@ -15,14 +15,14 @@ describe('CursorBatcher', () => {
     batcher.move('u1', 1, 1)
     batcher.move('u2', 5, 5)
     batcher.move('u1', 2, 2)
-    expect(drainCursors(batcher)).toEqual({
+    expect(batcher.drain()).toEqual({
       type: 'cursors',
       cursors: [
         { userId: 'u1', x: 2, y: 2 },
         { userId: 'u2', x: 5, y: 5 },
       ],
     })
-    expect(drainCursors(batcher)).toBeUndefined()
+    expect(batcher.drain()).toBeUndefined()
   })
 
   it('[CUR2] when nobody moved since the last drain, then nothing is sent, and only movers are sent next', () => {

@@ -5,7 +5,10 @@ import Database from 'better-sqlite3'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { LogEntry, OpInput } from '../../src/core/room/logEntry.js'
 import { SqliteOpLog, type SqliteOpLogOptions } from '../../src/log/sqlite/sqliteOpLog.js'
-import { migrate, openSqlite, SQLITE_FILE_NAME, type SqliteDb } from '../../src/store/sqlite/openSqlite.js'
+import { LOG_MIGRATIONS } from '../../src/log/sqlite/migrations.js'
+import { migrate } from '../../src/sqlite/migrate.js'
+import { openSqlite, SQLITE_FILE_NAME, type SqliteDb } from '../../src/sqlite/openSqlite.js'
+import { STORE_MIGRATIONS } from '../../src/store/sqlite/migrations.js'
 import { SqliteCanvasStore } from '../../src/store/sqlite/sqliteCanvasStore.js'
 import { registerOpLogContractTests } from '../contract/opLog.contract.js'
 import { testClock } from '../support/clock.js'
@@ -26,7 +29,7 @@ interface SqliteHarness {
 function sqliteHarness(now: () => number, options: SqliteOpLogOptions = {}): SqliteHarness {
   const dir = tempDir()
   let db = openSqlite(dir.path)
-  migrate(db)
+  migrate(db, STORE_MIGRATIONS, LOG_MIGRATIONS)
   let log = new SqliteOpLog(db, now, options)
   let store = new SqliteCanvasStore(db, now)
   let ownerId: string | undefined
@@ -55,7 +58,7 @@ function sqliteHarness(now: () => number, options: SqliteOpLogOptions = {}): Sql
       await log.close()
       db.close()
       db = openSqlite(dir.path)
-      migrate(db)
+      migrate(db, STORE_MIGRATIONS, LOG_MIGRATIONS)
       log = new SqliteOpLog(db, now, options)
       store = new SqliteCanvasStore(db, now)
       return log
@@ -311,7 +314,7 @@ describe('SqliteOpLog', () => {
     it('when the checkpoint worker cannot open the database, then the log reports it and goes back to inline checkpoints', async () => {
       const dir = tempDir()
       const db = openSqlite(dir.path)
-      migrate(db)
+      migrate(db, STORE_MIGRATIONS, LOG_MIGRATIONS)
       // The open connection keeps its file descriptors; the worker finds nothing at the path.
       const moved = `${dir.path}-moved`
       fs.renameSync(dir.path, moved)

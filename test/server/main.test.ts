@@ -2,8 +2,9 @@ import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js'
-import { SQLITE_FILE_NAME } from '../../src/store/sqlite/openSqlite.js'
+import { LOG_MIGRATIONS } from '../../src/log/sqlite/migrations.js'
+import { SQLITE_FILE_NAME } from '../../src/sqlite/openSqlite.js'
+import { STORE_MIGRATIONS } from '../../src/store/sqlite/migrations.js'
 import { runCli, startCli } from '../support/cli.js'
 import { killAndWait, listeningMessage, startOnFreePort } from '../support/serverProcess.js'
 import { tempDir } from '../support/tempDir.js'
@@ -36,7 +37,7 @@ describe('collabcanvas migrate', () => {
 
     const db = openDatabase(dir)
     expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual(
-      SQLITE_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })),
+      [...STORE_MIGRATIONS, ...LOG_MIGRATIONS].map((m) => ({ version: m.version, name: m.name })),
     )
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok')
   })

@@ -2,9 +2,11 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { AppError } from '../../src/protocol/appError.js'
-import { migrate, openSqlite, SQLITE_FILE_NAME } from '../../src/store/sqlite/openSqlite.js'
+import { migrate } from '../../src/sqlite/migrate.js'
+import { openSqlite, SQLITE_FILE_NAME } from '../../src/sqlite/openSqlite.js'
+import { toStorageError } from '../../src/sqlite/sqliteErrors.js'
+import { STORE_MIGRATIONS } from '../../src/store/sqlite/migrations.js'
 import { SqliteCanvasStore } from '../../src/store/sqlite/sqliteCanvasStore.js'
-import { toStoreError } from '../../src/store/sqlite/sqliteErrors.js'
 import { registerCanvasStoreContractTests } from '../contract/canvasStore.contract.js'
 import { testClock } from '../support/clock.js'
 import { tempDir } from '../support/tempDir.js'
@@ -14,7 +16,7 @@ registerCanvasStoreContractTests({
   create: ({ now, limits }) => {
     const dir = tempDir()
     const db = openSqlite(dir.path)
-    migrate(db)
+    migrate(db, STORE_MIGRATIONS)
     const store = new SqliteCanvasStore(db, now, limits)
     return Promise.resolve({
       store,
@@ -33,7 +35,7 @@ function sqliteStore() {
   const dir = tempDir()
   const clock = testClock()
   const db = openSqlite(dir.path)
-  migrate(db)
+  migrate(db, STORE_MIGRATIONS)
   onTestFinished(() => {
     if (db.open) db.close()
     dir.remove()
@@ -55,7 +57,7 @@ describe('SqliteCanvasStore', () => {
     onTestFinished(() => {
       reopened.close()
     })
-    expect(migrate(reopened).applied).toEqual([])
+    expect(migrate(reopened, STORE_MIGRATIONS).applied).toEqual([])
     const again = new SqliteCanvasStore(reopened, clock.now)
     expect(await again.findUserByEmail('o@example.test')).toMatchObject({ id: owner.id, passwordHash: 'h' })
     expect(await again.findSession('tok', clock.now())).toEqual({
@@ -116,15 +118,20 @@ describe('SqliteCanvasStore', () => {
     ['SQLITE_CORRUPT', 'storage_unavailable'],
   ] as const)('[ST4] when SQLite fails with %s then the store reports %s', (sqliteCode, code) => {
     const driverError = new Database.SqliteError('driver message', sqliteCode)
-    const err = toStoreError(driverError)
+    const err = toStorageError(driverError)
     expect(err).toBeInstanceOf(AppError)
     expect((err as AppError).code).toBe(code)
     expect(err.message).not.toContain('driver message')
     expect(err.cause).toBe(driverError)
   })
 
+  it('[ST4][D5] when the file system is full outside SQLite (ENOSPC creating the data directory) then the store reports storage_full', () => {
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, mkdir'), { code: 'ENOSPC' })
+    expect(toStorageError(enospc)).toMatchObject({ code: 'storage_full', cause: enospc })
+  })
+
   it('[ST4] when the error is not from the driver then it propagates unchanged (a bug, not an outage)', () => {
     const bug = new RangeError('bug')
-    expect(toStoreError(bug)).toBe(bug)
+    expect(toStorageError(bug)).toBe(bug)
   })
 })

@@ -90,8 +90,17 @@ export function watchOutput(child: ChildProcess): WatchedOutput {
   }
 }
 
-export function startCli(args: readonly string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, [requireBuiltCli(), ...args], {
+/**
+ * `node dist/server/main.js <args>`; with `wrapper`, that command line runs under it (e.g.
+ * `['fiu-run', '-x', …]`), which must exec it so the server keeps the wrapper's pid.
+ */
+export function startCli(
+  args: readonly string[],
+  env: Record<string, string>,
+  options: { wrapper?: readonly string[] } = {},
+): CliProcess {
+  const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath]
+  const child = spawn(command, [...prefix, requireBuiltCli(), ...args], {
     env: cliEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   })

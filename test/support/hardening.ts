@@ -6,7 +6,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import WebSocket from 'ws'
 import type { ServerMessage, UnbatchedServerMessage } from '../../src/protocol/messages.js'
-import { SQLITE_FILE_NAME } from '../../src/store/sqlite/openSqlite.js'
+import { SQLITE_FILE_NAME } from '../../src/sqlite/openSqlite.js'
 import type { TestServer } from './startTestServer.js'
 
 /**

@@ -1,6 +1,6 @@
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { SQLITE_FILE_NAME } from '../../src/store/sqlite/openSqlite.js'
+import { SQLITE_FILE_NAME } from '../../src/sqlite/openSqlite.js'
 
 export interface OpLogRow {
   seq: number

@@ -2,15 +2,15 @@ import Database from 'better-sqlite3'
 import type { LogEntry, Op, OpInput } from '../../core/room/logEntry.js'
 import { AppError } from '../../protocol/appError.js'
 import type { CanvasObject } from '../../protocol/objects.js'
-import type { SqliteDb } from '../../store/sqlite/openSqlite.js'
-import { toStoreError } from '../../store/sqlite/sqliteErrors.js'
+import type { SqliteDb } from '../../sqlite/openSqlite.js'
+import { toStorageError } from '../../sqlite/sqliteErrors.js'
 import type { OpLog, Snapshot, SnapshotToSave } from '../opLog.js'
 import {
   WalCheckpointer,
   type CheckpointMode,
   type CheckpointResult,
   type WalCheckpointerOptions,
-} from './walCheckpointer.js'
+} from '../../sqlite/walCheckpointer.js'
 
 /** docs/spec/log.md: the page readAfter returns without a limit, and the largest it allows. */
 export const DEFAULT_READ_LIMIT = 1000
@@ -233,7 +233,7 @@ export class SqliteOpLog implements OpLog {
     } catch (err) {
       // Nothing of the batch is stored: every call in it fails the same way [LOG2].
       this.counters.failedTransactions += 1
-      const error = toStoreError(err)
+      const error = toStorageError(err)
       for (const call of batch) call.reject(error)
       return
     } finally {
@@ -382,5 +382,5 @@ function toLogError(err: unknown): Error {
   if (err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
     return new AppError('not_found', 'canvas not found', { cause: err })
   }
-  return toStoreError(err)
+  return toStorageError(err)
 }

@@ -14,8 +14,8 @@ import {
   type User,
   type UserWithPassword,
 } from '../canvasStore.js'
-import { guarded } from './sqliteErrors.js'
-import type { SqliteDb } from './openSqlite.js'
+import type { SqliteDb } from '../../sqlite/openSqlite.js'
+import { guarded } from '../../sqlite/sqliteErrors.js'
 
 interface CanvasRow {
   id: string

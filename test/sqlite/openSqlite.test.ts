@@ -1,12 +1,9 @@
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js'
-import { migrate, openSqlite, SQLITE_FILE_NAME, type SqliteDb } from '../../src/store/sqlite/openSqlite.js'
+import { migrateSqlite } from '../../src/server/deps.js'
+import { openSqlite, SQLITE_FILE_NAME, type SqliteDb } from '../../src/sqlite/openSqlite.js'
 import { tempDir } from '../support/tempDir.js'
-
-const VERSIONS = SQLITE_MIGRATIONS.map((m) => m.version)
-const LATEST = Math.max(...VERSIONS)
 
 function freshDir(): string {
   const dir = tempDir()
@@ -22,64 +19,6 @@ function open(dir: string): SqliteDb {
   return db
 }
 
-const recorded = (db: SqliteDb) =>
-  db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all() as {
-    version: number
-    name: string
-  }[]
-
-const tables = (db: SqliteDb) =>
-  (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map(
-    (t) => t.name,
-  )
-
-describe('migrations', () => {
-  it('when the migrations are listed then versions are unique and ascending', () => {
-    expect(VERSIONS).toEqual([...new Set(VERSIONS)].sort((a, b) => a - b))
-    expect(VERSIONS[0]).toBe(1)
-  })
-
-  it('when the database is new then every migration is applied in order and recorded', () => {
-    const db = open(freshDir())
-    expect(migrate(db)).toEqual({ applied: VERSIONS, current: LATEST })
-    expect(recorded(db)).toEqual(SQLITE_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })))
-    expect(tables(db)).toEqual(expect.arrayContaining(['users', 'sessions', 'canvases', 'canvas_members']))
-  })
-
-  it('when migrate runs again, in the same or a new connection, then nothing is applied and data is kept', () => {
-    const dir = freshDir()
-    const db = open(dir)
-    migrate(db)
-    db.prepare(
-      "INSERT INTO users (id, email, username, password_hash, created_at) VALUES ('u1', 'a@b.io', 'a', 'h', 'now')",
-    ).run()
-    expect(migrate(db)).toEqual({ applied: [], current: LATEST })
-    db.close()
-
-    const reopened = open(dir)
-    expect(migrate(reopened)).toEqual({ applied: [], current: LATEST })
-    expect(recorded(reopened).map((r) => r.version)).toEqual(VERSIONS)
-    expect(reopened.prepare('SELECT email FROM users').all()).toEqual([{ email: 'a@b.io' }])
-  })
-
-  it('when a migration fails then its transaction rolls back and it is not recorded', () => {
-    const db = open(freshDir())
-    migrate(db)
-    const broken = [
-      ...SQLITE_MIGRATIONS,
-      {
-        version: LATEST + 1,
-        name: 'broken',
-        sql: 'CREATE TABLE half_done (x); SELECT * FROM no_such_table;',
-      },
-    ]
-    expect(() => migrate(db, broken)).toThrow(/no_such_table/)
-    expect(tables(db)).not.toContain('half_done')
-    expect(recorded(db).map((r) => r.version)).toEqual(VERSIONS)
-    expect(migrate(db)).toEqual({ applied: [], current: LATEST })
-  })
-})
-
 describe('openSqlite pragmas', () => {
   const pragma = (db: SqliteDb, name: string): unknown => db.pragma(name, { simple: true })
 
@@ -94,7 +33,7 @@ describe('openSqlite pragmas', () => {
   it('[D3] when an existing WAL database is reopened then synchronous is FULL again', () => {
     const dir = freshDir()
     const first = open(dir)
-    migrate(first)
+    migrateSqlite(first)
     first.close()
 
     // The trap this guards against: the driver alone reopens a WAL database as NORMAL (1).
@@ -114,7 +53,7 @@ describe('openSqlite pragmas', () => {
 
   it('when a row points at a missing user then the foreign key refuses it', () => {
     const db = open(freshDir())
-    migrate(db)
+    migrateSqlite(db)
     expect(() =>
       db
         .prepare(
@@ -126,7 +65,7 @@ describe('openSqlite pragmas', () => {
 
   it('when a user row is deleted then their sessions, canvases and memberships go with it', () => {
     const db = open(freshDir())
-    migrate(db)
+    migrateSqlite(db)
     db.exec(`
       INSERT INTO users VALUES ('u1', 'a@b.io', 'a', 'h', 'now'), ('u2', 'c@d.io', 'c', 'h', 'now');
       INSERT INTO sessions VALUES ('t1', 'u1', 0, 1);
