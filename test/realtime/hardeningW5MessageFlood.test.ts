@@ -10,6 +10,7 @@ import {
   readOpLogRows,
   reportNumbers,
   round,
+  timedOps,
   turn,
 } from '../support/hardening.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
@@ -36,29 +37,6 @@ afterEach(async () => {
   await server?.close()
   server = undefined
 })
-
-interface Timed {
-  /** performance.now() when the op was sent. */
-  at: number
-  ms: number
-}
-
-/** One op at a time, each waiting for its ack: the latency a member sees. */
-async function timedOps(client: CountingClient, label: string, keepGoing: (n: number) => boolean) {
-  const samples: Timed[] = []
-  for (let n = 0; keepGoing(n); n++) {
-    const opId = `${label}-${n}`
-    const at = performance.now()
-    client.send({
-      type: 'object-create',
-      opId,
-      object: { id: opId, type: 'rect', x: n, y: 0, width: 1, height: 1 },
-    })
-    await client.until(() => client.acks.has(opId), 20_000, `ack of ${opId}`)
-    samples.push({ at, ms: performance.now() - at })
-  }
-  return samples
-}
 
 describe('[W5] message flood', () => {
   it('[W5] when a member sends 10,000 ops as fast as it can, then ops beyond the bucket get rate_limited, the socket is closed with 4008 and others are still acked', async () => {

@@ -62,6 +62,8 @@ export class Connection {
    * the sweep that first sees it closed.
    */
   closeGraceEndsAt: number | undefined
+  /** Over its message budget since the last admitted frame: told once, not per refused frame. */
+  overBudget = false
   private messageBucket: Bucket | undefined
   private opBucket: Bucket | undefined
   private cursorBucket: Bucket | undefined

@@ -193,6 +193,7 @@ export class RealtimeGateway implements SocketHandler {
     if (connection.phase === 'closed') return
     connection.alive = true
     if (!this.allowMessage(connection)) return this.refuse(connection, data, isBinary)
+    connection.overBudget = false
     this.handleAdmitted(connection, data, isBinary)
   }
 
@@ -222,10 +223,8 @@ export class RealtimeGateway implements SocketHandler {
   handlePing(connection: Connection, data: Buffer): void {
     if (connection.phase === 'closed') return
     connection.alive = true
-    if (!this.allowMessage(connection)) {
-      this.deps.metrics.messagesIn.inc({ type: 'refused' })
-      return this.strike(connection)
-    }
+    if (!this.allowMessage(connection)) return this.refuse(connection, undefined)
+    connection.overBudget = false
     connection.socket.pong(data)
     // A client that pings without reading fills its own send buffer and is cut off [W3].
     this.checkBackpressure(connection)
@@ -235,10 +234,8 @@ export class RealtimeGateway implements SocketHandler {
   handlePong(connection: Connection): void {
     if (connection.phase === 'closed') return
     connection.alive = true
-    if (!this.allowMessage(connection)) {
-      this.deps.metrics.messagesIn.inc({ type: 'refused' })
-      this.strike(connection)
-    }
+    if (!this.allowMessage(connection)) this.refuse(connection, undefined)
+    else connection.overBudget = false
   }
 
   /** Spends one message from the socket's budget and, once it is known, its user's [W3]. */
@@ -254,14 +251,22 @@ export class RealtimeGateway implements SocketHandler {
   }
 
   /**
-   * Over budget: not handled, a strike. An operation is refused with its opId, so the client
-   * keeps it and sends it again (it must not wait for an ack that never comes).
+   * Over budget: not handled, and a strike. An operation is refused with its opId, so the client
+   * keeps it and sends it again (it must not wait for an ack that never comes); anything else
+   * gets one error per run of refusals, not one each: refusing must stay much cheaper than
+   * answering, or a flood of refused pings costs what a flood of answered ones did.
    */
-  private refuse(connection: Connection, data: RawData, isBinary: boolean): void {
+  private refuse(connection: Connection, data: RawData | undefined, isBinary = false): void {
     this.deps.metrics.messagesIn.inc({ type: 'refused' })
-    const parsed = isBinary ? undefined : parseClientMessage(rawToString(data))
+    const text = data === undefined || isBinary ? '' : rawToString(data)
+    // Only a frame that names an opId can be an operation: the others are not parsed.
+    const parsed = text.includes('"opId"') ? parseClientMessage(text) : undefined
     const opId = parsed?.ok && isClientOpMessage(parsed.message) ? parsed.message.opId : undefined
-    connection.sendError('rate_limited', 'too many messages, slow down', opId)
+    if (opId !== undefined) connection.sendError('rate_limited', 'too many messages, slow down', opId)
+    else if (!connection.overBudget) {
+      connection.sendError('rate_limited', 'too many messages: dropped until the budget refills')
+    }
+    connection.overBudget = true
     this.strike(connection)
   }
 
