@@ -431,6 +431,9 @@ export class RealtimeGateway implements SocketHandler {
     this.deps.metrics.closedForAbuse.inc({ reason: 'flood' })
     connection.sendError('rate_limited', 'too many refused messages: closing')
     connection.close(CLOSE_CODES.flood, 'flood')
+    // Nothing it sends from here is read: a flood costs no more parsing while the close frame
+    // goes out, and the sweep cuts the socket after the close grace [W3].
+    connection.socket.pause()
   }
 
   /** Called from the socket's 'close' event: the single place a connection is forgotten. */
