@@ -42,6 +42,11 @@ const LATENCY_OPS = 200
 const FLOOD_WINDOW = 1_000
 /** The least the quiet median counts as: below it, differences are scheduling noise. */
 const QUIET_FLOOR_MS = 5
+/**
+ * Sockets of one user that each stay within their own budget: together 19,200 pings, past the
+ * user's budget (3,000 + 1,500/s) unless the server needed more than 10 s to read them.
+ */
+const USER_SOCKETS = 16
 
 let server: TestServer | undefined
 afterEach(async () => {
@@ -215,6 +220,62 @@ describe('[W3] ping flood', () => {
     // Medians over many ops; the quiet one counted as at least QUIET_FLOOR_MS so that a very fast
     // quiet run does not turn scheduling noise on two shared cores into a failure.
     expect(duringMedian).toBeLessThanOrEqual(2 * Math.max(quietMedian, QUIET_FLOOR_MS))
+  })
+  it('[W3] when one user pings from 16 sockets, each within its own budget, then the user budget caps them together and other users are not refused', async () => {
+    server = await startTestServer({ clock: systemClock() })
+    const s = server
+    const user = await registerUser(s.http)
+    const other = await registerUser(s.http)
+    const canvas = await createCanvas(s.http, user)
+    const otherCanvas = await createCanvas(s.http, other)
+    const { messages, userMessages } = DEFAULT_REALTIME_LIMITS
+    const perSocket = Math.floor(messages.capacity * 0.8)
+    const sockets = await Promise.all(
+      Array.from({ length: USER_SOCKETS }, () =>
+        CountingClient.connect(s.baseUrl, canvas.id, { token: user.token }),
+      ),
+    )
+    const bystander = await CountingClient.connect(s.baseUrl, otherCanvas.id, { token: other.token })
+    const burst = Buffer.concat(
+      Array.from({ length: perSocket }, () =>
+        clientFrame(OPCODE.text, JSON.stringify({ type: 'ping', t: 1 })),
+      ),
+    )
+    const start = performance.now()
+    for (const c of sockets) c.rawSocket.write(burst)
+    // Each socket is answered in full, or refused once the user's budget is spent (and then,
+    // past 200 strikes, closed for flooding).
+    await Promise.all(
+      sockets.map((c) =>
+        c.until(
+          () => c.count('pong') >= perSocket || c.errors.some((e) => e.code === 'rate_limited'),
+          20_000,
+          'all pongs or a refusal',
+        ),
+      ),
+    )
+    const elapsedMs = performance.now() - start
+    const pongs = sockets.reduce((sum, c) => sum + c.count('pong'), 0)
+    const refused = await metricValue(s, 'ws_messages_in_total', { type: 'refused' })
+    reportNumbers('W3', {
+      kind: 'one user, many sockets',
+      sockets: USER_SOCKETS,
+      sent: USER_SOCKETS * perSocket,
+      pongs,
+      refused,
+      elapsedMs: round(elapsedMs),
+    })
+    // Every socket stayed within its own budget; together they passed the user's.
+    expect(perSocket).toBeLessThanOrEqual(messages.capacity)
+    expect(USER_SOCKETS * perSocket).toBeGreaterThan(userMessages.capacity)
+    expect(pongs).toBeLessThanOrEqual(
+      userMessages.capacity + userMessages.refillPerSec * (elapsedMs / 1000 + 1),
+    )
+    expect(refused).toBeGreaterThanOrEqual(1)
+    expect(sockets.some((c) => c.errors.some((e) => e.code === 'rate_limited'))).toBe(true)
+    // Another user has a budget of its own.
+    expect(await pingRoundTrip(bystander, 7)).toBeGreaterThan(0)
+    expect(bystander.errors).toEqual([])
   })
 })
 
