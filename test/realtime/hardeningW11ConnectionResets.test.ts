@@ -105,12 +105,17 @@ async function resetRightAway(port: number, request: string | Buffer): Promise<v
 
 /** Sends `request`, waits until the answer's head has arrived without reading on, and resets. */
 async function resetAfterAnswer(port: number, request: string, status: RegExp): Promise<void> {
+  expect(await upgradeStatus(port, request)).toMatch(status)
+}
+
+/** The status line of the answer to `request`; the connection is then reset, the rest unread. */
+async function upgradeStatus(port: number, request: string): Promise<string> {
   const socket = await connect(port)
   const answer = responseHead(socket)
   socket.write(request)
-  const { status: line } = await answer
-  expect(line).toMatch(status)
+  const { status } = await answer
   socket.resetAndDestroy()
+  return status
 }
 
 /** The server still serves: /health answers, and a new socket authenticates and gets its pong. */
@@ -193,6 +198,10 @@ describe('[W11] connection resets at every handshake stage', () => {
         await resetAfterAnswer(port, upgradeRequest(wsPath), / 503 /)
       })
       for (const socket of waiting) socket.resetAndDestroy()
+      // Their slots are free once the server has seen the resets.
+      await expect
+        .poll(() => upgradeStatus(port, upgradeRequest(wsPath)), { timeout: 10_000 })
+        .toMatch(/ 101 /)
     })
     await stage('after the 101', () =>
       repeat(RESETS, async () => {
@@ -242,11 +251,7 @@ describe('[W11] connection resets at every handshake stage', () => {
     // Upgrades are refused once the gateway is closing; until then they may still get a 101.
     let status = ''
     while (!/ 503 /.test(status) && cli.child.exitCode === null) {
-      const probe = await connect(port)
-      const head = responseHead(probe)
-      probe.write(upgradeRequest(wsPath))
-      status = (await head).status
-      probe.resetAndDestroy()
+      status = await upgradeStatus(port, upgradeRequest(wsPath))
     }
     expect(status).toMatch(/ 503 /)
     await repeat(RESETS, async () => {
