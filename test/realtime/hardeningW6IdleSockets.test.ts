@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CLOSE_CODES } from '../../src/protocol/closeCodes.js'
 import { DEFAULT_REALTIME_LIMITS, type RealtimeLimits } from '../../src/server/realtime/realtimeLimits.js'
@@ -11,12 +12,15 @@ import {
   reportNumbers,
   round,
 } from '../support/hardening.js'
+import { RawWebSocket } from '../support/rawWebSocket.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
 
 /**
  * [W6] Idle and unauthenticated sockets cost a file descriptor and memory each: the server
- * closes sockets that never authenticate at the auth deadline, terminates sockets that stop
- * answering pings, and refuses upgrades while too many sockets are still unauthenticated.
+ * drops sockets that never authenticate at the auth deadline (without waiting for a close
+ * handshake a silent client never answers), terminates sockets that stop answering pings, and
+ * refuses upgrades while too many sockets are still unauthenticated, in the whole process and
+ * from one address.
  * Deadlines are enforced by a sweep (no per-socket timers), so they hold to within one
  * `sweepIntervalMs`; these tests run it every 100 ms.
  */
@@ -29,6 +33,7 @@ const HEARTBEAT_LIMITS: Partial<RealtimeLimits> = { pingIntervalMs: 1_000, sweep
 let server: TestServer | undefined
 afterEach(async () => {
   CountingClient.terminateAll()
+  RawWebSocket.destroyAll()
   await server?.close()
   server = undefined
 })
@@ -43,7 +48,11 @@ async function canvasWithMembers(s: TestServer, members: number) {
 
 describe('[W6] idle and unauthenticated sockets', () => {
   it('[W6] when 500 sockets upgrade and send nothing, then each gets unauthorized and 4401 at the auth deadline', async () => {
-    server = await startTestServer({ clock: systemClock(), realtimeLimits: HEARTBEAT_LIMITS })
+    server = await startTestServer({
+      clock: systemClock(),
+      // All from 127.0.0.1: the per-address cap is raised so that all 500 get in.
+      realtimeLimits: { ...HEARTBEAT_LIMITS, maxUnauthenticatedPerAddress: SOCKETS },
+    })
     const s = server
     const { canvasId } = await canvasWithMembers(s, 1)
     const { authTimeoutMs } = DEFAULT_REALTIME_LIMITS
@@ -124,7 +133,11 @@ describe('[W6] idle and unauthenticated sockets', () => {
 
   it('[W6] when maxUnauthenticated sockets are waiting to authenticate, then the next upgrade is refused with 503 until one authenticates or leaves', async () => {
     const maxUnauthenticated = 50
-    server = await startTestServer({ clock: systemClock(), realtimeLimits: { maxUnauthenticated } })
+    server = await startTestServer({
+      clock: systemClock(),
+      // The process-wide cap, from one address: the per-address one is out of the way here.
+      realtimeLimits: { maxUnauthenticated, maxUnauthenticatedPerAddress: maxUnauthenticated },
+    })
     const s = server
     const { users, canvasId } = await canvasWithMembers(s, 1)
     const token = (users[0] as TestUser).token
@@ -152,5 +165,75 @@ describe('[W6] idle and unauthenticated sockets', () => {
     expect(again.authSuccess?.userId).toBe((users[0] as TestUser).id)
     // Signed-in sockets do not count against the cap: everyone authenticated still works.
     expect(await pingRoundTrip(first, 1)).toBeGreaterThan(0)
+  })
+
+  it('[W6] when sockets that read nothing reach the auth deadline, then they are dropped at once, not after a close handshake, and their address may connect again', async () => {
+    const perAddress = 20
+    server = await startTestServer({
+      clock: systemClock(),
+      realtimeLimits: { ...HEARTBEAT_LIMITS, maxUnauthenticatedPerAddress: perAddress },
+    })
+    const s = server
+    const { users, canvasId } = await canvasWithMembers(s, 1)
+    const { authTimeoutMs } = DEFAULT_REALTIME_LIMITS
+    const { sweepIntervalMs = 0 } = HEARTBEAT_LIMITS
+    // Upgraded, then never read from: they can answer neither pings nor the close frame.
+    const silent = await Promise.all(
+      Array.from({ length: perAddress }, () => RawWebSocket.connect(s.baseUrl, `/ws/${canvasId}`)),
+    )
+    const start = performance.now()
+    for (const socket of silent) socket.socket.pause()
+    await expect(CountingClient.connect(s.baseUrl, canvasId, { authenticate: false })).rejects.toEqual(
+      new UpgradeRefused(503),
+    )
+    await expect
+      .poll(() => metricValue(s, 'ws_connections'), { timeout: authTimeoutMs + sweepIntervalMs + LAG_MS })
+      .toBe(0)
+    const goneAfterMs = performance.now() - start
+    const again = await CountingClient.connect(s.baseUrl, canvasId, { token: (users[0] as TestUser).token })
+    reportNumbers('W6', { silentUnreadSockets: perAddress, authTimeoutMs, goneAfterMs: round(goneAfterMs) })
+    expect(again.authSuccess?.type).toBe('auth-success')
+    // Dropped, not closed politely: the server's side ended though the client never answered
+    // the close frame; what the server wrote before (the error, 4401) is there to be read.
+    for (const socket of silent) socket.socket.resume()
+    await Promise.all(
+      silent.map((socket) => socket.until(() => socket.ended, 5_000, 'the connection to end')),
+    )
+    for (const socket of silent) expect(socket.closeCode).toBe(CLOSE_CODES.unauthorized)
+  })
+
+  it('[W6 per address] when one address opens upgrades up to the process-wide cap and never authenticates, then it gets maxUnauthenticatedPerAddress of them and 503 for the rest, and another address connects and authenticates at once', async () => {
+    const { maxUnauthenticatedPerAddress } = DEFAULT_REALTIME_LIMITS
+    const maxUnauthenticated = 2 * maxUnauthenticatedPerAddress
+    server = await startTestServer({ clock: systemClock(), realtimeLimits: { maxUnauthenticated } })
+    const s = server
+    const { users, canvasId } = await canvasWithMembers(s, 1)
+    const attempts = await Promise.allSettled(
+      Array.from({ length: maxUnauthenticated }, () =>
+        CountingClient.connect(s.baseUrl, canvasId, { authenticate: false, localAddress: '127.0.0.2' }),
+      ),
+    )
+    const opened = attempts.filter((a) => a.status === 'fulfilled').length
+    const refused = attempts.filter((a) => a.status === 'rejected')
+    const start = performance.now()
+    const other = await CountingClient.connect(s.baseUrl, canvasId, {
+      token: (users[0] as TestUser).token,
+      localAddress: '127.0.0.3',
+    })
+    const otherMs = performance.now() - start
+    reportNumbers('W6', {
+      attempts: maxUnauthenticated,
+      opened,
+      refused: refused.length,
+      otherAddressAuthMs: round(otherMs),
+    })
+    expect(opened).toBe(maxUnauthenticatedPerAddress)
+    for (const r of refused) expect(r.status === 'rejected' && r.reason).toEqual(new UpgradeRefused(503))
+    expect(other.authSuccess?.userId).toBe((users[0] as TestUser).id)
+    expect(await metricValue(s, 'ws_connections')).toBe(maxUnauthenticatedPerAddress + 1)
+    // The first address is still capped, not the process.
+    await expect(
+      CountingClient.connect(s.baseUrl, canvasId, { authenticate: false, localAddress: '127.0.0.2' }),
+    ).rejects.toEqual(new UpgradeRefused(503))
   })
 })

@@ -283,6 +283,33 @@ export async function pingRoundTrip(client: CountingClient, t: number, timeoutMs
   }
 }
 
+export interface TimedOp {
+  /** performance.now() when the op was sent. */
+  at: number
+  ms: number
+}
+
+/** One op at a time, each waiting for its ack: the latency a member sees [W3, W5]. */
+export async function timedOps(
+  client: CountingClient,
+  label: string,
+  keepGoing: (n: number) => boolean,
+): Promise<TimedOp[]> {
+  const samples: TimedOp[] = []
+  for (let n = 0; keepGoing(n); n++) {
+    const opId = `${label}-${n}`
+    const at = performance.now()
+    client.send({
+      type: 'object-create',
+      opId,
+      object: { id: opId, type: 'rect', x: n, y: 0, width: 1, height: 1 },
+    })
+    await client.until(() => client.acks.has(opId), 20_000, `ack of ${opId}`)
+    samples.push({ at, ms: performance.now() - at })
+  }
+  return samples
+}
+
 /** The p-th percentile (0–100) by nearest rank; NaN for no samples. */
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return Number.NaN

@@ -30,6 +30,9 @@ export class CanvasSocket extends WebSocket {
 /** What the gateway does with a socket's events. */
 export interface SocketHandler {
   handleFrame(connection: Connection, data: WebSocket.RawData, isBinary: boolean): void
+  /** Control frames: metered like messages, answered by the gateway (not by ws) [W3]. */
+  handlePing(connection: Connection, data: Buffer): void
+  handlePong(connection: Connection): void
   forget(connection: Connection): void
   checkBackpressure(connection: Connection): void
 }
@@ -48,6 +51,16 @@ export class Connection implements RoomClient {
   alive = true
   /** Bytes of state being sent that do not count against the send-buffer cap (see sendState). */
   stateAllowance = 0
+  /** The address key whose pre-auth slot this socket holds until it joins or is gone [W6]. */
+  preAuthAddress: string | undefined
+  /**
+   * Unix ms after which a socket the server has closed is cut, handshake finished or not; set by
+   * the sweep that first sees it closed.
+   */
+  closeGraceEndsAt: number | undefined
+  /** Over its message budget since the last admitted frame: told once, not per refused frame. */
+  overBudget = false
+  private messageBucket: Bucket | undefined
   private opBucket: Bucket | undefined
   private cursorBucket: Bucket | undefined
   private strikeBucket: Bucket | undefined
@@ -124,6 +137,13 @@ export class Connection implements RoomClient {
     if (this.phase === 'closed') return
     this.phase = 'closed'
     this.socket.close(code, reason)
+  }
+
+  /** The budget every frame of this socket spends from [W3]. */
+  allowMessage(rule: BucketRule, now: number): boolean {
+    const r = take(this.messageBucket ?? fullBucket(rule, now), rule, now)
+    this.messageBucket = r.bucket
+    return r.ok
   }
 
   allowOp(rule: BucketRule, now: number): boolean {

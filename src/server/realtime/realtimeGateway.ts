@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import type { Accounts } from '../../auth/accounts.js'
 import { opFromMessage } from '../../core/room/opFromMessage.js'
+import { fullBucket, refill, take, type Bucket } from '../../core/tokenBucket.js'
 import { AppError } from '../../protocol/appError.js'
 import { CLOSE_CODES } from '../../protocol/closeCodes.js'
 import {
@@ -17,6 +18,7 @@ import type { RoomHost } from '../../rooms/roomHost.js'
 import type { RoomRegistry } from '../../rooms/roomRegistry.js'
 import type { CanvasStore } from '../../store/canvasStore.js'
 import { sessionCookieOf } from '../plugins/authentication.js'
+import { addressKey } from './clientAddress.js'
 import { CanvasSocket, Connection, type Member, type SocketHandler } from './connection.js'
 import { handshake } from './handshake.js'
 import { DEFAULT_REALTIME_LIMITS, type RealtimeLimits } from './realtimeLimits.js'
@@ -26,6 +28,11 @@ import type { RealtimeMetrics } from './realtimeMetrics.js'
 const SLOW_CONSUMER_GRACE_MS = 1_000
 /** How long shutdown waits for clients to answer the close handshake before cutting them. */
 const SHUTDOWN_GRACE_MS = 2_000
+/**
+ * How long any socket the server closed may take to answer the close handshake before the sweep
+ * cuts it (ws itself would wait 30 s): a client that never answers must not hold its slot.
+ */
+const CLOSE_GRACE_MS = 1_000
 
 const WS_PATH = /^\/ws\/([A-Za-z0-9_-]{1,64})\/?(?:\?.*)?$/
 
@@ -54,6 +61,10 @@ export class RealtimeGateway implements SocketHandler {
   readonly rooms: RoomRegistry
   private readonly wss: WebSocketServer
   private readonly unauthenticated = new Set<Connection>()
+  /** Pre-auth sockets per address key (see addressKey) [W6]. */
+  private readonly unauthenticatedByAddress = new Map<string, number>()
+  /** Each user's message budget, kept while the user has sockets or until it has refilled [W3]. */
+  private readonly userBudgets = new Map<string, Bucket>()
   private readonly bySession = new Map<string, Set<Connection>>()
   private readonly perUser = new Map<string, number>()
   private sweepTimer: NodeJS.Timeout | undefined
@@ -70,6 +81,8 @@ export class RealtimeGateway implements SocketHandler {
       perMessageDeflate: false,
       maxPayload: this.limits.maxPayloadBytes,
       maxFragments: this.limits.maxFragments,
+      // Control pings are answered by handlePing, within the socket's message budget [W3].
+      autoPong: false,
       WebSocket: CanvasSocket,
     })
     this.rooms = deps.rooms
@@ -81,6 +94,10 @@ export class RealtimeGateway implements SocketHandler {
 
   /** The HTTP server's 'upgrade' handler: refuses before the 101 whatever must not connect. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node's HTTP server takes its error listener off the socket it hands over: without one, a
+    // client that resets the connection (while we answer, or before it reads the refusal)
+    // raises an uncaught 'error' that ends the process [W11]. ws adds its own after the 101.
+    socket.on('error', destroySocket)
     const match = WS_PATH.exec(request.url ?? '')
     const canvasId = match?.[1]
     if (canvasId === undefined) return refuseUpgrade(socket, 404, 'Not Found')
@@ -92,17 +109,22 @@ export class RealtimeGateway implements SocketHandler {
     if (origin !== undefined ? !this.deps.isAllowedOrigin(origin, request) : cookieToken !== undefined) {
       return refuseUpgrade(socket, 403, 'Forbidden')
     }
-    if (this.unauthenticated.size >= this.limits.maxUnauthenticated) {
+    const address = addressKey(request.socket.remoteAddress)
+    if (
+      this.unauthenticated.size >= this.limits.maxUnauthenticated ||
+      (this.unauthenticatedByAddress.get(address) ?? 0) >= this.limits.maxUnauthenticatedPerAddress
+    ) {
       return refuseUpgrade(socket, 503, 'Service Unavailable')
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => {
+      socket.off('error', destroySocket)
       const connection = new Connection(
         ws as CanvasSocket,
         canvasId,
         this.deps.now() + this.limits.authTimeoutMs,
         cookieToken,
       )
-      this.accept(connection)
+      this.accept(connection, address)
     })
   }
 
@@ -142,7 +164,7 @@ export class RealtimeGateway implements SocketHandler {
     return this.unauthenticated.size === 0 && this.bySession.size === 0
   }
 
-  private accept(connection: Connection): void {
+  private accept(connection: Connection, address: string): void {
     const socket = connection.socket
     socket.connection = connection
     socket.on('message', onSocketMessage)
@@ -152,13 +174,37 @@ export class RealtimeGateway implements SocketHandler {
     socket.on('ping', onSocketPing)
     socket.handler = this
     this.unauthenticated.add(connection)
+    connection.preAuthAddress = address
+    this.unauthenticatedByAddress.set(address, (this.unauthenticatedByAddress.get(address) ?? 0) + 1)
     this.deps.metrics.connections.inc()
   }
 
-  /** Every frame of every socket comes through here; a handler that throws costs one error frame [W10]. */
+  /** The socket joined or is gone: its pre-auth slots (global and per address) are free. */
+  private releasePreAuth(connection: Connection): void {
+    this.unauthenticated.delete(connection)
+    const address = connection.preAuthAddress
+    if (address === undefined) return
+    connection.preAuthAddress = undefined
+    const left = (this.unauthenticatedByAddress.get(address) ?? 1) - 1
+    if (left <= 0) this.unauthenticatedByAddress.delete(address)
+    else this.unauthenticatedByAddress.set(address, left)
+  }
+
+  /**
+   * Every frame of every socket comes through here and spends from the socket's and the user's
+   * message budget first, whatever it holds (even invalid or binary) [W3].
+   */
   handleFrame(connection: Connection, data: RawData, isBinary: boolean): void {
     if (connection.phase === 'closed') return
     connection.alive = true
+    if (!this.allowMessage(connection)) return this.refuse(connection, data, isBinary)
+    connection.overBudget = false
+    this.handleAdmitted(connection, data, isBinary)
+  }
+
+  /** A frame within budget; a handler that throws costs one error frame [W10]. */
+  private handleAdmitted(connection: Connection, data: RawData, isBinary: boolean): void {
+    if (connection.phase === 'closed') return
     if (isBinary) {
       connection.sendError('invalid_input', 'binary frames are not supported; send JSON text frames')
       return this.strike(connection)
@@ -176,6 +222,57 @@ export class RealtimeGateway implements SocketHandler {
     }
     this.deps.metrics.messagesIn.inc({ type: parsed.message.type })
     this.dispatch(connection, parsed.message).catch((err: unknown) => this.handlerFailed(connection, err))
+  }
+
+  /** A control ping: answered within the message budget, otherwise refused (no pong) and a strike. */
+  handlePing(connection: Connection, data: Buffer): void {
+    if (connection.phase === 'closed') return
+    connection.alive = true
+    if (!this.allowMessage(connection)) return this.refuse(connection, undefined)
+    connection.overBudget = false
+    connection.socket.pong(data)
+    // A client that pings without reading fills its own send buffer and is cut off [W3].
+    this.checkBackpressure(connection)
+  }
+
+  /** A control pong: proof of life for the heartbeat, metered so that a pong flood is not free. */
+  handlePong(connection: Connection): void {
+    if (connection.phase === 'closed') return
+    connection.alive = true
+    if (!this.allowMessage(connection)) this.refuse(connection, undefined)
+    else connection.overBudget = false
+  }
+
+  /** Spends one message from the socket's budget and, once it is known, its user's [W3]. */
+  private allowMessage(connection: Connection): boolean {
+    const now = this.deps.now()
+    if (!connection.allowMessage(this.limits.messages, now)) return false
+    const userId = connection.member?.userId
+    if (userId === undefined) return true
+    const rule = this.limits.userMessages
+    const r = take(this.userBudgets.get(userId) ?? fullBucket(rule, now), rule, now)
+    this.userBudgets.set(userId, r.bucket)
+    return r.ok
+  }
+
+  /**
+   * Over budget: not handled, and a strike. An operation is refused with its opId, so the client
+   * keeps it and sends it again (it must not wait for an ack that never comes); anything else
+   * gets one error per run of refusals, not one each: refusing must stay much cheaper than
+   * answering, or a flood of refused pings costs what a flood of answered ones did.
+   */
+  private refuse(connection: Connection, data: RawData | undefined, isBinary = false): void {
+    this.deps.metrics.messagesIn.inc({ type: 'refused' })
+    const text = data === undefined || isBinary ? '' : rawToString(data)
+    // Only a frame that names an opId can be an operation: the others are not parsed.
+    const parsed = text.includes('"opId"') ? parseClientMessage(text) : undefined
+    const opId = parsed?.ok && isClientOpMessage(parsed.message) ? parsed.message.opId : undefined
+    if (opId !== undefined) connection.sendError('rate_limited', 'too many messages, slow down', opId)
+    else if (!connection.overBudget) {
+      connection.sendError('rate_limited', 'too many messages: dropped until the budget refills')
+    }
+    connection.overBudget = true
+    this.strike(connection)
   }
 
   private async dispatch(connection: Connection, message: ClientMessage): Promise<void> {
@@ -200,7 +297,8 @@ export class RealtimeGateway implements SocketHandler {
           connection.sendError('invalid_input', 'already authenticated')
           return
         case 'ping':
-          // Pings are not rate limited: a pinging client that does not read is cut off instead [W3].
+          // Metered by the message budget like every frame (handleFrame); a pinging client that
+          // does not read is also cut off by the send-buffer cap [W3].
           connection.send({ type: 'pong', t: message.t })
           return
         case 'cursor':
@@ -280,7 +378,7 @@ export class RealtimeGateway implements SocketHandler {
       )
       return this.finishAuth(connection, CLOSE_CODES.tooManyConnections)
     }
-    this.unauthenticated.delete(connection)
+    this.releasePreAuth(connection)
     this.perUser.set(member.userId, count + 1)
     connection.member = member
     let sockets = this.bySession.get(member.sessionHash)
@@ -299,7 +397,8 @@ export class RealtimeGateway implements SocketHandler {
     const held = connection.held ?? []
     connection.held = undefined
     connection.heldBytes = 0
-    for (const text of held) this.handleFrame(connection, Buffer.from(text), false)
+    // Already metered when they arrived.
+    for (const text of held) this.handleAdmitted(connection, Buffer.from(text), false)
   }
 
   private reject(connection: Connection, message: string): void {
@@ -330,12 +429,15 @@ export class RealtimeGateway implements SocketHandler {
     this.deps.metrics.closedForAbuse.inc({ reason: 'flood' })
     connection.sendError('rate_limited', 'too many refused messages: closing')
     connection.close(CLOSE_CODES.flood, 'flood')
+    // Nothing it sends from here is read: a flood costs no more parsing while the close frame
+    // goes out, and the sweep cuts the socket after the close grace [W3].
+    connection.socket.pause()
   }
 
   /** Called from the socket's 'close' event: the single place a connection is forgotten. */
   forget(connection: Connection): void {
     connection.phase = 'closed'
-    this.unauthenticated.delete(connection)
+    this.releasePreAuth(connection)
     this.deps.metrics.connections.dec()
     const member = connection.member
     if (member) this.forgetMember(connection, member)
@@ -359,19 +461,30 @@ export class RealtimeGateway implements SocketHandler {
     }
   }
 
-  /** Auth deadlines, session expiry, heartbeats and idle rooms, for all sockets at once. */
+  /**
+   * Auth deadlines, session expiry, heartbeats, close handshakes that never finish and idle
+   * rooms, for all sockets at once.
+   */
   private sweep(): void {
     const now = this.deps.now()
     for (const connection of this.unauthenticated) {
-      if (now >= connection.authDeadline && connection.phase === 'awaiting-auth') {
+      if (connection.closed) this.cutAfterGrace(connection, now)
+      else if (now >= connection.authDeadline && connection.phase === 'awaiting-auth') {
         connection.sendError('unauthorized', 'no auth message in time')
         connection.close(CLOSE_CODES.unauthorized, 'auth timeout')
+        // A silent client never answers the close handshake either: the frames above are written
+        // for a client that reads, and the socket and its slot go now [W6].
+        connection.socket.terminate()
       }
     }
     const heartbeat = now - this.lastHeartbeat >= this.limits.pingIntervalMs
     if (heartbeat) this.lastHeartbeat = now
     for (const sockets of this.bySession.values()) {
       for (const connection of sockets) {
+        if (connection.closed) {
+          this.cutAfterGrace(connection, now)
+          continue
+        }
         if (connection.member && now >= connection.member.sessionExpiresAt) {
           connection.sendError('unauthorized', 'session expired')
           connection.close(CLOSE_CODES.unauthorized, 'session expired')
@@ -387,9 +500,26 @@ export class RealtimeGateway implements SocketHandler {
       }
     }
     if (heartbeat) {
-      for (const connection of this.unauthenticated) connection.socket.ping()
+      for (const connection of this.unauthenticated) if (!connection.closed) connection.socket.ping()
+      this.forgetRefilledBudgets(now)
     }
     void this.rooms.evictIdle(this.limits.emptyRoomTtlMs)
+  }
+
+  /** A socket the server closed gets CLOSE_GRACE_MS (from the first sweep that sees it) to finish. */
+  private cutAfterGrace(connection: Connection, now: number): void {
+    if (connection.closeGraceEndsAt === undefined) connection.closeGraceEndsAt = now + CLOSE_GRACE_MS
+    else if (now >= connection.closeGraceEndsAt) connection.socket.terminate()
+  }
+
+  /** A user without sockets keeps an empty budget until it has refilled: reconnecting does not refill it. */
+  private forgetRefilledBudgets(now: number): void {
+    const rule = this.limits.userMessages
+    for (const [userId, bucket] of this.userBudgets) {
+      if (!this.perUser.has(userId) && refill(bucket, rule, now).tokens >= rule.capacity) {
+        this.userBudgets.delete(userId)
+      }
+    }
   }
 
   /**
@@ -425,12 +555,15 @@ function onSocketError(): void {
 }
 function onSocketPong(this: WebSocket): void {
   const socket = this as CanvasSocket
-  if (socket.connection) socket.connection.alive = true
+  if (socket.connection) socket.handler?.handlePong(socket.connection)
 }
-function onSocketPing(this: WebSocket): void {
-  // ws answers pings itself; a client that floods pings without reading fills its own buffer [W3].
+function onSocketPing(this: WebSocket, data: Buffer): void {
   const socket = this as CanvasSocket
-  if (socket.connection) socket.handler?.checkBackpressure(socket.connection)
+  if (socket.connection) socket.handler?.handlePing(socket.connection, data)
+}
+/** On an upgrade socket until ws takes over (a reset just ends it), and after a refusal is written. */
+function destroySocket(this: Duplex): void {
+  this.destroy()
 }
 
 function reportRefusals(connection: Connection, results: readonly OpResult[]): void {
@@ -445,6 +578,11 @@ function rawToString(data: RawData): string {
   return Buffer.from(data).toString('utf8')
 }
 
+/**
+ * Answers and closes. The socket is destroyed once the answer is written: the HTTP server allows
+ * half-open connections, so a client that never closes its side would otherwise keep it forever.
+ */
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.once('finish', destroySocket)
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
 }

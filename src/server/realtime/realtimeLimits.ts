@@ -11,6 +11,11 @@ export interface RealtimeLimits extends RoomLimits {
   authTimeoutMs: number
   /** Sockets connected but not yet authenticated, across the process [W6]. */
   maxUnauthenticated: number
+  /**
+   * The same, from one client address (an IPv6 client's /64): one address cannot take the
+   * process-wide slots from everyone else [W6].
+   */
+  maxUnauthenticatedPerAddress: number
   /** Open sockets one user may hold across all canvases of this process [I1]. */
   maxConnectionsPerUser: number
   /** Frames held while a room loads, by count and bytes. */
@@ -22,6 +27,14 @@ export interface RealtimeLimits extends RoomLimits {
   maxSendBufferBytes: number
   ops: BucketRule
   cursors: BucketRule
+  /**
+   * Every frame a socket sends (auth, pings, control pings and pongs, cursors, selections,
+   * ops, invalid and binary frames) spends one token, on top of the per-kind buckets above;
+   * beyond → refused and a strike [W3].
+   */
+  messages: BucketRule
+  /** The same budget per user, across that user's sockets in this process [W3]. */
+  userMessages: BucketRule
   /** Rejections a socket may earn before it is closed with 4008 [W5]. */
   strikes: BucketRule
   /** How often open sockets are checked for expired sessions and missed deadlines. */
@@ -33,6 +46,9 @@ export const DEFAULT_REALTIME_LIMITS: Readonly<RealtimeLimits> = Object.freeze({
   maxFragments: 64,
   authTimeoutMs: 4_750,
   maxUnauthenticated: 5_000,
+  // A legitimate client is unauthenticated for a round trip; 50 at once leaves room for a whole
+  // office behind one NAT reconnecting after a restart (refused ones retry with backoff).
+  maxUnauthenticatedPerAddress: 50,
   maxConnectionsPerUser: 50,
   maxBufferedFrames: 200,
   maxBufferedBytes: 1024 * 1024,
@@ -44,6 +60,11 @@ export const DEFAULT_REALTIME_LIMITS: Readonly<RealtimeLimits> = Object.freeze({
   // Generous for people (a drag at 60 fps is 60/s) and scripts, finite for floods [W5].
   ops: { capacity: 1_000, refillPerSec: 500 },
   cursors: { capacity: 120, refillPerSec: 60 },
+  // Above ops + cursors together (a drag sends both), with room for pings; a ping costs a parse
+  // and a write, so 750/s from one socket is ~1-2 % of a core, not the whole event loop.
+  messages: { capacity: 1_500, refillPerSec: 750 },
+  // Several tabs of one person; 50 sockets of one user do not get 50 budgets.
+  userMessages: { capacity: 3_000, refillPerSec: 1_500 },
   strikes: { capacity: 200, refillPerSec: 10 },
   resumeWindowEntries: 10_000,
   snapshotEveryEntries: 1_000,
