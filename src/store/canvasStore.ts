@@ -7,10 +7,20 @@
  * [ST2] sessions are looked up by the hash of their token only; an expired session is never returned.
  * [ST3] a canvas is visible to its owner and its members only; deleting a canvas deletes its memberships.
  * [ST4] driver failures surface as AppError `storage_unavailable` (or `storage_full`), never raw driver errors.
+ * [ST5] usernames are unique by `usernameKey` (case-insensitive, NFKC); a duplicate is `conflict`
+ *       with field `body.username`.
  */
 import type { MemberRole, Role } from '../protocol/roles.js'
 
 export type { MemberRole, Role }
+
+/**
+ * What two usernames must not share: NFKC folds look-alike forms (full-width letters,
+ * ligatures), then letter case is ignored.
+ */
+export function usernameKey(username: string): string {
+  return username.normalize('NFKC').toLowerCase()
+}
 
 export interface User {
   id: string
@@ -61,6 +71,8 @@ export interface CanvasStore {
   findSession(tokenHash: string, now: number): Promise<SessionRecord | undefined>
   deleteSession(tokenHash: string): Promise<void>
   deleteExpiredSessions(now: number): Promise<number>
+  /** Ends the user's live sessions beyond the `keep` newest; returns the ended ones' token hashes. */
+  deleteSessionsBeyond(userId: string, keep: number, now: number): Promise<string[]>
 
   createCanvas(input: { name: string; ownerId: string }): Promise<CanvasForUser>
   listCanvases(userId: string): Promise<CanvasForUser[]>

@@ -1,3 +1,6 @@
+import type Database from 'better-sqlite3'
+import { usernameKey } from '../canvasStore.js'
+
 /**
  * Versioned schema, applied in order, each in its own transaction. Append only: a released
  * migration is never edited (a database that ran it would disagree with a fresh one).
@@ -6,6 +9,32 @@ export interface Migration {
   version: number
   name: string
   sql: string
+  /** Data changes SQL alone cannot make; runs after `sql`, in the same transaction. */
+  after?: (db: Database.Database) => void
+}
+
+/**
+ * Fills users.username_key, renaming later accounts whose username collides case-insensitively
+ * with an earlier one ("Ada" stays, "ada" becomes "ada (2)"): startup must never fail on old
+ * duplicates, and afterwards the unique index holds [ST5].
+ */
+function uniqueUsernames(db: Database.Database): void {
+  const users = db.prepare('SELECT id, username FROM users ORDER BY created_at, rowid').all() as {
+    id: string
+    username: string
+  }[]
+  const update = db.prepare('UPDATE users SET username = ?, username_key = ? WHERE id = ?')
+  const taken = new Set<string>()
+  for (const user of users) {
+    let username = user.username
+    for (let n = 2; taken.has(usernameKey(username)); n++) {
+      const suffix = ` (${n})`
+      username = `${[...user.username].slice(0, 40 - suffix.length).join('')}${suffix}`
+    }
+    taken.add(usernameKey(username))
+    update.run(username, usernameKey(username), user.id)
+  }
+  db.exec('CREATE UNIQUE INDEX users_username_key ON users(username_key)')
 }
 
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
@@ -74,5 +103,11 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         saved_at  INTEGER NOT NULL
       );
     `,
+  },
+  {
+    version: 3,
+    name: 'unique usernames',
+    sql: 'ALTER TABLE users ADD COLUMN username_key TEXT',
+    after: uniqueUsernames,
   },
 ]

@@ -42,6 +42,7 @@ export function migrate(db: SqliteDb, migrations: readonly Migration[] = SQLITE_
     if (m.version <= current) continue
     db.transaction(() => {
       db.exec(m.sql)
+      m.after?.(db)
       record.run(m.version, m.name, new Date().toISOString())
     })()
     applied.push(m.version)
