@@ -155,7 +155,7 @@ orange12
 p@ssw0rd
 p@ssw0rd1
 p@ssword
-pa\$\$word
+pa$$word
 pa55word
 passpass
 passw0rd

@@ -4,19 +4,44 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import type { TrustProxy } from './config.js'
 import type { Deps } from './deps.js'
 import type { ObserveHttp } from './metrics.js'
 import { RealtimeGateway } from './realtime/realtimeGateway.js'
 import { createRealtimeMetrics } from './realtime/realtimeMetrics.js'
-import { registerErrorHandling } from './plugins/errorHandler.js'
+import { errorBody, registerErrorHandling } from './plugins/errorHandler.js'
+import { answerClientError, answerFrameworkError } from './plugins/frameworkErrors.js'
 import { registerWebApp } from './plugins/webApp.js'
-import { isAllowedOrigin, registerSecurity } from './plugins/security.js'
+import {
+  allowedHostsOf,
+  API_HEADERS,
+  isAllowedHost,
+  isAllowedOrigin,
+  registerSecurity,
+  UNKNOWN_HOST,
+} from './plugins/security.js'
+import { metricsRoute } from './routes/metricsRoute.js'
 import { accountRoutes } from './routes/accountRoutes.js'
 import { canvasRoutes } from './routes/canvasRoutes.js'
 import { healthRoutes } from './routes/healthRoutes.js'
 import { lazyChildLoggerFactory } from './lazyRequestLogger.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
+
+/** How often sessions past their expiry are deleted [A3]. */
+export const SESSION_PURGE_INTERVAL_MS = 10 * 60 * 1000
+
+/**
+ * Fastify's trustProxy for TRUST_PROXY. A hop count is given as a function: Fastify turns a
+ * bare number into "trust nobody" (a direct client could otherwise forge the hops).
+ */
+export function fastifyTrustProxy(
+  trust: TrustProxy,
+): false | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === false) return false
+  if ('hops' in trust) return (_address, hop) => hop < trust.hops
+  return [...trust.addresses]
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -38,6 +63,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     childLoggerFactory: lazyChildLoggerFactory,
     requestTimeout: 30_000,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
+    // Node's and Fastify's own refusals in the contract's format, never quoting the input [I2].
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: {
@@ -65,9 +94,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     done()
   })
 
-  const policy = {
-    allowedOrigins: [...config.corsOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
-  }
+  const allowedOrigins = [
+    ...config.corsOrigins,
+    ...(config.publicUrl ? [new URL(config.publicUrl).origin] : []),
+  ]
+  const policy = { allowedOrigins, allowedHosts: allowedHostsOf(allowedOrigins) }
   await registerSecurity(app, policy)
 
   const realtime = new RealtimeGateway({
@@ -84,16 +115,61 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     ...(deps.realtimeLimits ? { limits: deps.realtimeLimits } : {}),
     ...(deps.beforeHandle ? { beforeHandle: deps.beforeHandle } : {}),
   })
-  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
-    realtime.handleUpgrade(request, socket, head),
-  )
+  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (isAllowedHost(request.headers.host, policy)) {
+      realtime.handleUpgrade(request, socket, head)
+      return
+    }
+    const body = JSON.stringify(errorBody(UNKNOWN_HOST()))
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    )
+  })
   // Sockets first: the HTTP server's close waits for every connection, upgraded ones included.
   app.addHook('preClose', () => realtime.close())
   app.decorate('realtime', realtime)
 
+  // Expired sessions no longer authenticate, but their rows would pile up for good.
+  const purge = setInterval(() => {
+    deps.accounts.purgeExpiredSessions().then(
+      (count) => {
+        if (count > 0) deps.logger.debug({ count }, 'expired sessions purged')
+      },
+      (err: unknown) => deps.logger.warn({ err }, 'purging expired sessions failed'),
+    )
+  }, SESSION_PURGE_INTERVAL_MS)
+  purge.unref()
+  app.addHook('onClose', (_instance, done) => {
+    clearInterval(purge)
+    done()
+  })
+
   registerErrorHandling(app, await registerWebApp(app, deps.webRoot))
   await app.register(healthRoutes(deps))
+  // On its own listener instead when METRICS_PORT is set (main.ts, buildMetricsApp).
+  if (config.metricsPort === undefined) await app.register(metricsRoute(deps))
   await app.register(accountRoutes(deps))
   await app.register(canvasRoutes(deps, realtime))
+  return app
+}
+
+/**
+ * The metrics listener for METRICS_PORT: GET /metrics only, same token rule, same error format.
+ * Never listens: main.ts does.
+ */
+export async function buildMetricsApp(deps: Deps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    childLoggerFactory: lazyChildLoggerFactory,
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
+  })
+  app.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(API_HEADERS).header('cache-control', 'no-store')
+    done()
+  })
+  registerErrorHandling(app)
+  await app.register(metricsRoute(deps))
   return app
 }

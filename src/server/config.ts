@@ -139,7 +139,8 @@ function trustProxyVar(env: Env): TrustProxy {
   if (raw === undefined || raw.toLowerCase() === 'false') return false
   if (/^\d+$/.test(raw)) {
     const hops = Number(raw)
-    if (hops < 1 || hops > 10) throw new ConfigError(`${name} hop count must be between 1 and 10, got ${hops}`)
+    if (hops < 1 || hops > 10)
+      throw new ConfigError(`${name} hop count must be between 1 and 10, got ${hops}`)
     return { hops }
   }
   const addresses = raw.split(',').map((part) => part.trim())
@@ -190,7 +191,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
     publicUrl: urlVar(env, 'PUBLIC_URL', ['https:', 'http:']),
     trustProxy: trustProxyVar(env),
     metricsToken: nonEmpty(env, 'METRICS_TOKEN'),
-    metricsPort: nonEmpty(env, 'METRICS_PORT') === undefined ? undefined : intVar(env, 'METRICS_PORT', 0, 0, 65_535),
+    metricsPort:
+      nonEmpty(env, 'METRICS_PORT') === undefined ? undefined : intVar(env, 'METRICS_PORT', 0, 0, 65_535),
     metricsHost: nonEmpty(env, 'METRICS_HOST') ?? '127.0.0.1',
     registrationsPerHour: intVar(env, 'REGISTRATIONS_PER_HOUR', 20, 1, 1_000_000),
     maxSessionsPerUser: intVar(env, 'MAX_SESSIONS_PER_USER', 20, 1, 10_000),

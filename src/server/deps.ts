@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import pino from 'pino'
 import { Accounts } from '../auth/accounts.js'
-import { LoginThrottle } from '../auth/loginThrottle.js'
+import { LoginThrottle, RegistrationThrottle } from '../auth/loginThrottle.js'
 import type { OpLog } from '../log/opLog.js'
 import { SqliteOpLog } from '../log/sqlite/sqliteOpLog.js'
 import type { CanvasStore } from '../store/canvasStore.js'
@@ -79,6 +79,8 @@ export function createDeps(
     sessionTimeoutSec: config.sessionTimeoutSec,
     now,
     throttle: new LoginThrottle(now),
+    registrationThrottle: new RegistrationThrottle(config.registrationsPerHour, now),
+    maxSessionsPerUser: config.maxSessionsPerUser,
   })
   return {
     config,
