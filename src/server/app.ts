@@ -11,6 +11,7 @@ import { RealtimeGateway } from './realtime/realtimeGateway.js'
 import { createRealtimeMetrics } from './realtime/realtimeMetrics.js'
 import { errorBody, registerErrorHandling } from './plugins/errorHandler.js'
 import { answerClientError, answerFrameworkError } from './plugins/frameworkErrors.js'
+import { registerWellFormedStrings } from './plugins/wellFormedStrings.js'
 import { registerWebApp } from './plugins/webApp.js'
 import {
   allowedHostsOf,
@@ -146,6 +147,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   })
 
   registerErrorHandling(app, await registerWebApp(app, deps.webRoot))
+  registerWellFormedStrings(app)
   await app.register(healthRoutes(deps))
   // On its own listener instead when METRICS_PORT is set (main.ts, buildMetricsApp).
   if (config.metricsPort === undefined) await app.register(metricsRoute(deps))

@@ -151,7 +151,7 @@ describe('POST /api/register', () => {
       'invalid_input',
       'body.password',
     )
-    for (const password of ['12345678', 'x'.repeat(63) + 'é', 'P'.repeat(127) + '!']) {
+    for (const password of ['k7#vq2Lm', 'x'.repeat(63) + 'é', 'P'.repeat(127) + '!']) {
       const user = await registerUser(server.http, { password })
       const ok = await server.http.send({
         method: 'POST',

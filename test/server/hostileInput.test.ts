@@ -29,7 +29,7 @@ const BODY_ENDPOINTS: BodyEndpoint[] = [
     name: 'POST /api/register',
     method: 'POST',
     url: () => '/api/register',
-    valid: () => ({ email: uniqueEmail('hostile'), username: 'h', password: 'password1' }),
+    valid: () => ({ email: uniqueEmail('hostile'), username: 'h', password: 'plum tree 1994' }),
   },
   {
     name: 'POST /api/login',

@@ -84,7 +84,7 @@ describe('CSRF [A4]', () => {
       () => ({
         method: 'POST',
         url: '/api/register',
-        json: { email: uniqueEmail(), username: 'x', password: 'password1' },
+        json: { email: uniqueEmail(), username: 'x', password: 'plum tree 1994' },
       }),
     ],
     [
@@ -224,7 +224,7 @@ describe('security headers [A5]', () => {
         server.http.send({
           method: 'POST',
           url: '/api/register',
-          json: { email: uniqueEmail(), username: 'h', password: 'password1' },
+          json: { email: uniqueEmail(), username: uniqueEmail('h'), password: 'plum tree 1994' },
         }),
     ],
     ['POST /api/login (400)', () => server.http.send({ method: 'POST', url: '/api/login', json: {} })],

@@ -128,7 +128,8 @@ describe('openSqlite pragmas', () => {
     const db = open(freshDir())
     migrate(db)
     db.exec(`
-      INSERT INTO users VALUES ('u1', 'a@b.io', 'a', 'h', 'now'), ('u2', 'c@d.io', 'c', 'h', 'now');
+      INSERT INTO users (id, email, username, password_hash, created_at)
+        VALUES ('u1', 'a@b.io', 'a', 'h', 'now'), ('u2', 'c@d.io', 'c', 'h', 'now');
       INSERT INTO sessions VALUES ('t1', 'u1', 0, 1);
       INSERT INTO canvases VALUES ('c1', 'n', 'u1', 'now', 'now'), ('c2', 'n', 'u2', 'now', 'now');
       INSERT INTO canvas_members VALUES ('c2', 'u1', 'editor', 'now');
@@ -137,5 +138,35 @@ describe('openSqlite pragmas', () => {
     const count = (table: string) =>
       (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n
     expect([count('sessions'), count('canvases'), count('canvas_members')]).toEqual([0, 1, 0])
+  })
+
+  it('[ST5] when a database holds usernames equal but for case or width then migrating renames the later ones, never fails, and the names stay unique', () => {
+    const db = open(freshDir())
+    migrate(
+      db,
+      SQLITE_MIGRATIONS.filter((m) => m.version < 3),
+    )
+    db.exec(`
+      INSERT INTO users (id, email, username, password_hash, created_at) VALUES
+        ('u1', 'a@x.io', 'Ada', 'h', '2026-01-01'),
+        ('u2', 'b@x.io', 'ada', 'h', '2026-01-02'),
+        ('u3', 'c@x.io', 'ＡＤＡ', 'h', '2026-01-03'),
+        ('u4', 'd@x.io', 'ada (2)', 'h', '2026-01-04'),
+        ('u5', 'e@x.io', 'Grace', 'h', '2026-01-05');
+    `)
+    expect(migrate(db).applied).toEqual(VERSIONS.filter((v) => v >= 3))
+    const names = db.prepare('SELECT id, username FROM users ORDER BY id').all()
+    expect(names).toEqual([
+      { id: 'u1', username: 'Ada' },
+      { id: 'u2', username: 'ada (2)' },
+      { id: 'u3', username: 'ＡＤＡ (3)' },
+      { id: 'u4', username: 'ada (2) (2)' },
+      { id: 'u5', username: 'Grace' },
+    ])
+    expect(() =>
+      db.exec(
+        "INSERT INTO users (id, email, username, username_key, password_hash, created_at) VALUES ('u6', 'f@x.io', 'GRACE', 'grace', 'h', 'now')",
+      ),
+    ).toThrow(/UNIQUE/)
   })
 })
