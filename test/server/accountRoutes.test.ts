@@ -400,3 +400,196 @@ describe('POST /api/logout', () => {
     expect(sessionCookieOf(res.setCookies)).toMatch(/^session=;/)
   })
 })
+
+describe('login floods and proxies [A2]', () => {
+  interface Attempt {
+    email: string
+    password: string
+    ip: string
+    headers?: Record<string, string>
+  }
+  const attempt = (s: TestServer, a: Attempt) =>
+    s.inject.send({
+      method: 'POST',
+      url: '/api/login',
+      json: { email: a.email, password: a.password },
+      remoteAddress: a.ip,
+      ...(a.headers ? { headers: a.headers } : {}),
+    })
+  /** Status counts of a run of attempts, e.g. { 401: 5, 429: 995 }. */
+  async function flood(s: TestServer, attempts: Attempt[]): Promise<Record<number, number>> {
+    const counts: Record<number, number> = {}
+    for (const a of attempts) {
+      const res = await attempt(s, a)
+      counts[res.status] = (counts[res.status] ?? 0) + 1
+    }
+    return counts
+  }
+  const deviceCookieOf = (setCookies: readonly string[]) =>
+    setCookies.find((c) => c.startsWith('device='))?.split(';')[0]
+
+  it('[A2] when one address sends 1 000 wrong passwords to one account and another 1 000 accounts × 1 guess then both are throttled (429) and a different account’s correct password is accepted from elsewhere', async () => {
+    const s = await startTestServer()
+    try {
+      const [victim, bystander] = [await registerUser(s.http), await registerUser(s.http)]
+      const guesses = Array.from({ length: 1000 }, (_, i) => ({
+        email: victim.email,
+        password: `guess-${i}`,
+        ip: '203.0.113.7',
+      }))
+      expect(await flood(s, guesses)).toEqual({ 401: 5, 429: 995 })
+      const stuffing = Array.from({ length: 1000 }, (_, i) => ({
+        email: `stuffed-${i}@example.test`,
+        password: 'leaked password',
+        ip: '203.0.113.8',
+      }))
+      expect(await flood(s, stuffing)).toEqual({ 401: 30, 429: 970 })
+      const ok = await attempt(s, { email: bystander.email, password: bystander.password, ip: '192.0.2.50' })
+      expect(ok.status, ok.text).toBe(200)
+      // The real owner of the guessed account, from their own address: no malicious lockout.
+      const owner = await attempt(s, { email: victim.email, password: victim.password, ip: '192.0.2.51' })
+      expect(owner.status, owner.text).toBe(200)
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('[A2] when the flood comes from the users’ own shared address (one NAT) then a browser that signed in before still gets in with the right password, and its wrong guesses are still counted', async () => {
+    const s = await startTestServer()
+    try {
+      const nat = '198.51.100.20'
+      const registered = await s.inject.send<SignedInBody>({
+        method: 'POST',
+        url: '/api/register',
+        json: { email: uniqueEmail('nat'), username: uniqueEmail('nat'), password: TEST_PASSWORD },
+        remoteAddress: nat,
+      })
+      expect(registered.status, registered.text).toBe(201)
+      const device = deviceCookieOf(registered.setCookies)
+      expect(device).toMatch(/^device=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/)
+      const email = registered.body.user.email
+      // An attacker behind the same address exhausts the address and the account buckets.
+      await flood(
+        s,
+        Array.from({ length: 40 }, (_, i) => ({ email: `other-${i}@example.test`, password: 'x', ip: nat })),
+      )
+      await flood(
+        s,
+        Array.from({ length: 60 }, (_, i) => ({ email, password: `guess-${i}`, ip: `10.9.${i}.1` })),
+      )
+      expectError(await attempt(s, { email, password: TEST_PASSWORD, ip: nat }), 429, 'rate_limited')
+
+      const withDevice = { email, ip: nat, headers: { cookie: device ?? '' } }
+      const ok = await attempt(s, { ...withDevice, password: TEST_PASSWORD })
+      expect(ok.status, ok.text).toBe(200)
+      // A device cookie for another account, or a forged one, earns nothing.
+      const forged = device?.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) ?? ''
+      expectError(
+        await attempt(s, { ...withDevice, password: TEST_PASSWORD, headers: { cookie: forged } }),
+        429,
+        'rate_limited',
+      )
+      const wrong = await flood(
+        s,
+        Array.from({ length: 12 }, () => ({ ...withDevice, password: 'wrong password' })),
+      )
+      expect(wrong).toEqual({ 401: 10, 429: 2 })
+    } finally {
+      await s.close()
+    }
+  })
+
+  it.each(['127.0.0.1', '10.0.0.0/8, 127.0.0.1', 'loopback', '1'])(
+    '[A2] when TRUST_PROXY=%s then X-Forwarded-For is the client: one client’s flood through the proxy leaves other clients’ correct passwords accepted',
+    async (trustProxy) => {
+      const s = await startTestServer({ env: { TRUST_PROXY: trustProxy } })
+      try {
+        const [victim, bystander] = [await registerUser(s.http), await registerUser(s.http)]
+        const viaProxy = (client: string) => ({ ip: '127.0.0.1', headers: { 'x-forwarded-for': client } })
+        const guesses = Array.from({ length: 8 }, (_, i) => ({
+          email: victim.email,
+          password: `guess-${i}`,
+          ...viaProxy('203.0.113.66'),
+        }))
+        expect(await flood(s, guesses)).toEqual({ 401: 5, 429: 3 })
+        // Keyed on the forwarded client, not on the proxy every request comes from.
+        const owner = await attempt(s, {
+          email: victim.email,
+          password: victim.password,
+          ...viaProxy('192.0.2.78'),
+        })
+        expect(owner.status, owner.text).toBe(200)
+        const other = await attempt(s, {
+          email: bystander.email,
+          password: bystander.password,
+          ...viaProxy('192.0.2.77'),
+        })
+        expect(other.status, other.text).toBe(200)
+      } finally {
+        await s.close()
+      }
+    },
+  )
+
+  it('[A2] when TRUST_PROXY is unset then X-Forwarded-For is ignored: a new forged client address per request does not escape the per-address limit', async () => {
+    const s = await startTestServer()
+    try {
+      const forged = Array.from({ length: 40 }, (_, i) => ({
+        email: `ghost-${i}@example.test`,
+        password: 'x',
+        ip: '203.0.113.5',
+        headers: { 'x-forwarded-for': `192.0.2.${i + 1}` },
+      }))
+      expect(await flood(s, forged)).toEqual({ 401: 30, 429: 10 })
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('[A2] when one address registers more than REGISTRATIONS_PER_HOUR accounts then 429 with Retry-After, other addresses still register', async () => {
+    const s = await startTestServer({ env: { REGISTRATIONS_PER_HOUR: '3' } })
+    try {
+      const register = (ip: string) =>
+        s.inject.send({
+          method: 'POST',
+          url: '/api/register',
+          json: { email: uniqueEmail('reg'), username: uniqueEmail('reg'), password: TEST_PASSWORD },
+          remoteAddress: ip,
+        })
+      for (let i = 0; i < 3; i++) expect((await register('203.0.113.30')).status).toBe(201)
+      const refused = await register('203.0.113.30')
+      expectError(refused, 429, 'rate_limited')
+      expect(Number(refused.headers['retry-after'])).toBe(1200)
+      expect((await register('203.0.113.31')).status).toBe(201)
+      s.clock.advance(1_200_000)
+      expect((await register('203.0.113.30')).status).toBe(201)
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('[A2] when logins name unknown and known emails then each gets the same status and body (timings are logged, never asserted)', async () => {
+    const known = await registerUser(server.http)
+    const timings: Record<'known' | 'unknown', number[]> = { known: [], unknown: [] }
+    const bodies = new Set<string>()
+    for (let i = 0; i < 10; i++) {
+      for (const kind of ['known', 'unknown'] as const) {
+        const startedAt = performance.now()
+        const res = await server.inject.send({
+          method: 'POST',
+          url: '/api/login',
+          json: { email: kind === 'known' ? known.email : uniqueEmail('ghost'), password: `wrong-${i}` },
+          remoteAddress: `198.18.${i}.${kind === 'known' ? 1 : 2}`,
+        })
+        timings[kind].push(performance.now() - startedAt)
+        expect(res.status).toBe(401)
+        bodies.add(res.text)
+      }
+    }
+    expect(bodies.size).toBe(1)
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+    console.info(
+      `[A2] login median ms: known email ${median(timings.known).toFixed(1)}, unknown ${median(timings.unknown).toFixed(1)}`,
+    )
+  })
+})
