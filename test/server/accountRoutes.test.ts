@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ApiRequest } from '../support/apiClient.js'
 import { expectError } from '../support/expectError.js'
 import { registerUser, TEST_PASSWORD, uniqueEmail, type SignedInBody } from '../support/fixtures.js'
+import { reportNumbers } from '../support/hardening.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
 import { anyString, stringMatching } from '../support/matchers.js'
 
@@ -588,8 +589,9 @@ describe('login floods and proxies [A2]', () => {
     }
     expect(bodies.size).toBe(1)
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
-    console.info(
-      `[A2] login median ms: known email ${median(timings.known).toFixed(1)}, unknown ${median(timings.unknown).toFixed(1)}`,
-    )
+    reportNumbers('A2', {
+      loginMedianMsKnownEmail: Number(median(timings.known).toFixed(1)),
+      loginMedianMsUnknownEmail: Number(median(timings.unknown).toFixed(1)),
+    })
   })
 })
