@@ -482,11 +482,12 @@ describe('metrics access [A5]', () => {
   it('[A5] when METRICS_TOKEN is set then GET /metrics needs it as a Bearer token: 401 without or with another', async () => {
     const s = await startTestServer({ env: { METRICS_TOKEN: TOKEN } })
     try {
-      for (const headers of [
+      const refused: Record<string, string>[] = [
         {},
         { authorization: 'Bearer wrong-token-0123456789' },
         { authorization: TOKEN },
-      ]) {
+      ]
+      for (const headers of refused) {
         const res = await s.http.send({ method: 'GET', url: '/metrics', headers })
         expectError(res, 401, 'unauthorized')
         expect(res.text).not.toContain('http_request_duration_seconds')
