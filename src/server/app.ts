@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { AppError } from '../protocol/appError.js'
 import type { TrustProxy } from './config.js'
 import type { Deps } from './deps.js'
 import type { ObserveHttp } from './metrics.js'
@@ -28,6 +29,13 @@ import { healthRoutes } from './routes/healthRoutes.js'
 import { lazyChildLoggerFactory } from './lazyRequestLogger.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
+
+/**
+ * Headers a WebSocket upgrade may carry [W8]: a browser sends about 15. Node drops those past
+ * `maxHeadersCount` (2 000) silently, which once hid Sec-WebSocket-Key from ws and crashed it
+ * (CVE-2024-37890): such a handshake is refused outright instead.
+ */
+export const MAX_UPGRADE_HEADERS = 100
 
 /** How often sessions past their expiry are deleted [A3]. */
 export const SESSION_PURGE_INTERVAL_MS = 10 * 60 * 1000
@@ -55,6 +63,23 @@ declare module 'fastify' {
   }
 }
 
+const TOO_MANY_HEADERS = () =>
+  new AppError('payload_too_large', `a WebSocket handshake may carry at most ${MAX_UPGRADE_HEADERS} headers`)
+
+/** Answers an upgrade the gateway never sees, in the error format, and ends the connection. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string, err: AppError): void {
+  const body = JSON.stringify(errorBody(err))
+  const headers = Object.entries({
+    ...API_HEADERS,
+    connection: 'close',
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+  })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('')
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers}\r\n${body}`)
+}
+
 /** Composes the HTTP app from its dependencies. Never listens: main.ts and tests do. */
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const { config } = deps
@@ -64,6 +89,9 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     childLoggerFactory: lazyChildLoggerFactory,
     requestTimeout: 30_000,
+    // How often Node enforces headersTimeout and requestTimeout (default every 30 s): a
+    // slowloris connection trickling bytes then lasts at most about headersTimeout + 1 s [W7].
+    http: { connectionsCheckingInterval: 1000 },
     trustProxy: fastifyTrustProxy(config.trustProxy),
     // Node's and Fastify's own refusals in the contract's format, never quoting the input [I2].
     clientErrorHandler: answerClientError,
@@ -117,15 +145,13 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     ...(deps.beforeHandle ? { beforeHandle: deps.beforeHandle } : {}),
   })
   app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (isAllowedHost(request.headers.host, policy)) {
+    if (request.rawHeaders.length / 2 > MAX_UPGRADE_HEADERS) {
+      refuseUpgrade(socket, 431, 'Request Header Fields Too Large', TOO_MANY_HEADERS())
+    } else if (!isAllowedHost(request.headers.host, policy)) {
+      refuseUpgrade(socket, 400, 'Bad Request', UNKNOWN_HOST())
+    } else {
       realtime.handleUpgrade(request, socket, head)
-      return
     }
-    const body = JSON.stringify(errorBody(UNKNOWN_HOST()))
-    socket.end(
-      `HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    )
   })
   // Sockets first: the HTTP server's close waits for every connection, upgraded ones included.
   app.addHook('preClose', () => realtime.close())
