@@ -165,7 +165,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
       },
       (err: unknown) => deps.logger.warn({ err }, 'purging expired sessions failed'),
     )
-  }, SESSION_PURGE_INTERVAL_MS)
+  }, deps.sessionPurgeIntervalMs ?? SESSION_PURGE_INTERVAL_MS)
   purge.unref()
   app.addHook('onClose', (_instance, done) => {
     clearInterval(purge)

@@ -24,6 +24,8 @@ export interface Deps {
   webRoot?: string
   /** Overrides of the realtime limits (tests shorten deadlines and caps). */
   realtimeLimits?: Partial<RealtimeLimits>
+  /** How often expired sessions are purged; tests shorten it. */
+  sessionPurgeIntervalMs?: number
   /** Test hook [W10]: runs before each WebSocket message is handled; may throw or reject. Unset in production. */
   beforeHandle?: (type: string) => void | Promise<void>
   close(): Promise<void>

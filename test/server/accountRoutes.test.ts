@@ -1,7 +1,18 @@
+import path from 'node:path'
+import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { COMMON_PASSWORD_COUNT } from '../../src/auth/commonPasswords.js'
+import { SQLITE_FILE_NAME } from '../../src/store/sqlite/openSqlite.js'
 import type { ApiRequest } from '../support/apiClient.js'
 import { expectError } from '../support/expectError.js'
-import { registerUser, TEST_PASSWORD, uniqueEmail, type SignedInBody } from '../support/fixtures.js'
+import {
+  createCanvas,
+  registerUser,
+  TEST_PASSWORD,
+  uniqueEmail,
+  type SignedInBody,
+} from '../support/fixtures.js'
+import { WsTestClient } from '../support/wsTestClient.js'
 import { reportNumbers } from '../support/hardening.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
 import { anyString, stringMatching } from '../support/matchers.js'
@@ -593,5 +604,89 @@ describe('login floods and proxies [A2]', () => {
       loginMedianMsKnownEmail: Number(median(timings.known).toFixed(1)),
       loginMedianMsUnknownEmail: Number(median(timings.unknown).toFixed(1)),
     })
+  })
+})
+
+describe('password policy [A1]', () => {
+  it.each(['password1', 'Password123!', 'QWERTYUIOP', '12345678', 'iloveyou', 'letmein123', 'p@ssw0rd'])(
+    '[A1] when registering with the common password %j then 400 naming body.password, and no account is made',
+    async (password) => {
+      const email = uniqueEmail('common')
+      const res = await server.http.send({
+        method: 'POST',
+        url: '/api/register',
+        json: { email, username: email.split('@')[0], password },
+      })
+      expectError(res, 400, 'invalid_input', 'body.password')
+      const login = await server.inject.send({
+        method: 'POST',
+        url: '/api/login',
+        json: { email, password },
+        remoteAddress: '198.18.200.1',
+      })
+      expectError(login, 401, 'unauthorized')
+    },
+  )
+
+  it('[A1] when the list is loaded then it holds a few hundred passwords, none shorter than the minimum', () => {
+    expect(COMMON_PASSWORD_COUNT).toBeGreaterThanOrEqual(200)
+  })
+})
+
+describe('session lifecycle [A3]', () => {
+  it('[A3] when a user signs in more than MAX_SESSIONS_PER_USER times then the oldest session ends: 401 over HTTP and its open WebSocket closed within 1 s', async () => {
+    const s = await startTestServer({ env: { MAX_SESSIONS_PER_USER: '2' } })
+    try {
+      const user = await registerUser(s.http)
+      const canvas = await createCanvas(s.http, user)
+      const socket = await WsTestClient.connect(s.baseUrl, canvas.id, {
+        token: user.token,
+        headers: { origin: s.baseUrl },
+      })
+      const signIn = async () => {
+        const res = await s.http.send<SignedInBody>({
+          method: 'POST',
+          url: '/api/login',
+          json: { email: user.email, password: user.password },
+        })
+        expect(res.status, res.text).toBe(200)
+        return res.body.sessionId
+      }
+      const second = await signIn()
+      expect(socket.closeInfo).toBeUndefined()
+      const startedAt = Date.now()
+      const third = await signIn()
+      await socket.closed
+      expect(Date.now() - startedAt).toBeLessThan(1_000)
+      expectError(
+        await s.http.send({ method: 'GET', url: '/api/session', token: user.token }),
+        401,
+        'unauthorized',
+      )
+      for (const token of [second, third]) {
+        expect((await s.http.send({ method: 'GET', url: '/api/session', token })).status).toBe(200)
+      }
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('[A3] when sessions expire then the periodic purge deletes their rows', async () => {
+    const s = await startTestServer({ env: { SESSION_TIMEOUT: '60' }, sessionPurgeIntervalMs: 50 })
+    const db = new Database(path.join(s.dataDir, SQLITE_FILE_NAME), { readonly: true })
+    try {
+      const sessions = () => (db.prepare('SELECT COUNT(*) AS n FROM sessions').get() as { n: number }).n
+      await registerUser(s.http)
+      await registerUser(s.http)
+      expect(sessions()).toBe(2)
+      s.clock.advance(59_000)
+      await registerUser(s.http)
+      s.clock.advance(1_000)
+      // The first two are past their 60 s; the third has 59 s left.
+      await expect.poll(sessions).toBe(1)
+    } finally {
+      db.close()
+      await s.close()
+    }
   })
 })

@@ -33,6 +33,8 @@ export interface TestServerOptions {
   realtimeLimits?: Partial<RealtimeLimits>
   /** Reuse a data directory (a restart); it is then not deleted on close. */
   dataDir?: string
+  /** How often expired sessions are purged (default 10 minutes). */
+  sessionPurgeIntervalMs?: number
   /** Runs before each WebSocket message is handled; throw or reject to simulate a handler bug [W10]. */
   beforeHandle?: (type: string) => void | Promise<void>
 }
@@ -62,6 +64,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     }),
     // A test hook, not configuration: set on the deps, never through createDeps.
     ...(options.beforeHandle ? { beforeHandle: options.beforeHandle } : {}),
+    ...(options.sessionPurgeIntervalMs !== undefined
+      ? { sessionPurgeIntervalMs: options.sessionPurgeIntervalMs }
+      : {}),
   }
   const app = await buildApp(deps)
   await app.listen({ host: '127.0.0.1', port: 0 })
