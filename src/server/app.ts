@@ -4,24 +4,17 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { AppError } from '../protocol/appError.js'
 import type { TrustProxy } from './config.js'
 import type { Deps } from './deps.js'
 import type { ObserveHttp } from './metrics.js'
 import { RealtimeGateway } from './realtime/realtimeGateway.js'
 import { createRealtimeMetrics } from './realtime/realtimeMetrics.js'
-import { errorBody, registerErrorHandling } from './plugins/errorHandler.js'
+import { registerErrorHandling } from './plugins/errorHandler.js'
 import { answerClientError, answerFrameworkError } from './plugins/frameworkErrors.js'
 import { registerWellFormedStrings } from './plugins/wellFormedStrings.js'
 import { registerWebApp } from './plugins/webApp.js'
-import {
-  allowedHostsOf,
-  API_HEADERS,
-  isAllowedHost,
-  isAllowedOrigin,
-  registerSecurity,
-  UNKNOWN_HOST,
-} from './plugins/security.js'
+import { allowedHostsOf, API_HEADERS, isAllowedOrigin, registerSecurity } from './plugins/security.js'
+import { refuseUpgrade } from './plugins/upgradeGuard.js'
 import { metricsRoute } from './routes/metricsRoute.js'
 import { accountRoutes } from './routes/accountRoutes.js'
 import { canvasRoutes } from './routes/canvasRoutes.js'
@@ -29,13 +22,6 @@ import { healthRoutes } from './routes/healthRoutes.js'
 import { lazyChildLoggerFactory } from './lazyRequestLogger.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
-
-/**
- * Headers a WebSocket upgrade may carry [W8]: a browser sends about 15. Node drops those past
- * `maxHeadersCount` (2 000) silently, which once hid Sec-WebSocket-Key from ws and crashed it
- * (CVE-2024-37890): such a handshake is refused outright instead.
- */
-export const MAX_UPGRADE_HEADERS = 100
 
 /** How often sessions past their expiry are deleted [A3]. */
 export const SESSION_PURGE_INTERVAL_MS = 10 * 60 * 1000
@@ -61,23 +47,6 @@ declare module 'fastify' {
     /** Set on every route when it is added: records its responses' durations. */
     observeHttp?: ObserveHttp
   }
-}
-
-const TOO_MANY_HEADERS = () =>
-  new AppError('payload_too_large', `a WebSocket handshake may carry at most ${MAX_UPGRADE_HEADERS} headers`)
-
-/** Answers an upgrade the gateway never sees, in the error format, and ends the connection. */
-function refuseUpgrade(socket: Duplex, status: number, reason: string, err: AppError): void {
-  const body = JSON.stringify(errorBody(err))
-  const headers = Object.entries({
-    ...API_HEADERS,
-    connection: 'close',
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(body)),
-  })
-    .map(([name, value]) => `${name}: ${value}\r\n`)
-    .join('')
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers}\r\n${body}`)
 }
 
 /** Composes the HTTP app from its dependencies. Never listens: main.ts and tests do. */
@@ -145,13 +114,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     ...(deps.beforeHandle ? { beforeHandle: deps.beforeHandle } : {}),
   })
   app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (request.rawHeaders.length / 2 > MAX_UPGRADE_HEADERS) {
-      refuseUpgrade(socket, 431, 'Request Header Fields Too Large', TOO_MANY_HEADERS())
-    } else if (!isAllowedHost(request.headers.host, policy)) {
-      refuseUpgrade(socket, 400, 'Bad Request', UNKNOWN_HOST())
-    } else {
-      realtime.handleUpgrade(request, socket, head)
-    }
+    if (!refuseUpgrade(request, socket, policy)) realtime.handleUpgrade(request, socket, head)
   })
   // Sockets first: the HTTP server's close waits for every connection, upgraded ones included.
   app.addHook('preClose', () => realtime.close())

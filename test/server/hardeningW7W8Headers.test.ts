@@ -1,6 +1,6 @@
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MAX_UPGRADE_HEADERS } from '../../src/server/app.js'
+import { MAX_UPGRADE_HEADERS } from '../../src/server/plugins/upgradeGuard.js'
 import { reportNumbers } from '../support/hardening.js'
 import { createCanvas, registerUser } from '../support/fixtures.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
