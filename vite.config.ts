@@ -27,7 +27,9 @@ export default defineConfig({
   build: {
     outDir: '../../dist/web',
     emptyOutDir: true,
-    sourcemap: true,
+    // No source maps: served publicly, they would hand out the full sources (a finding of the
+    // hardening review). Debug with `vite` (dev), which maps in memory.
+    sourcemap: false,
     // React, react-konva and Konva together are about 500 kB minified (about 150 kB gzipped).
     chunkSizeWarningLimit: 800,
   },

@@ -142,7 +142,7 @@ const serverSpecs = {
   collabcanvas: {
     name: 'collabcanvas',
     args: [MAIN_JS, 'serve'],
-    env: { DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    env: { DATA_DIR: dataDir, LOG_LEVEL: 'warn', REGISTRATIONS_PER_HOUR: '1000000' },
   },
 }
 const setups = { raw: new RelaySetup(), batching: new RelaySetup(), collabcanvas: new CollabCanvasSetup(log) }

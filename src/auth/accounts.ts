@@ -1,6 +1,7 @@
 import { AppError } from '../protocol/appError.js'
 import type { CanvasStore, User } from '../store/canvasStore.js'
-import { LoginThrottle } from './loginThrottle.js'
+import { DeviceCookies } from './deviceCookies.js'
+import { LoginThrottle, RegistrationThrottle } from './loginThrottle.js'
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js'
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from './sessionTokens.js'
 
@@ -14,6 +15,8 @@ export interface SignedIn {
   user: PublicUser
   /** The session token, given to the client once; the store keeps only its hash. */
   sessionId: string
+  /** For the device cookie: loosens login throttling for this browser and account [A2]. */
+  deviceToken: string
 }
 
 export interface Authenticated {
@@ -25,6 +28,17 @@ export interface Authenticated {
 
 export type SessionRevokedListener = (sessionHash: string) => void
 
+export interface AccountsOptions {
+  sessionTimeoutSec: number
+  now: () => number
+  throttle: LoginThrottle
+  /** Per client address; unset: registration is not throttled. */
+  registrationThrottle?: RegistrationThrottle
+  /** Live sessions one user may hold; the oldest ones end beyond it [A3]. */
+  maxSessionsPerUser?: number
+  deviceCookies?: DeviceCookies
+}
+
 const toPublicUser = (u: User): PublicUser => ({ id: u.id, email: u.email, username: u.username })
 
 /** Emails compare case-insensitively and without surrounding space. */
@@ -33,13 +47,26 @@ export const normaliseEmail = (email: string): string => email.trim().toLowerCas
 /** Accounts and login sessions: the one place that hashes passwords and session tokens. */
 export class Accounts {
   private readonly revokedListeners = new Set<SessionRevokedListener>()
+  private readonly deviceCookies: DeviceCookies
 
   constructor(
     private readonly store: CanvasStore,
-    private readonly options: { sessionTimeoutSec: number; now: () => number; throttle: LoginThrottle },
-  ) {}
+    private readonly options: AccountsOptions,
+  ) {
+    this.deviceCookies = options.deviceCookies ?? new DeviceCookies()
+  }
 
-  async register(input: { email: string; username: string; password: string }): Promise<SignedIn> {
+  /** `ip` is the client's address, for the per-address registration limit. */
+  async register(
+    input: { email: string; username: string; password: string },
+    ip?: string,
+  ): Promise<SignedIn> {
+    const retryAfterSec = ip === undefined ? 0 : (this.options.registrationThrottle?.take(ip) ?? 0)
+    if (retryAfterSec > 0) {
+      throw new AppError('rate_limited', 'too many accounts registered from this address, try again later', {
+        retryAfterSec,
+      })
+    }
     const user = await this.store.createUser({
       email: normaliseEmail(input.email),
       username: input.username.trim(),
@@ -48,10 +75,17 @@ export class Accounts {
     return this.startSession(toPublicUser(user))
   }
 
-  async login(input: { email: string; password: string }, ip: string): Promise<SignedIn> {
+  /** `deviceToken` is the browser's device cookie, if it sent one [A2]. */
+  async login(
+    input: { email: string; password: string },
+    ip: string,
+    deviceToken?: string,
+  ): Promise<SignedIn> {
     const email = normaliseEmail(input.email)
     const { throttle } = this.options
-    const retryAfterSec = throttle.retryAfterSec(email, ip)
+    const attempt = { email, ip, device: this.deviceCookies.verify(deviceToken, email) }
+    // Checked before the password: a refusal must not reveal whether the guess was right.
+    const retryAfterSec = throttle.retryAfterSec(attempt)
     if (retryAfterSec > 0) {
       throw new AppError('rate_limited', 'too many failed sign-in attempts, try again later', {
         retryAfterSec,
@@ -62,12 +96,17 @@ export class Accounts {
       ? await verifyPassword(user.passwordHash, input.password)
       : await verifyAgainstDummy(input.password)
     if (!user || !ok) {
-      throttle.recordFailure(email, ip)
+      throttle.recordFailure(attempt)
       // One answer for unknown email and wrong password [A2].
       throw new AppError('unauthorized', 'invalid email or password')
     }
-    throttle.recordSuccess(email, ip)
+    throttle.recordSuccess(attempt)
     return this.startSession(toPublicUser(user))
+  }
+
+  /** Deletes sessions past their expiry; the shell calls it periodically. Returns how many. */
+  purgeExpiredSessions(): Promise<number> {
+    return this.store.deleteExpiredSessions(this.options.now())
   }
 
   async authenticate(sessionId: string): Promise<Authenticated | undefined> {
@@ -83,7 +122,7 @@ export class Accounts {
     if (!looksLikeSessionToken(sessionId)) return
     const sessionHash = hashSessionToken(sessionId)
     await this.store.deleteSession(sessionHash)
-    for (const listener of this.revokedListeners) listener(sessionHash)
+    this.notifyRevoked(sessionHash)
   }
 
   /** Called when a session ends, so long-lived connections (WebSockets) can drop it too. */
@@ -94,11 +133,22 @@ export class Accounts {
 
   private async startSession(user: PublicUser): Promise<SignedIn> {
     const sessionId = newSessionToken()
+    const now = this.options.now()
     await this.store.createSession({
       tokenHash: hashSessionToken(sessionId),
       userId: user.id,
-      expiresAt: this.options.now() + this.options.sessionTimeoutSec * 1000,
+      expiresAt: now + this.options.sessionTimeoutSec * 1000,
     })
-    return { user, sessionId }
+    const cap = this.options.maxSessionsPerUser
+    if (cap !== undefined) {
+      // The oldest sessions end, and their sockets with them, like a logout.
+      const ended = await this.store.deleteSessionsBeyond(user.id, cap, now)
+      for (const sessionHash of ended) this.notifyRevoked(sessionHash)
+    }
+    return { user, sessionId, deviceToken: this.deviceCookies.issue(user.email) }
+  }
+
+  private notifyRevoked(sessionHash: string): void {
+    for (const listener of this.revokedListeners) listener(sessionHash)
   }
 }

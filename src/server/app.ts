@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import type { TrustProxy } from './config.js'
 import type { Deps } from './deps.js'
 import type { ObserveHttp } from './metrics.js'
 import { RealtimeGateway } from './realtime/realtimeGateway.js'
@@ -11,8 +12,12 @@ import { DEFAULT_REALTIME_LIMITS } from './realtime/realtimeLimits.js'
 import { createRealtimeMetrics, roomObserver } from './realtime/realtimeMetrics.js'
 import { RoomRegistry } from '../rooms/roomRegistry.js'
 import { registerErrorHandling } from './plugins/errorHandler.js'
+import { answerClientError, answerFrameworkError } from './plugins/frameworkErrors.js'
+import { registerWellFormedStrings } from './plugins/wellFormedStrings.js'
 import { registerWebApp } from './plugins/webApp.js'
-import { isAllowedOrigin, registerSecurity } from './plugins/security.js'
+import { allowedHostsOf, API_HEADERS, isAllowedOrigin, registerSecurity } from './plugins/security.js'
+import { refuseUpgrade } from './plugins/upgradeGuard.js'
+import { metricsRoute } from './routes/metricsRoute.js'
 import { accountRoutes } from './routes/accountRoutes.js'
 import { canvasRoutes } from './routes/canvasRoutes.js'
 import { healthRoutes } from './routes/healthRoutes.js'
@@ -24,6 +29,21 @@ export interface RegisteredRoute {
   url: string
   /** Whether the route validates a body (and so refuses unknown fields in it). */
   hasBodySchema: boolean
+}
+
+/** How often sessions past their expiry are deleted [A3]. */
+export const SESSION_PURGE_INTERVAL_MS = 10 * 60 * 1000
+
+/**
+ * Fastify's trustProxy for TRUST_PROXY. A hop count is given as a function: Fastify turns a
+ * bare number into "trust nobody" (a direct client could otherwise forge the hops).
+ */
+export function fastifyTrustProxy(
+  trust: TrustProxy,
+): false | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === false) return false
+  if ('hops' in trust) return (_address, hop) => hop < trust.hops
+  return [...trust.addresses]
 }
 
 declare module 'fastify' {
@@ -47,6 +67,13 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
     requestTimeout: 30_000,
+    // How often Node enforces headersTimeout and requestTimeout (default every 30 s): a
+    // slowloris connection trickling bytes then lasts at most about headersTimeout + 1 s [W7].
+    http: { connectionsCheckingInterval: 1000 },
+    trustProxy: fastifyTrustProxy(config.trustProxy),
+    // Node's and Fastify's own refusals in the contract's format, never quoting the input [I2].
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: {
@@ -79,9 +106,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     done()
   })
 
-  const policy = {
-    allowedOrigins: [...config.corsOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
-  }
+  const allowedOrigins = [
+    ...config.corsOrigins,
+    ...(config.publicUrl ? [new URL(config.publicUrl).origin] : []),
+  ]
+  const policy = { allowedOrigins, allowedHosts: allowedHostsOf(allowedOrigins) }
   await registerSecurity(app, policy)
 
   const realtimeMetrics = createRealtimeMetrics(deps.metrics.registry)
@@ -108,16 +137,53 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     limits,
     ...(deps.beforeHandle ? { beforeHandle: deps.beforeHandle } : {}),
   })
-  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
-    realtime.handleUpgrade(request, socket, head),
-  )
+  app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!refuseUpgrade(request, socket, policy)) realtime.handleUpgrade(request, socket, head)
+  })
   // Sockets first: the HTTP server's close waits for every connection, upgraded ones included.
   app.addHook('preClose', () => realtime.close())
   app.decorate('realtime', realtime)
 
+  // Expired sessions no longer authenticate, but their rows would pile up for good.
+  const purge = setInterval(() => {
+    deps.accounts.purgeExpiredSessions().then(
+      (count) => {
+        if (count > 0) deps.logger.debug({ count }, 'expired sessions purged')
+      },
+      (err: unknown) => deps.logger.warn({ err }, 'purging expired sessions failed'),
+    )
+  }, deps.sessionPurgeIntervalMs ?? SESSION_PURGE_INTERVAL_MS)
+  purge.unref()
+  app.addHook('onClose', (_instance, done) => {
+    clearInterval(purge)
+    done()
+  })
+
   registerErrorHandling(app, await registerWebApp(app, deps.webRoot))
+  registerWellFormedStrings(app)
   await app.register(healthRoutes(deps))
+  // On its own listener instead when METRICS_PORT is set (main.ts, buildMetricsApp).
+  if (config.metricsPort === undefined) await app.register(metricsRoute(deps))
   await app.register(accountRoutes(deps))
   await app.register(canvasRoutes(deps, rooms))
+  return app
+}
+
+/**
+ * The metrics listener for METRICS_PORT: GET /metrics only, same token rule, same error format.
+ * Never listens: main.ts does.
+ */
+export async function buildMetricsApp(deps: Deps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
+  })
+  app.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(API_HEADERS).header('cache-control', 'no-store')
+    done()
+  })
+  registerErrorHandling(app)
+  await app.register(metricsRoute(deps))
   return app
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import path from 'node:path'
 
 export type Env = Readonly<Record<string, string | undefined>>
@@ -29,7 +30,26 @@ export interface Config {
   anthropicApiKey: string | undefined
   oidc: OidcConfig | undefined
   publicUrl: string | undefined
+  /** Which peers may set X-Forwarded-For/-Proto/-Host (TRUST_PROXY). */
+  trustProxy: TrustProxy
+  /** GET /metrics needs `Authorization: Bearer <token>` when set. */
+  metricsToken: string | undefined
+  /** When set, /metrics is served on this port (at metricsHost) instead of the main one. */
+  metricsPort: number | undefined
+  metricsHost: string
+  /** Accounts one client address may register per hour. */
+  registrationsPerHour: number
+  /** Live sessions one user may hold; the oldest is ended beyond it. */
+  maxSessionsPerUser: number
 }
+
+/**
+ * `false`: X-Forwarded-* headers are ignored, the socket's peer is the client. A number: that
+ * many proxies in front, whatever their address (only safe when the app is reachable through
+ * them alone). A list: the proxies' addresses or CIDRs (or proxy-addr's `loopback`,
+ * `linklocal`, `uniquelocal`).
+ */
+export type TrustProxy = false | { hops: number } | { addresses: readonly string[] }
 
 /** A bad variable: main.ts prints the message (one line, naming the variable) and exits 1. */
 export class ConfigError extends Error {
@@ -102,6 +122,38 @@ function originList(env: Env, name: string): string[] {
   })
 }
 
+const PROXY_ADDRESS_NAMES = ['loopback', 'linklocal', 'uniquelocal']
+
+function isAddressOrCidr(value: string): boolean {
+  if (PROXY_ADDRESS_NAMES.includes(value)) return true
+  const [address = '', prefix, ...rest] = value.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (prefix === undefined) return true
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)
+}
+
+function trustProxyVar(env: Env): TrustProxy {
+  const name = 'TRUST_PROXY'
+  const raw = nonEmpty(env, name)
+  if (raw === undefined || raw.toLowerCase() === 'false') return false
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw)
+    if (hops < 1 || hops > 10)
+      throw new ConfigError(`${name} hop count must be between 1 and 10, got ${hops}`)
+    return { hops }
+  }
+  const addresses = raw.split(',').map((part) => part.trim())
+  for (const address of addresses) {
+    if (!isAddressOrCidr(address)) {
+      throw new ConfigError(
+        `${name} must be false, a hop count, or a comma-separated list of proxy addresses or CIDRs, got "${address}"`,
+      )
+    }
+  }
+  return { addresses }
+}
+
 function oidcConfig(env: Env): OidcConfig | undefined {
   const issuerUrl = urlVar(env, 'OIDC_ISSUER_URL', ['https:', 'http:'])
   const clientId = nonEmpty(env, 'OIDC_CLIENT_ID')
@@ -137,8 +189,23 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
     anthropicApiKey: nonEmpty(env, 'ANTHROPIC_API_KEY'),
     oidc: oidcConfig(env),
     publicUrl: urlVar(env, 'PUBLIC_URL', ['https:', 'http:']),
+    trustProxy: trustProxyVar(env),
+    metricsToken: nonEmpty(env, 'METRICS_TOKEN'),
+    metricsPort:
+      nonEmpty(env, 'METRICS_PORT') === undefined ? undefined : intVar(env, 'METRICS_PORT', 0, 0, 65_535),
+    metricsHost: nonEmpty(env, 'METRICS_HOST') ?? '127.0.0.1',
+    registrationsPerHour: intVar(env, 'REGISTRATIONS_PER_HOUR', 20, 1, 1_000_000),
+    maxSessionsPerUser: intVar(env, 'MAX_SESSIONS_PER_USER', 20, 1, 10_000),
+  }
+  if (nonEmpty(env, 'METRICS_HOST') !== undefined && config.metricsPort === undefined) {
+    throw new ConfigError('METRICS_PORT is required when METRICS_HOST is set')
+  }
+  if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
+    throw new ConfigError('METRICS_TOKEN must be at least 16 characters')
   }
   Object.freeze(config.corsOrigins)
+  if (config.trustProxy) Object.freeze(config.trustProxy)
+  if (config.trustProxy && 'addresses' in config.trustProxy) Object.freeze(config.trustProxy.addresses)
   if (config.oidc) Object.freeze(config.oidc)
   return Object.freeze(config)
 }

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import pino from 'pino'
 import { Accounts } from '../auth/accounts.js'
-import { LoginThrottle } from '../auth/loginThrottle.js'
+import { LoginThrottle, RegistrationThrottle } from '../auth/loginThrottle.js'
 import type { CanvasBus } from '../log/canvasBus.js'
 import { MemoryCanvasBus } from '../log/memory/memoryCanvasBus.js'
 import type { OpLog } from '../log/opLog.js'
@@ -31,6 +31,8 @@ export interface Deps {
   webRoot?: string
   /** Overrides of the realtime limits (tests shorten deadlines and caps). */
   realtimeLimits?: Partial<RealtimeLimits>
+  /** How often expired sessions are purged; tests shorten it. */
+  sessionPurgeIntervalMs?: number
   /** Test hook [W10]: runs before each WebSocket message is handled; may throw or reject. Unset in production. */
   beforeHandle?: (type: string) => void | Promise<void>
   close(): Promise<void>
@@ -91,6 +93,8 @@ export function createDeps(
     sessionTimeoutSec: config.sessionTimeoutSec,
     now,
     throttle: new LoginThrottle(now),
+    registrationThrottle: new RegistrationThrottle(config.registrationsPerHour, now),
+    maxSessionsPerUser: config.maxSessionsPerUser,
   })
   const bus = new MemoryCanvasBus()
   return {

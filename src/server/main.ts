@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { openSqlite } from '../sqlite/openSqlite.js'
-import { buildApp } from './app.js'
+import { buildApp, buildMetricsApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { createDeps, createLogger, migrateSqlite } from './deps.js'
 
@@ -11,14 +11,14 @@ const USAGE = 'usage: collabcanvas [serve|migrate]'
 async function serve(config: Readonly<Config>): Promise<void> {
   const deps = createDeps(config)
   const app = await buildApp(deps)
+  const metricsApp = config.metricsPort === undefined ? undefined : await buildMetricsApp(deps)
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
     stopping = true
     deps.logger.info({ signal }, 'shutting down')
     // Fastify stops accepting, lets in-flight requests finish, then runs onClose hooks.
-    app
-      .close()
+    Promise.all([app.close(), metricsApp?.close()])
       .then(() => deps.close())
       .then(
         () => process.exit(0),
@@ -31,6 +31,9 @@ async function serve(config: Readonly<Config>): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'))
   process.once('SIGINT', () => stop('SIGINT'))
   await app.listen({ port: config.port, host: config.host })
+  if (metricsApp && config.metricsPort !== undefined) {
+    await metricsApp.listen({ port: config.metricsPort, host: config.metricsHost })
+  }
 }
 
 function runMigrations(config: Readonly<Config>): void {

@@ -12,6 +12,8 @@ export interface Migration {
   version: number
   name: string
   sql: string
+  /** Data changes SQL alone cannot make; runs after `sql`, in the same transaction. */
+  after?: (db: SqliteDb) => void
 }
 
 export interface MigrationResult {
@@ -40,6 +42,7 @@ export function migrate(db: SqliteDb, ...lists: (readonly Migration[])[]): Migra
     if (done.has(m.version)) continue
     db.transaction(() => {
       db.exec(m.sql)
+      m.after?.(db)
       record.run(m.version, m.name, new Date().toISOString())
     })()
     applied.push(m.version)

@@ -9,6 +9,8 @@
  * [ST4] driver failures surface as AppError `storage_unavailable` (or `storage_full`), never raw driver errors.
  * [ST5] the caps in `StoreLimits` hold under concurrent writers: the count and the insert are one
  *       transaction; one past a cap is AppError `limit_exceeded` and nothing is written [I1].
+ * [ST6] usernames are unique by `usernameKey` (case-insensitive, NFKC); a duplicate is `conflict`
+ *       with field `body.username`.
  */
 import type { MemberRole, Role } from '../protocol/roles.js'
 
@@ -26,6 +28,14 @@ export const DEFAULT_STORE_LIMITS: Readonly<StoreLimits> = Object.freeze({
   maxCanvasesPerOwner: 1_000,
   maxMembersPerCanvas: 100,
 })
+
+/**
+ * What two usernames must not share: NFKC folds look-alike forms (full-width letters,
+ * ligatures), then letter case is ignored.
+ */
+export function usernameKey(username: string): string {
+  return username.normalize('NFKC').toLowerCase()
+}
 
 export interface User {
   id: string
@@ -76,6 +86,8 @@ export interface CanvasStore {
   findSession(tokenHash: string, now: number): Promise<SessionRecord | undefined>
   deleteSession(tokenHash: string): Promise<void>
   deleteExpiredSessions(now: number): Promise<number>
+  /** Ends the user's live sessions beyond the `keep` newest; returns the ended ones' token hashes. */
+  deleteSessionsBeyond(userId: string, keep: number, now: number): Promise<string[]>
 
   /** `limit_exceeded` when the owner already owns `maxCanvasesPerOwner` [ST5]. */
   createCanvas(input: { name: string; ownerId: string }): Promise<CanvasForUser>

@@ -47,9 +47,13 @@ export function registerCanvasStoreContractTests(impl: CanvasStoreImplementation
     }
 
     let seq = 0
-    const newUser = (store: CanvasStore, username = 'someone'): Promise<User> => {
+    const newUser = (store: CanvasStore, username?: string): Promise<User> => {
       seq += 1
-      return store.createUser({ email: `u${seq}@example.test`, username, passwordHash: `hash-${seq}` })
+      return store.createUser({
+        email: `u${seq}@example.test`,
+        username: username ?? `someone ${seq}`,
+        passwordHash: `hash-${seq}`,
+      })
     }
 
     it('when pinged then it resolves', async () => {
@@ -99,6 +103,20 @@ export function registerCanvasStoreContractTests(impl: CanvasStoreImplementation
         const { store } = await setup()
         await store.createUser({ email: 'case@example.test', username: 'lower', passwordHash: 'h' })
         expect(await store.findUserByEmail('CASE@example.test')).toBeUndefined()
+      })
+
+      it('[ST6] when a username is taken in another letter case or width then conflict naming body.username, and the first account stays', async () => {
+        const { store } = await setup()
+        const first = await newUser(store, 'Ada Lovelace')
+        for (const username of ['ada lovelace', 'ADA LOVELACE', 'Ａｄａ Ｌｏｖｅｌａｃｅ']) {
+          const err = await newUser(store, username).then(
+            () => undefined,
+            (e: unknown) => e,
+          )
+          expect(err).toBeInstanceOf(AppError)
+          expect(err).toMatchObject({ code: 'conflict', field: 'body.username' })
+        }
+        expect(await store.getUser(first.id)).toStrictEqual(first)
       })
 
       it('when a user id or email is unknown then undefined', async () => {
@@ -181,6 +199,33 @@ export function registerCanvasStoreContractTests(impl: CanvasStoreImplementation
         expect(await store.findSession('live', at(2))).toStrictEqual({ userId: user.id, expiresAt: at(10) })
         expect(await store.deleteExpiredSessions(at(10))).toBe(1)
         expect(await store.findSession('live', at(9))).toBeUndefined()
+      })
+    })
+
+    describe('session cap [A3]', () => {
+      it('[A3] when deleteSessionsBeyond keeps 2 then the older live sessions are deleted and returned, others untouched', async () => {
+        const { store, clock } = await setup()
+        const user = await newUser(store)
+        const other = await newUser(store)
+        const expiresAt = TEST_EPOCH_MS + 60_000
+        for (const tokenHash of ['s1', 's2', 's3', 's4']) {
+          await store.createSession({ tokenHash, userId: user.id, expiresAt })
+          clock.advance(1)
+        }
+        await store.createSession({ tokenHash: 'theirs', userId: other.id, expiresAt })
+        expect((await store.deleteSessionsBeyond(user.id, 2, clock.now())).sort()).toEqual(['s1', 's2'])
+        for (const [hash, live] of [
+          ['s1', false],
+          ['s2', false],
+          ['s3', true],
+          ['s4', true],
+          ['theirs', true],
+        ] as const) {
+          expect(await store.findSession(hash, clock.now()), hash).toEqual(
+            live ? expect.anything() : undefined,
+          )
+        }
+        expect(await store.deleteSessionsBeyond(user.id, 2, clock.now())).toEqual([])
       })
     })
 

@@ -47,7 +47,8 @@ function sqliteHarness(now: () => number, options: SqliteOpLogOptions = {}): Sql
       ownerId ??= (
         await store.createUser({
           email: `${randomUUID()}@example.test`,
-          username: 'owner',
+          // Unique [ST5]: canvases made at once may each create an owner.
+          username: `owner ${randomUUID()}`,
           passwordHash: 'x',
         })
       ).id

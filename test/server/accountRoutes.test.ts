@@ -1,7 +1,19 @@
+import path from 'node:path'
+import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { COMMON_PASSWORD_COUNT } from '../../src/auth/commonPasswords.js'
+import { SQLITE_FILE_NAME } from '../../src/sqlite/openSqlite.js'
 import type { ApiRequest } from '../support/apiClient.js'
 import { expectError } from '../support/expectError.js'
-import { registerUser, TEST_PASSWORD, uniqueEmail, type SignedInBody } from '../support/fixtures.js'
+import {
+  createCanvas,
+  registerUser,
+  TEST_PASSWORD,
+  uniqueEmail,
+  type SignedInBody,
+} from '../support/fixtures.js'
+import { WsTestClient } from '../support/wsTestClient.js'
+import { reportNumbers } from '../support/hardening.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
 import { anyString, stringMatching } from '../support/matchers.js'
 
@@ -151,7 +163,7 @@ describe('POST /api/register', () => {
       'invalid_input',
       'body.password',
     )
-    for (const password of ['12345678', 'x'.repeat(63) + 'é', 'P'.repeat(127) + '!']) {
+    for (const password of ['k7#vq2Lm', 'x'.repeat(63) + 'é', 'P'.repeat(127) + '!']) {
       const user = await registerUser(server.http, { password })
       const ok = await server.http.send({
         method: 'POST',
@@ -398,5 +410,284 @@ describe('POST /api/logout', () => {
     const res = await server.http.send({ method: 'POST', url: '/api/logout' })
     expect(res.status).toBe(204)
     expect(sessionCookieOf(res.setCookies)).toMatch(/^session=;/)
+  })
+})
+
+describe('login floods and proxies [A2]', () => {
+  interface Attempt {
+    email: string
+    password: string
+    ip: string
+    headers?: Record<string, string>
+  }
+  const attempt = (s: TestServer, a: Attempt) =>
+    s.inject.send({
+      method: 'POST',
+      url: '/api/login',
+      json: { email: a.email, password: a.password },
+      remoteAddress: a.ip,
+      ...(a.headers ? { headers: a.headers } : {}),
+    })
+  /** Status counts of a run of attempts, e.g. { 401: 5, 429: 995 }. */
+  async function flood(s: TestServer, attempts: Attempt[]): Promise<Record<number, number>> {
+    const counts: Record<number, number> = {}
+    for (const a of attempts) {
+      const res = await attempt(s, a)
+      counts[res.status] = (counts[res.status] ?? 0) + 1
+    }
+    return counts
+  }
+  const deviceCookieOf = (setCookies: readonly string[]) =>
+    setCookies.find((c) => c.startsWith('device='))?.split(';')[0]
+
+  it('[A2] when one address sends 1 000 wrong passwords to one account and another 1 000 accounts × 1 guess then both are throttled (429) and a different account’s correct password is accepted from elsewhere', async () => {
+    const s = await startTestServer()
+    try {
+      const [victim, bystander] = [await registerUser(s.http), await registerUser(s.http)]
+      const guesses = Array.from({ length: 1000 }, (_, i) => ({
+        email: victim.email,
+        password: `guess-${i}`,
+        ip: '203.0.113.7',
+      }))
+      expect(await flood(s, guesses)).toEqual({ 401: 5, 429: 995 })
+      const stuffing = Array.from({ length: 1000 }, (_, i) => ({
+        email: `stuffed-${i}@example.test`,
+        password: 'leaked password',
+        ip: '203.0.113.8',
+      }))
+      expect(await flood(s, stuffing)).toEqual({ 401: 30, 429: 970 })
+      const ok = await attempt(s, { email: bystander.email, password: bystander.password, ip: '192.0.2.50' })
+      expect(ok.status, ok.text).toBe(200)
+      // The real owner of the guessed account, from their own address: no malicious lockout.
+      const owner = await attempt(s, { email: victim.email, password: victim.password, ip: '192.0.2.51' })
+      expect(owner.status, owner.text).toBe(200)
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('[A2] when the flood comes from the users’ own shared address (one NAT) then a browser that signed in before still gets in with the right password, and its wrong guesses are still counted', async () => {
+    const s = await startTestServer()
+    try {
+      const nat = '198.51.100.20'
+      const registered = await s.inject.send<SignedInBody>({
+        method: 'POST',
+        url: '/api/register',
+        json: { email: uniqueEmail('nat'), username: uniqueEmail('nat'), password: TEST_PASSWORD },
+        remoteAddress: nat,
+      })
+      expect(registered.status, registered.text).toBe(201)
+      const device = deviceCookieOf(registered.setCookies)
+      expect(device).toMatch(/^device=[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/)
+      const email = registered.body.user.email
+      // An attacker behind the same address exhausts the address and the account buckets.
+      await flood(
+        s,
+        Array.from({ length: 40 }, (_, i) => ({ email: `other-${i}@example.test`, password: 'x', ip: nat })),
+      )
+      await flood(
+        s,
+        Array.from({ length: 60 }, (_, i) => ({ email, password: `guess-${i}`, ip: `10.9.${i}.1` })),
+      )
+      expectError(await attempt(s, { email, password: TEST_PASSWORD, ip: nat }), 429, 'rate_limited')
+
+      const withDevice = { email, ip: nat, headers: { cookie: device ?? '' } }
+      const ok = await attempt(s, { ...withDevice, password: TEST_PASSWORD })
+      expect(ok.status, ok.text).toBe(200)
+      // A device cookie for another account, or a forged one, earns nothing.
+      const forged = device?.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) ?? ''
+      expectError(
+        await attempt(s, { ...withDevice, password: TEST_PASSWORD, headers: { cookie: forged } }),
+        429,
+        'rate_limited',
+      )
+      const wrong = await flood(
+        s,
+        Array.from({ length: 12 }, () => ({ ...withDevice, password: 'wrong password' })),
+      )
+      expect(wrong).toEqual({ 401: 10, 429: 2 })
+    } finally {
+      await s.close()
+    }
+  })
+
+  it.each(['127.0.0.1', '10.0.0.0/8, 127.0.0.1', 'loopback', '1'])(
+    '[A2] when TRUST_PROXY=%s then X-Forwarded-For is the client: one client’s flood through the proxy leaves other clients’ correct passwords accepted',
+    async (trustProxy) => {
+      const s = await startTestServer({ env: { TRUST_PROXY: trustProxy } })
+      try {
+        const [victim, bystander] = [await registerUser(s.http), await registerUser(s.http)]
+        const viaProxy = (client: string) => ({ ip: '127.0.0.1', headers: { 'x-forwarded-for': client } })
+        const guesses = Array.from({ length: 8 }, (_, i) => ({
+          email: victim.email,
+          password: `guess-${i}`,
+          ...viaProxy('203.0.113.66'),
+        }))
+        expect(await flood(s, guesses)).toEqual({ 401: 5, 429: 3 })
+        // Keyed on the forwarded client, not on the proxy every request comes from.
+        const owner = await attempt(s, {
+          email: victim.email,
+          password: victim.password,
+          ...viaProxy('192.0.2.78'),
+        })
+        expect(owner.status, owner.text).toBe(200)
+        const other = await attempt(s, {
+          email: bystander.email,
+          password: bystander.password,
+          ...viaProxy('192.0.2.77'),
+        })
+        expect(other.status, other.text).toBe(200)
+      } finally {
+        await s.close()
+      }
+    },
+  )
+
+  it('[A2] when TRUST_PROXY is unset then X-Forwarded-For is ignored: a new forged client address per request does not escape the per-address limit', async () => {
+    const s = await startTestServer()
+    try {
+      const forged = Array.from({ length: 40 }, (_, i) => ({
+        email: `ghost-${i}@example.test`,
+        password: 'x',
+        ip: '203.0.113.5',
+        headers: { 'x-forwarded-for': `192.0.2.${i + 1}` },
+      }))
+      expect(await flood(s, forged)).toEqual({ 401: 30, 429: 10 })
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('[A2] when one address registers more than REGISTRATIONS_PER_HOUR accounts then 429 with Retry-After, other addresses still register', async () => {
+    const s = await startTestServer({ env: { REGISTRATIONS_PER_HOUR: '3' } })
+    try {
+      const register = (ip: string) =>
+        s.inject.send({
+          method: 'POST',
+          url: '/api/register',
+          json: { email: uniqueEmail('reg'), username: uniqueEmail('reg'), password: TEST_PASSWORD },
+          remoteAddress: ip,
+        })
+      for (let i = 0; i < 3; i++) expect((await register('203.0.113.30')).status).toBe(201)
+      const refused = await register('203.0.113.30')
+      expectError(refused, 429, 'rate_limited')
+      expect(Number(refused.headers['retry-after'])).toBe(1200)
+      expect((await register('203.0.113.31')).status).toBe(201)
+      s.clock.advance(1_200_000)
+      expect((await register('203.0.113.30')).status).toBe(201)
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('[A2] when logins name unknown and known emails then each gets the same status and body (timings are logged, never asserted)', async () => {
+    const known = await registerUser(server.http)
+    const timings: Record<'known' | 'unknown', number[]> = { known: [], unknown: [] }
+    const bodies = new Set<string>()
+    for (let i = 0; i < 10; i++) {
+      for (const kind of ['known', 'unknown'] as const) {
+        const startedAt = performance.now()
+        const res = await server.inject.send({
+          method: 'POST',
+          url: '/api/login',
+          json: { email: kind === 'known' ? known.email : uniqueEmail('ghost'), password: `wrong-${i}` },
+          remoteAddress: `198.18.${i}.${kind === 'known' ? 1 : 2}`,
+        })
+        timings[kind].push(performance.now() - startedAt)
+        expect(res.status).toBe(401)
+        bodies.add(res.text)
+      }
+    }
+    expect(bodies.size).toBe(1)
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+    reportNumbers('A2', {
+      loginMedianMsKnownEmail: Number(median(timings.known).toFixed(1)),
+      loginMedianMsUnknownEmail: Number(median(timings.unknown).toFixed(1)),
+    })
+  })
+})
+
+describe('password policy [A1]', () => {
+  it.each(['password1', 'Password123!', 'QWERTYUIOP', '12345678', 'iloveyou', 'letmein123', 'p@ssw0rd'])(
+    '[A1] when registering with the common password %j then 400 naming body.password, and no account is made',
+    async (password) => {
+      const email = uniqueEmail('common')
+      const res = await server.http.send({
+        method: 'POST',
+        url: '/api/register',
+        json: { email, username: email.split('@')[0], password },
+      })
+      expectError(res, 400, 'invalid_input', 'body.password')
+      const login = await server.inject.send({
+        method: 'POST',
+        url: '/api/login',
+        json: { email, password },
+        remoteAddress: '198.18.200.1',
+      })
+      expectError(login, 401, 'unauthorized')
+    },
+  )
+
+  it('[A1] when the list is loaded then it holds a few hundred passwords, none shorter than the minimum', () => {
+    expect(COMMON_PASSWORD_COUNT).toBeGreaterThanOrEqual(200)
+  })
+})
+
+describe('session lifecycle [A3]', () => {
+  it('[A3] when a user signs in more than MAX_SESSIONS_PER_USER times then the oldest session ends: 401 over HTTP and its open WebSocket closed within 1 s', async () => {
+    const s = await startTestServer({ env: { MAX_SESSIONS_PER_USER: '2' } })
+    try {
+      const user = await registerUser(s.http)
+      const canvas = await createCanvas(s.http, user)
+      const socket = await WsTestClient.connect(s.baseUrl, canvas.id, {
+        token: user.token,
+        headers: { origin: s.baseUrl },
+      })
+      const signIn = async () => {
+        const res = await s.http.send<SignedInBody>({
+          method: 'POST',
+          url: '/api/login',
+          json: { email: user.email, password: user.password },
+        })
+        expect(res.status, res.text).toBe(200)
+        return res.body.sessionId
+      }
+      const second = await signIn()
+      expect(socket.closeInfo).toBeUndefined()
+      const startedAt = Date.now()
+      const third = await signIn()
+      // The same close as a logout [A3].
+      expect(await socket.closed).toMatchObject({ code: 4401 })
+      expect(Date.now() - startedAt).toBeLessThan(1_000)
+      expectError(
+        await s.http.send({ method: 'GET', url: '/api/session', token: user.token }),
+        401,
+        'unauthorized',
+      )
+      for (const token of [second, third]) {
+        expect((await s.http.send({ method: 'GET', url: '/api/session', token })).status).toBe(200)
+      }
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('[A3] when sessions expire then the periodic purge deletes their rows', async () => {
+    const s = await startTestServer({ env: { SESSION_TIMEOUT: '60' }, sessionPurgeIntervalMs: 50 })
+    const db = new Database(path.join(s.dataDir, SQLITE_FILE_NAME), { readonly: true })
+    try {
+      const sessions = () => (db.prepare('SELECT COUNT(*) AS n FROM sessions').get() as { n: number }).n
+      await registerUser(s.http)
+      await registerUser(s.http)
+      expect(sessions()).toBe(2)
+      s.clock.advance(59_000)
+      await registerUser(s.http)
+      s.clock.advance(1_000)
+      // The first two are past their 60 s; the third has 59 s left.
+      await expect.poll(sessions).toBe(1)
+    } finally {
+      db.close()
+      await s.close()
+    }
   })
 })

@@ -19,6 +19,44 @@ describe('loadConfig', () => {
       anthropicApiKey: undefined,
       oidc: undefined,
       publicUrl: undefined,
+      trustProxy: false,
+      metricsToken: undefined,
+      metricsPort: undefined,
+      metricsHost: '127.0.0.1',
+      registrationsPerHour: 20,
+      maxSessionsPerUser: 20,
+    })
+  })
+
+  it.each([
+    ['false', false],
+    ['FALSE', false],
+    ['2', { hops: 2 }],
+    ['127.0.0.1', { addresses: ['127.0.0.1'] }],
+    ['10.0.0.0/8, 192.168.1.7 ,::1', { addresses: ['10.0.0.0/8', '192.168.1.7', '::1'] }],
+    ['fd00::/8,loopback', { addresses: ['fd00::/8', 'loopback'] }],
+  ] as const)('when TRUST_PROXY=%j then it is read as %j', (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }, CWD).trustProxy).toEqual(expected)
+  })
+
+  it('when METRICS_PORT, METRICS_HOST, METRICS_TOKEN and the limits are set then each is read', () => {
+    expect(
+      loadConfig(
+        {
+          METRICS_PORT: '9100',
+          METRICS_HOST: '0.0.0.0',
+          METRICS_TOKEN: 'a-long-enough-token',
+          REGISTRATIONS_PER_HOUR: '5',
+          MAX_SESSIONS_PER_USER: '3',
+        },
+        CWD,
+      ),
+    ).toMatchObject({
+      metricsPort: 9100,
+      metricsHost: '0.0.0.0',
+      metricsToken: 'a-long-enough-token',
+      registrationsPerHour: 5,
+      maxSessionsPerUser: 3,
     })
   })
 
@@ -116,6 +154,17 @@ describe('loadConfig', () => {
     ['only OIDC_ISSUER_URL', 'OIDC_CLIENT_ID', { OIDC_ISSUER_URL: 'https://id.example.com' }],
     ['OIDC_ISSUER_URL=not a url', 'OIDC_ISSUER_URL', { OIDC_ISSUER_URL: 'nope', OIDC_CLIENT_ID: 'c' }],
     ['PUBLIC_URL=javascript:…', 'PUBLIC_URL', { PUBLIC_URL: 'javascript:alert(1)' }],
+    ['TRUST_PROXY=true (trust anyone)', 'TRUST_PROXY', { TRUST_PROXY: 'true' }],
+    ['TRUST_PROXY=0', 'TRUST_PROXY', { TRUST_PROXY: '0' }],
+    ['TRUST_PROXY=11 hops', 'TRUST_PROXY', { TRUST_PROXY: '11' }],
+    ['TRUST_PROXY=a host name', 'TRUST_PROXY', { TRUST_PROXY: 'proxy.internal' }],
+    ['TRUST_PROXY with a bad CIDR', 'TRUST_PROXY', { TRUST_PROXY: '10.0.0.0/33' }],
+    ['TRUST_PROXY with an empty entry', 'TRUST_PROXY', { TRUST_PROXY: '10.0.0.1,,10.0.0.2' }],
+    ['METRICS_PORT=abc', 'METRICS_PORT', { METRICS_PORT: 'abc' }],
+    ['METRICS_HOST without METRICS_PORT', 'METRICS_PORT', { METRICS_HOST: '127.0.0.1' }],
+    ['METRICS_TOKEN too short', 'METRICS_TOKEN', { METRICS_TOKEN: 'short' }],
+    ['REGISTRATIONS_PER_HOUR=0', 'REGISTRATIONS_PER_HOUR', { REGISTRATIONS_PER_HOUR: '0' }],
+    ['MAX_SESSIONS_PER_USER=0', 'MAX_SESSIONS_PER_USER', { MAX_SESSIONS_PER_USER: '0' }],
   ]
   it.each(BAD)('when %s then a ConfigError naming %s', (_case, variable, env) => {
     let thrown: unknown

@@ -1,8 +1,10 @@
+import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BODY_LIMIT_BYTES } from '../../src/server/app.js'
 import type { CanvasForUser } from '../../src/store/canvasStore.js'
 import type { ApiRequest } from '../support/apiClient.js'
 import { expectError } from '../support/expectError.js'
+import { anyString } from '../support/matchers.js'
 import { canvasWithRoles, registerUser, uniqueEmail } from '../support/fixtures.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
 
@@ -29,7 +31,7 @@ const BODY_ENDPOINTS: BodyEndpoint[] = [
     name: 'POST /api/register',
     method: 'POST',
     url: () => '/api/register',
-    valid: () => ({ email: uniqueEmail('hostile'), username: 'h', password: 'password1' }),
+    valid: () => ({ email: uniqueEmail('hostile'), username: 'h', password: 'plum tree 1994' }),
   },
   {
     name: 'POST /api/login',
@@ -270,4 +272,132 @@ describe('unknown routes', () => {
     expectError(res, 404, 'not_found')
     expect(res.headers['cache-control']).toBe('no-store')
   })
+})
+
+/** Raw bytes to the server; resolves with everything it answered once it closes or `until` matches. */
+function rawExchange(
+  baseUrl: string,
+  request: string | Buffer,
+  until = /\r\n\r\n[\s\S]*\}$/,
+): Promise<string> {
+  const { port } = new URL(baseUrl)
+  return new Promise((resolve, reject) => {
+    let data = ''
+    const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(request))
+    socket.on('data', (chunk: Buffer) => {
+      data += chunk.toString()
+      if (until.test(data)) socket.destroy()
+    })
+    socket.on('close', () => resolve(data))
+    socket.on('error', reject)
+  })
+}
+
+function parseRaw(raw: string): {
+  status: number
+  headers: Record<string, string>
+  body: unknown
+  text: string
+} {
+  const [head = '', text = ''] = raw.split('\r\n\r\n', 2)
+  const [statusLine = '', ...lines] = head.split('\r\n')
+  const headers: Record<string, string> = {}
+  for (const line of lines) {
+    const i = line.indexOf(':')
+    headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim()
+  }
+  return { status: Number(statusLine.split(' ')[1]), headers, body: JSON.parse(text) as unknown, text }
+}
+
+describe('[I2] the HTTP layer’s own refusals use the error format and never echo the input', () => {
+  const MARKER = 'ECHO-MARKER-7f3a'
+
+  it.each([
+    ['a bad percent-encoding in the path', `/api/${MARKER}/%zz`, 400, 'invalid_input'],
+    ['a truncated percent-encoding', `/api/canvases/${MARKER}%E0%A4%A`, 400, 'invalid_input'],
+    // find-my-way answers an over-long parameter as no match, not 414.
+    ['an over-long path segment', `/api/canvases/${MARKER}${'a'.repeat(300)}`, 404, 'not_found'],
+  ] as const)(
+    '[I2] when the URL has %s then %s %s in the format, without the URL',
+    async (_case, url, status, code) => {
+      const res = await server.http.send({ method: 'GET', url })
+      expectError(res, status, code)
+      expect(res.text).not.toContain(MARKER)
+      expect(res.headers['x-content-type-options']).toBe('nosniff')
+      expect(res.headers['content-security-policy']).toContain("default-src 'none'")
+    },
+  )
+
+  it('[I2] when no route matches then the 404 does not quote the path', async () => {
+    const res = await server.http.send({ method: 'GET', url: `/api/${MARKER}` })
+    expectError(res, 404, 'not_found')
+    expect(res.text).not.toContain(MARKER)
+  })
+
+  it('[I2] when the Content-Type is unsupported then 415 without quoting it', async () => {
+    const owner = await registerUser(server.inject)
+    const res = await server.inject.send({
+      method: 'POST',
+      url: '/api/canvases',
+      token: owner.token,
+      headers: { 'content-type': `application/x-${MARKER}` },
+      payload: 'x',
+    })
+    expectError(res, 415, 'unsupported_media_type')
+    expect(res.text).not.toContain(MARKER)
+  })
+
+  it('[I2] when the JSON is malformed then 400 without quoting the body', async () => {
+    const owner = await registerUser(server.inject)
+    const res = await server.inject.send({
+      method: 'POST',
+      url: '/api/canvases',
+      token: owner.token,
+      headers: { 'content-type': 'application/json' },
+      payload: `{"name": ${MARKER}}`,
+    })
+    expectError(res, 400, 'invalid_input', 'body')
+    expect(res.text).not.toContain(MARKER)
+  })
+
+  it.each([
+    [
+      'headers over 16 KiB',
+      `GET /health HTTP/1.1\r\nHost: x\r\nX-${MARKER}: ${'a'.repeat(20_000)}\r\n\r\n`,
+      431,
+      'payload_too_large',
+    ],
+    [
+      'a request line over 16 KiB',
+      `GET /${MARKER}${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      431,
+      'payload_too_large',
+    ],
+    ['a malformed request line', `GET /${MARKER} HTTP/9.Z\r\nHost: x\r\n\r\n`, 400, 'invalid_input'],
+    [
+      'a header without a colon',
+      `GET /health HTTP/1.1\r\nHost: x\r\n${MARKER}\r\n\r\n`,
+      400,
+      'invalid_input',
+    ],
+    [
+      'a bad chunked body',
+      `POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ${MARKER}\r\n`,
+      400,
+      'invalid_input',
+    ],
+  ] as const)(
+    '[I2] when a request has %s then Node’s refusal is %s %s in the format, with security headers, without the input',
+    async (_case, request, status, code) => {
+      const res = parseRaw(await rawExchange(server.baseUrl, request))
+      expect(res.status, res.text).toBe(status)
+      expect(res.headers['content-type']).toMatch(/^application\/json/)
+      expect(res.body).toStrictEqual({ error: { code, message: anyString() } })
+      expect(res.text).not.toContain(MARKER)
+      expect(res.headers['x-content-type-options']).toBe('nosniff')
+      expect(res.headers['content-security-policy']).toContain("default-src 'none'")
+      // The server is still serving.
+      expect((await server.http.send({ method: 'GET', url: '/health' })).status).toBe(200)
+    },
+  )
 })

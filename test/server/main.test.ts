@@ -85,7 +85,7 @@ describe('collabcanvas serve: graceful shutdown', () => {
     const register = await fetch(`${baseUrl}/api/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'shutdown@example.test', username: 'bye', password: 'password1' }),
+      body: JSON.stringify({ email: 'shutdown@example.test', username: 'bye', password: 'plum tree 1994' }),
     })
     expect(register.status).toBe(201)
 

@@ -1,7 +1,8 @@
 import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildMetricsApp } from '../../src/server/app.js'
 import type { CanvasForUser } from '../../src/store/canvasStore.js'
-import type { ApiRequest, ApiResponse } from '../support/apiClient.js'
+import { fetchClient, type ApiRequest, type ApiResponse } from '../support/apiClient.js'
 import { expectError } from '../support/expectError.js'
 import {
   canvasWithRoles,
@@ -84,7 +85,7 @@ describe('CSRF [A4]', () => {
       () => ({
         method: 'POST',
         url: '/api/register',
-        json: { email: uniqueEmail(), username: 'x', password: 'password1' },
+        json: { email: uniqueEmail(), username: 'x', password: 'plum tree 1994' },
       }),
     ],
     [
@@ -224,7 +225,7 @@ describe('security headers [A5]', () => {
         server.http.send({
           method: 'POST',
           url: '/api/register',
-          json: { email: uniqueEmail(), username: 'h', password: 'password1' },
+          json: { email: uniqueEmail(), username: uniqueEmail('h'), password: 'plum tree 1994' },
         }),
     ],
     ['POST /api/login (400)', () => server.http.send({ method: 'POST', url: '/api/login', json: {} })],
@@ -326,6 +327,200 @@ describe('idle connections [W7]', () => {
       await expect.poll(() => responses.join('').match(/HTTP\/1.1 200/g)?.length).toBe(2)
       socket.destroy()
     } finally {
+      await s.close()
+    }
+  })
+})
+
+describe('TLS behind a trusted proxy [A3] [A5]', () => {
+  const login = (s: TestServer, user: TestUser, headers: Record<string, string>) =>
+    s.inject.send({
+      method: 'POST',
+      url: '/api/login',
+      json: { email: user.email, password: user.password },
+      remoteAddress: '127.0.0.1',
+      headers,
+    })
+  const attributes = (cookie: string | undefined) =>
+    (cookie ?? '').split(';').map((part) => part.trim().toLowerCase())
+
+  it('[A3] [A5] when a trusted proxy says X-Forwarded-Proto: https then every cookie is Secure and HSTS is sent, on JSON and on the page', async () => {
+    const s = await startTestServer({ env: { TRUST_PROXY: '127.0.0.1' } })
+    try {
+      const user = await registerUser(s.http)
+      const res = await login(s, user, { 'x-forwarded-proto': 'https' })
+      expect(res.status, res.text).toBe(200)
+      expect(res.setCookies).toHaveLength(2)
+      for (const cookie of res.setCookies) expect(attributes(cookie)).toContain('secure')
+      expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains')
+      for (const url of ['/health', '/api/session', '/nope']) {
+        const other = await s.inject.send({
+          method: 'GET',
+          url,
+          remoteAddress: '127.0.0.1',
+          headers: { 'x-forwarded-proto': 'https' },
+        })
+        expect(other.headers['strict-transport-security'], url).toBe('max-age=31536000; includeSubDomains')
+      }
+      const logout = await s.inject.send({
+        method: 'POST',
+        url: '/api/logout',
+        token: res.body === undefined ? '' : (res.body as { sessionId: string }).sessionId,
+        remoteAddress: '127.0.0.1',
+        headers: { 'x-forwarded-proto': 'https' },
+      })
+      expect(attributes(logout.setCookies[0])).toContain('secure')
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('[A3] [A5] when X-Forwarded-Proto comes from a peer that is not trusted (or TRUST_PROXY is unset) then no Secure and no HSTS: plain HTTP stays plain', async () => {
+    for (const env of [{}, { TRUST_PROXY: '10.0.0.1' }]) {
+      const s = await startTestServer({ env })
+      try {
+        const user = await registerUser(s.http)
+        const res = await login(s, user, { 'x-forwarded-proto': 'https' })
+        expect(res.status).toBe(200)
+        for (const cookie of res.setCookies) expect(attributes(cookie)).not.toContain('secure')
+        expect(res.headers['strict-transport-security']).toBeUndefined()
+      } finally {
+        await s.close()
+      }
+    }
+  })
+})
+
+describe('Host pinning [A4]', () => {
+  const PUBLIC = 'https://canvas.example.com'
+  let pinned: TestServer
+  beforeAll(async () => {
+    pinned = await startTestServer({ env: { PUBLIC_URL: PUBLIC, CORS_ORIGIN: APP_ORIGIN } })
+  })
+  afterAll(() => pinned.close())
+  const get = (url: string, host: string, extra: Record<string, string> = {}) =>
+    pinned.inject.send({ method: 'GET', url, headers: { host, ...extra } })
+
+  it.each(['evil.example', 'canvas.example.com.evil.example', 'canvas.example.org', '192.0.2.1:5000'])(
+    '[A4] when PUBLIC_URL pins the origin and a request says Host: %s then 400 naming headers.host, with the usual headers',
+    async (host) => {
+      const res = await get('/api/session', host)
+      expectError(res, 400, 'invalid_input', 'headers.host')
+      expect(res.headers['x-content-type-options']).toBe('nosniff')
+      expect(res.text).not.toContain(host)
+    },
+  )
+
+  it.each([
+    'canvas.example.com',
+    'CANVAS.example.com:443',
+    'app.example.com',
+    '127.0.0.1:5000',
+    'localhost',
+    '[::1]:8080',
+  ])('[A4] when PUBLIC_URL pins the origin and Host is %s then it is served', async (host) => {
+    expect((await get('/api/session', host)).status).toBe(401)
+  })
+
+  it('[A4] when the Host is unknown then GET /health still answers (load balancers probe by address)', async () => {
+    expect((await get('/health', '10.0.0.12:5000')).status).toBe(200)
+  })
+
+  it('[A4] when a WebSocket upgrade names an unknown Host then it is refused before 101', async () => {
+    const { port } = new URL(pinned.baseUrl)
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          'GET /ws/some-canvas HTTP/1.1\r\nHost: evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+            'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+        )
+      })
+      let data = ''
+      socket.on('data', (chunk: Buffer) => (data += chunk.toString()))
+      socket.on('close', () => resolve(data))
+      socket.on('error', reject)
+    })
+    expect(reply).toMatch(/^HTTP\/1.1 400 /)
+    expect(reply).toContain('"field":"headers.host"')
+  })
+
+  it('[A4] when a trusted proxy forwards X-Forwarded-Host then that is the Host checked', async () => {
+    const s = await startTestServer({ env: { PUBLIC_URL: PUBLIC, TRUST_PROXY: '127.0.0.1' } })
+    try {
+      const send = (forwardedHost: string) =>
+        s.inject.send({
+          method: 'GET',
+          url: '/api/session',
+          remoteAddress: '127.0.0.1',
+          headers: { host: '127.0.0.1:5000', 'x-forwarded-host': forwardedHost },
+        })
+      expect((await send('canvas.example.com')).status).toBe(401)
+      expectError(await send('evil.example'), 400, 'invalid_input', 'headers.host')
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('[A4] when neither PUBLIC_URL nor CORS_ORIGIN is set then any Host is served (nothing pins the origin)', async () => {
+    const s = await startTestServer()
+    try {
+      const res = await s.inject.send({
+        method: 'GET',
+        url: '/api/session',
+        headers: { host: 'anything.example' },
+      })
+      expect(res.status).toBe(401)
+    } finally {
+      await s.close()
+    }
+  })
+})
+
+describe('metrics access [A5]', () => {
+  const TOKEN = 'metrics-token-0123456789'
+
+  it('[A5] when METRICS_TOKEN is set then GET /metrics needs it as a Bearer token: 401 without or with another', async () => {
+    const s = await startTestServer({ env: { METRICS_TOKEN: TOKEN } })
+    try {
+      const refused: Record<string, string>[] = [
+        {},
+        { authorization: 'Bearer wrong-token-0123456789' },
+        { authorization: TOKEN },
+      ]
+      for (const headers of refused) {
+        const res = await s.http.send({ method: 'GET', url: '/metrics', headers })
+        expectError(res, 401, 'unauthorized')
+        expect(res.text).not.toContain('http_request_duration_seconds')
+      }
+      const ok = await s.http.send({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      })
+      expect(ok.status).toBe(200)
+      expect(ok.text).toContain('# TYPE')
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('[A5] when METRICS_PORT is set then the main port has no /metrics and the metrics listener serves it', async () => {
+    const s = await startTestServer({ env: { METRICS_PORT: '0', METRICS_TOKEN: TOKEN } })
+    const metricsApp = await buildMetricsApp(s.deps)
+    try {
+      expectError(await s.http.send({ method: 'GET', url: '/metrics' }), 404, 'not_found')
+      await metricsApp.listen({ host: '127.0.0.1', port: 0 })
+      const address = metricsApp.server.address()
+      if (address === null || typeof address === 'string') throw new Error('no port')
+      const metrics = fetchClient(`http://127.0.0.1:${address.port}`)
+      expectError(await metrics.send({ method: 'GET', url: '/metrics' }), 401, 'unauthorized')
+      const ok = await metrics.send({ method: 'GET', url: '/metrics', token: TOKEN })
+      expect(ok.status).toBe(200)
+      expect(ok.text).toContain('# TYPE')
+      expect(ok.headers['x-content-type-options']).toBe('nosniff')
+      expectError(await metrics.send({ method: 'GET', url: '/api/session' }), 404, 'not_found')
+    } finally {
+      await metricsApp.close()
       await s.close()
     }
   })

@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/server/app.js'
+import { WEB_ROOT } from '../../src/server/plugins/webApp.js'
 import { loadConfig } from '../../src/server/config.js'
 import { createDeps, type Deps } from '../../src/server/deps.js'
 import { tempDir } from '../support/tempDir.js'
@@ -70,5 +71,33 @@ describe('the web app', () => {
     const app = await appWithWebRoot(undefined)
     expect((await app.inject({ method: 'GET', url: '/' })).statusCode).toBe(404)
     expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
+  })
+})
+
+describe('the built web app', () => {
+  it('when built then it ships no source maps: no .map file, no sourceMappingURL, and GET of a map is not one', async () => {
+    const files = fs.readdirSync(WEB_ROOT, { recursive: true, encoding: 'utf8' })
+    const scripts = files.filter((f) => f.endsWith('.js'))
+    expect(scripts.length, 'run `npm run build` first').toBeGreaterThan(0)
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([])
+    for (const script of scripts) {
+      expect(fs.readFileSync(path.join(WEB_ROOT, script), 'utf8'), script).not.toMatch(/sourceMappingURL=/)
+    }
+    const data = tempDir()
+    const deps = createDeps(loadConfig({ DATA_DIR: data.path, LOG_LEVEL: 'silent' }))
+    const app = await buildApp(deps)
+    cleanups.push(
+      () => data.remove(),
+      () => deps.close(),
+      () => app.close(),
+    )
+    const res = await app.inject({
+      method: 'GET',
+      url: `/${scripts[0]?.replaceAll(path.sep, '/') ?? ''}.map`,
+    })
+    // At most the app's page (the client-side route fallback), never a map.
+    expect(res.headers['content-type'] ?? '').not.toMatch(/json/)
+    expect(res.body).not.toContain('"mappings"')
+    expect(res.body).not.toContain('"sourcesContent"')
   })
 })

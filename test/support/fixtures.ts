@@ -75,11 +75,13 @@ export async function shareCanvas(
 
 /** A canvas with one user of each role plus a stranger who was never invited [Z1]. */
 export async function canvasWithRoles(api: ApiClient, name = 'Shared canvas') {
+  // Usernames are unique per server [ST5]: a suffix lets one server hold many such canvases.
+  counter += 1
   const [owner, editor, viewer, stranger] = await Promise.all([
-    registerUser(api, { username: 'owner' }),
-    registerUser(api, { username: 'editor' }),
-    registerUser(api, { username: 'viewer' }),
-    registerUser(api, { username: 'stranger' }),
+    registerUser(api, { username: `owner ${counter}` }),
+    registerUser(api, { username: `editor ${counter}` }),
+    registerUser(api, { username: `viewer ${counter}` }),
+    registerUser(api, { username: `stranger ${counter}` }),
   ])
   const canvas = await createCanvas(api, owner, name)
   await shareCanvas(api, owner, canvas.id, editor, 'editor')

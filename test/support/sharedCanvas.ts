@@ -2,7 +2,7 @@ import { expect } from 'vitest'
 import type { CanvasObject } from '../../src/protocol/objects.js'
 import type { CanvasForUser, MemberRole } from '../../src/store/canvasStore.js'
 import type { ApiClient } from './apiClient.js'
-import { createCanvas, registerUser, shareCanvas, type TestUser } from './fixtures.js'
+import { createCanvas, registerUser, shareCanvas, uniqueEmail, type TestUser } from './fixtures.js'
 
 export interface SharedCanvas {
   owner: TestUser
@@ -17,9 +17,11 @@ export async function sharedCanvas(
   roles: readonly MemberRole[],
   name = 'Shared canvas',
 ): Promise<SharedCanvas> {
+  // Usernames are unique per server [ST5]: one tag per call keeps them apart.
+  const tag = uniqueEmail('c').slice(0, -'@example.test'.length)
   const [owner, ...members] = await Promise.all([
-    registerUser(api, { username: 'owner' }),
-    ...roles.map((role, i) => registerUser(api, { username: `${role} ${i + 1}` })),
+    registerUser(api, { username: `owner ${tag}` }),
+    ...roles.map((role, i) => registerUser(api, { username: `${role} ${i + 1} ${tag}` })),
   ])
   if (!owner) throw new Error('registration returned nothing')
   const canvas = await createCanvas(api, owner, name)

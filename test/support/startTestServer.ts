@@ -33,6 +33,8 @@ export interface TestServerOptions {
   realtimeLimits?: Partial<RealtimeLimits>
   /** Reuse a data directory (a restart); it is then not deleted on close. */
   dataDir?: string
+  /** How often expired sessions are purged (default 10 minutes). */
+  sessionPurgeIntervalMs?: number
   /** Runs before each WebSocket message is handled; throw or reject to simulate a handler bug [W10]. */
   beforeHandle?: (type: string) => void | Promise<void>
   /** Where the built web app is (default `<repo>/dist/web`, which exists only after a build). */
@@ -51,6 +53,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: options.logDestination ? 'debug' : 'silent',
+    // Test files register hundreds of accounts from 127.0.0.1; the limit's own test lowers it.
+    REGISTRATIONS_PER_HOUR: '1000000',
     ...options.env,
   })
   const logger = options.logDestination ? createLogger(config, options.logDestination) : undefined
@@ -63,6 +67,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     // A test hook, not configuration: set on the deps, never through createDeps.
     ...(options.beforeHandle ? { beforeHandle: options.beforeHandle } : {}),
     ...(options.webRoot !== undefined ? { webRoot: options.webRoot } : {}),
+    ...(options.sessionPurgeIntervalMs !== undefined
+      ? { sessionPurgeIntervalMs: options.sessionPurgeIntervalMs }
+      : {}),
   }
   const app = await buildApp(deps)
   await app.listen({ host: '127.0.0.1', port: 0 })

@@ -5,6 +5,9 @@ import type { Accounts, Authenticated, SignedIn } from '../../auth/accounts.js'
 import { unauthorized } from '../../protocol/appError.js'
 
 export const SESSION_COOKIE = 'session'
+/** Marks a browser that signed in to an account before: login throttling trusts it more [A2]. */
+export const DEVICE_COOKIE = 'device'
+const DEVICE_COOKIE_MAX_AGE_SEC = 365 * 24 * 3600
 
 /** Bearer token first (API clients), then the session cookie (the web app). */
 export function sessionTokenOf(request: FastifyRequest): string | undefined {
@@ -23,6 +26,10 @@ export function sessionTokenOf(request: FastifyRequest): string | undefined {
  */
 export function sessionCookieOf(headers: IncomingHttpHeaders): string | undefined {
   return headers.cookie === undefined ? undefined : parseCookies(headers.cookie)[SESSION_COOKIE]
+}
+
+export function deviceCookieOf(headers: IncomingHttpHeaders): string | undefined {
+  return headers.cookie === undefined ? undefined : parseCookies(headers.cookie)[DEVICE_COOKIE]
 }
 
 const cache = new WeakMap<FastifyRequest, Promise<Authenticated | undefined>>()
@@ -46,6 +53,7 @@ export async function requireAuth(request: FastifyRequest, accounts: Accounts): 
   return auth
 }
 
+/** Secure whenever the request came over TLS, directly or through a trusted proxy [A3]. */
 function sessionCookieOptions(request: FastifyRequest): SerializeOptions {
   return { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https' }
 }
@@ -61,6 +69,17 @@ export function setSessionCookie(
     serializeCookie(SESSION_COOKIE, signedIn.sessionId, {
       ...sessionCookieOptions(request),
       maxAge: maxAgeSec,
+    }),
+  )
+  // Only the login endpoint ever reads it; Strict: no other site can make a browser send it.
+  reply.header(
+    'set-cookie',
+    serializeCookie(DEVICE_COOKIE, signedIn.deviceToken, {
+      path: '/api/login',
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: request.protocol === 'https',
+      maxAge: DEVICE_COOKIE_MAX_AGE_SEC,
     }),
   )
 }

@@ -23,11 +23,20 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; field?: string }
 }
 
-export function sendError(reply: FastifyReply, err: AppError): FastifyReply {
-  if (err.retryAfterSec !== undefined) reply.header('retry-after', String(Math.max(1, err.retryAfterSec)))
+export function errorBody(err: AppError): ErrorBody {
   const body: ErrorBody = { error: { code: err.code, message: err.message } }
   if (err.field !== undefined) body.error.field = err.field
-  return reply.code(HTTP_STATUS[err.code]).send(body)
+  return body
+}
+
+/** `status` overrides the code's usual one for the HTTP layer's own refusals (414, 431). */
+export function sendError(
+  reply: FastifyReply,
+  err: AppError,
+  status: number = HTTP_STATUS[err.code],
+): FastifyReply {
+  if (err.retryAfterSec !== undefined) reply.header('retry-after', String(Math.max(1, err.retryAfterSec)))
+  return reply.code(status).send(errorBody(err))
 }
 
 // Fastify's own client errors (parsing, limits) carry a 4xx statusCode; keep the status, use our codes.
@@ -38,8 +47,41 @@ const CODE_FOR_STATUS: Record<number, ErrorCode> = {
   404: 'not_found',
   409: 'conflict',
   413: 'payload_too_large',
+  414: 'payload_too_large',
   415: 'unsupported_media_type',
   429: 'rate_limited',
+  431: 'payload_too_large',
+}
+
+// Fixed messages for Fastify's own refusals: theirs quote the input (the URL, the Content-Type),
+// and an error answer must never echo what the client sent [I2].
+const FRAMEWORK_MESSAGES: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'body is not valid JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'body is empty but its Content-Type says JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body is larger than 1 MiB',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Content-Type must be application/json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Content-Length does not match the body',
+  FST_ERR_BAD_URL: 'the URL is not validly percent-encoded',
+  FST_ERR_MAX_PARAM_LENGTH: 'a URL segment is too long',
+}
+const STATUS_MESSAGES: Readonly<Record<number, string>> = {
+  400: 'the request is malformed',
+  413: 'the request is too large',
+  414: 'the URL is too long',
+  415: 'unsupported Content-Type',
+}
+
+function frameworkMessage(err: FastifyError | Error, status: number): string {
+  const code = (err as FastifyError).code
+  const known = code === undefined ? undefined : FRAMEWORK_MESSAGES[code]
+  if (known !== undefined) return known
+  if (err instanceof SyntaxError) {
+    // secure-json-parse refuses prototype keys with a SyntaxError of its own.
+    return /prototype/i.test(err.message)
+      ? 'body must not contain __proto__ or constructor.prototype keys'
+      : 'body is not valid JSON'
+  }
+  return STATUS_MESSAGES[status] ?? 'the request was refused'
 }
 
 function fromValidation(err: FastifyError): AppError {
@@ -66,13 +108,22 @@ export function toAppError(err: FastifyError | AppError | Error): AppError {
   const status = fastifyErr.statusCode
   if (status !== undefined && status >= 400 && status < 500) {
     const code = CODE_FOR_STATUS[status] ?? 'invalid_input'
-    const message =
-      fastifyErr.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError
-        ? 'body is not valid JSON'
-        : err.message
-    return new AppError(code, message, code === 'invalid_input' ? { field: 'body' } : {})
+    const onUrl = fastifyErr.code === 'FST_ERR_BAD_URL' || fastifyErr.code === 'FST_ERR_MAX_PARAM_LENGTH'
+    return new AppError(
+      code,
+      frameworkMessage(err, status),
+      code === 'invalid_input' && !onUrl ? { field: 'body' } : {},
+    )
   }
   return new AppError('internal', 'internal error', { cause: err })
+}
+
+/** The status to answer with: the framework's own (414, 431) when our code's usual one differs. */
+export function statusOf(err: FastifyError | Error, appError: AppError): number {
+  const status = (err as FastifyError).statusCode
+  return !(err instanceof AppError) && status !== undefined && CODE_FOR_STATUS[status] === appError.code
+    ? status
+    : HTTP_STATUS[appError.code]
 }
 
 /** Answers a request no route matched, if it can (the web app's client-side routes). */
@@ -88,13 +139,11 @@ export function registerErrorHandling(app: FastifyInstance, fallback?: NotFoundF
     ) {
       request.log.error({ err }, 'request failed')
     }
-    return sendError(reply, appError)
+    return sendError(reply, appError, statusOf(err, appError))
   })
   app.setNotFoundHandler((request, reply) => {
     if (fallback?.(request, reply)) return reply
-    return sendError(
-      reply,
-      new AppError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
-    )
+    // The path is not echoed: an error body never quotes client input.
+    return sendError(reply, new AppError('not_found', `no route for ${request.method} on this path`))
   })
 }

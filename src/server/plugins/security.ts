@@ -11,7 +11,44 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 export interface OriginPolicy {
   /** Extra origins allowed besides the request's own (CORS_ORIGIN, PUBLIC_URL). */
   allowedOrigins: readonly string[]
+  /**
+   * The Host values requests may carry (host[:port], lower case, default ports dropped), or
+   * undefined for any: set when PUBLIC_URL or CORS_ORIGIN pins where the app is served.
+   */
+  allowedHosts?: readonly string[] | undefined
 }
+
+/** host[:port] with the scheme's default port dropped and letters lower-cased. */
+function normaliseHost(host: string): string {
+  return host.toLowerCase().replace(/:(80|443)$/, '')
+}
+
+/** The hosts of the pinned origins, or undefined when none is pinned (any Host is served). */
+export function allowedHostsOf(origins: readonly string[]): string[] | undefined {
+  return origins.length === 0 ? undefined : origins.map((origin) => normaliseHost(new URL(origin).host))
+}
+
+const LOOPBACK_HOSTNAME = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/
+
+/**
+ * Whether a request addressed to `host` may be served [A4]: a Host header naming another site
+ * (DNS rebinding, cache poisoning through a shared proxy) is refused. Loopback names stay
+ * allowed so that local health checks and tools on the machine itself still work.
+ */
+export function isAllowedHost(host: string | undefined, policy: OriginPolicy): boolean {
+  if (policy.allowedHosts === undefined) return true
+  if (host === undefined || host === '') return false
+  const normalised = normaliseHost(host)
+  const hostname = normalised.startsWith('[')
+    ? normalised.slice(0, normalised.indexOf(']') + 1)
+    : normalised.replace(/:\d+$/, '')
+  return LOOPBACK_HOSTNAME.test(hostname) || policy.allowedHosts.includes(normalised)
+}
+
+export const UNKNOWN_HOST = () =>
+  new AppError('invalid_input', 'the Host header names no host this server answers to', {
+    field: 'headers.host',
+  })
 
 /** Where a request was addressed: what a browser on our own page sends as Origin. */
 export interface RequestTarget {
@@ -75,6 +112,8 @@ export const API_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'x-content-type-options': 'nosniff',
 })
 
+export const HSTS = 'max-age=31536000; includeSubDomains'
+
 /**
  * Headers on every response [A5] with its request id, CORS from CORS_ORIGIN, request-encoding and
  * CSRF checks [A4]. One callback-style hook: every hook, and every promise, costs each request.
@@ -94,9 +133,8 @@ export async function registerSecurity(app: FastifyInstance, policy: OriginPolic
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(API_HEADERS)
     reply.header('x-request-id', request.id)
-    if (request.protocol === 'https') {
-      reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains')
-    }
+    // Over TLS, directly or as told by a trusted proxy's X-Forwarded-Proto [A5].
+    if (request.protocol === 'https') reply.header('strict-transport-security', HSTS)
     if (request.url.startsWith('/api/') || request.url.startsWith('/auth/'))
       reply.header('cache-control', 'no-store')
     const refusal = refusalOf(request, policy)
@@ -108,6 +146,8 @@ export async function registerSecurity(app: FastifyInstance, policy: OriginPolic
 
 /** Why a request is refused before routing, if it is. */
 function refusalOf(request: FastifyRequest, policy: OriginPolicy): AppError | undefined {
+  // Load balancers probe /health by address; it reveals nothing a Host check would protect.
+  if (!isAllowedHost(request.host, policy) && request.url !== '/health') return UNKNOWN_HOST()
   // Node 20's Brotli decoder is unsafe on untrusted bytes, and we never need compressed
   // uploads: refuse every request encoding rather than decode any of it.
   const encoding = request.headers['content-encoding']

@@ -1,10 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import type { SignedIn } from '../../auth/accounts.js'
+import { isCommonPassword } from '../../auth/commonPasswords.js'
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../auth/passwords.js'
+import { invalidInput } from '../../protocol/appError.js'
 import type { Deps } from '../deps.js'
 import { VisibleText } from './textSchemas.js'
 import {
   clearSessionCookie,
+  deviceCookieOf,
   requireAuth,
   sessionTokenOf,
   setSessionCookie,
@@ -13,6 +17,9 @@ import {
 const Email = Type.String({ format: 'email', maxLength: 254 })
 const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH })
 const Username = VisibleText(40)
+
+/** The contract's body: the device token travels only in its cookie. */
+const signedInBody = ({ user, sessionId }: SignedIn) => ({ user, sessionId })
 
 export const accountRoutes =
   (deps: Deps): FastifyPluginAsyncTypebox =>
@@ -30,9 +37,15 @@ export const accountRoutes =
         },
       },
       async (request, reply) => {
-        const signedIn = await accounts.register(request.body)
+        if (isCommonPassword(request.body.password)) {
+          throw invalidInput(
+            'body.password',
+            'body.password is one of the most common passwords: choose another',
+          )
+        }
+        const signedIn = await accounts.register(request.body, request.ip)
         setSessionCookie(request, reply, signedIn, config.sessionTimeoutSec)
-        return reply.code(201).send(signedIn)
+        return reply.code(201).send(signedInBody(signedIn))
       },
     )
 
@@ -51,9 +64,9 @@ export const accountRoutes =
         },
       },
       async (request, reply) => {
-        const signedIn = await accounts.login(request.body, request.ip)
+        const signedIn = await accounts.login(request.body, request.ip, deviceCookieOf(request.headers))
         setSessionCookie(request, reply, signedIn, config.sessionTimeoutSec)
-        return reply.send(signedIn)
+        return reply.send(signedInBody(signedIn))
       },
     )
 

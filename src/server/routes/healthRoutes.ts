@@ -40,9 +40,4 @@ export const healthRoutes =
         },
       ),
     )
-
-    app.get('/metrics', async (_request, reply) => {
-      const { registry } = deps.metrics
-      return reply.type(registry.contentType).send(await registry.metrics())
-    })
   }

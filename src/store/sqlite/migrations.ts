@@ -1,4 +1,30 @@
 import type { Migration } from '../../sqlite/migrate.js'
+import type { SqliteDb } from '../../sqlite/openSqlite.js'
+import { usernameKey } from '../canvasStore.js'
+
+/**
+ * Fills users.username_key, renaming later accounts whose username collides case-insensitively
+ * with an earlier one ("Ada" stays, "ada" becomes "ada (2)"): startup must never fail on old
+ * duplicates, and afterwards the unique index holds [ST6].
+ */
+function uniqueUsernames(db: SqliteDb): void {
+  const users = db.prepare('SELECT id, username FROM users ORDER BY created_at, rowid').all() as {
+    id: string
+    username: string
+  }[]
+  const update = db.prepare('UPDATE users SET username = ?, username_key = ? WHERE id = ?')
+  const taken = new Set<string>()
+  for (const user of users) {
+    let username = user.username
+    for (let n = 2; taken.has(usernameKey(username)); n++) {
+      const suffix = ` (${n})`
+      username = `${[...user.username].slice(0, 40 - suffix.length).join('')}${suffix}`
+    }
+    taken.add(usernameKey(username))
+    update.run(username, usernameKey(username), user.id)
+  }
+  db.exec('CREATE UNIQUE INDEX users_username_key ON users(username_key)')
+}
 
 /**
  * The store's tables: accounts, sessions, canvases, members. Append only; versions are shared
@@ -41,5 +67,11 @@ export const STORE_MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX canvas_members_user ON canvas_members(user_id);
     `,
+  },
+  {
+    version: 3,
+    name: 'unique usernames',
+    sql: 'ALTER TABLE users ADD COLUMN username_key TEXT',
+    after: uniqueUsernames,
   },
 ]

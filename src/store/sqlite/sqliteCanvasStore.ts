@@ -3,6 +3,7 @@ import Database from 'better-sqlite3'
 import { AppError } from '../../protocol/appError.js'
 import {
   DEFAULT_STORE_LIMITS,
+  usernameKey,
   type Canvas,
   type CanvasForUser,
   type CanvasStore,
@@ -54,7 +55,7 @@ export class SqliteCanvasStore implements CanvasStore {
     this.statements = {
       ping: db.prepare('SELECT 1').pluck(),
       insertUser: db.prepare(
-        'INSERT INTO users (id, email, username, password_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO users (id, email, username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       userByEmail: db.prepare(
         'SELECT id, email, username, password_hash, created_at FROM users WHERE email = ?',
@@ -68,6 +69,15 @@ export class SqliteCanvasStore implements CanvasStore {
       ),
       deleteSession: db.prepare('DELETE FROM sessions WHERE token_hash = ?'),
       deleteExpired: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
+      // Newest first by creation, then by insertion (rowid) for sessions made in one millisecond.
+      deleteBeyond: db
+        .prepare(
+          `DELETE FROM sessions WHERE token_hash IN (
+             SELECT token_hash FROM sessions WHERE user_id = ? AND expires_at > ?
+             ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?)
+           RETURNING token_hash`,
+        )
+        .pluck(),
       insertCanvas: db.prepare(
         'INSERT INTO canvases (id, name, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
       ),
@@ -113,10 +123,21 @@ export class SqliteCanvasStore implements CanvasStore {
       createdAt: this.isoNow(),
     }
     try {
-      this.statements.insertUser.run(user.id, user.email, user.username, input.passwordHash, user.createdAt)
+      this.statements.insertUser.run(
+        user.id,
+        user.email,
+        user.username,
+        usernameKey(user.username),
+        input.passwordHash,
+        user.createdAt,
+      )
     } catch (err) {
       if (err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        return Promise.reject(new AppError('conflict', 'an account with this email already exists'))
+        return Promise.reject(
+          err.message.includes('username_key')
+            ? new AppError('conflict', 'this username is taken', { field: 'body.username' })
+            : new AppError('conflict', 'an account with this email already exists'),
+        )
       }
       return guarded(() => {
         throw err
@@ -171,6 +192,10 @@ export class SqliteCanvasStore implements CanvasStore {
 
   deleteExpiredSessions(now: number): Promise<number> {
     return guarded(() => this.statements.deleteExpired.run(now).changes)
+  }
+
+  deleteSessionsBeyond(userId: string, keep: number, now: number): Promise<string[]> {
+    return guarded(() => this.statements.deleteBeyond.all(userId, now, keep) as string[])
   }
 
   createCanvas(input: { name: string; ownerId: string }): Promise<CanvasForUser> {
