@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { presenceColor } from '../../core/presenceColor.js'
 import type { CanvasObject, ObjectChanges } from '../../protocol/objects.js'
-import type { CanvasSummary } from '../app/apiClient.js'
+import type { CanvasSummary } from '../../protocol/httpTypes.js'
 import { CanvasStage, type StageActions } from '../canvas/CanvasStage.js'
 import { CursorOverlay } from '../canvas/CursorOverlay.js'
 import { SelectionOverlay } from '../canvas/SelectionOverlay.js'
