@@ -284,6 +284,13 @@ export class SocketConnection {
   }
 }
 
+/** The socket URL of a canvas for a page served from `pageUrl` (e.g. `location.href`): same host, ws or wss. */
+export function canvasSocketUrl(canvasId: string, pageUrl: string): string {
+  const url = new URL(`/ws/${encodeURIComponent(canvasId)}`, pageUrl)
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
+  return url.href
+}
+
 function finalMessage(code: number): string {
   return FINAL_CLOSE_MESSAGES.get(code) ?? `closed by the server (${code})`
 }

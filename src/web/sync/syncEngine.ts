@@ -1,33 +1,25 @@
+// Over 400 lines: the engine's public API and its routing of every server message, each a few
+// lines handing work to the parts; the logic lives in the parts (see below).
 import { entryTime } from '../../core/room/entryEvent.js'
 import type { Op } from '../../core/room/logEntry.js'
 import { CLOSE_CODES } from '../../protocol/closeCodes.js'
-import type {
-  AuthSuccessMessage,
-  CanvasUpdatedMessage,
-  ErrorMessage,
-  PresenceUser,
-  UnbatchedServerMessage,
-} from '../../protocol/messages.js'
-import type { CanvasObject, NewObject, ObjectChanges } from '../../protocol/objects.js'
+import type { AuthSuccessMessage, ErrorMessage, UnbatchedServerMessage } from '../../protocol/messages.js'
+import type { NewObject, ObjectChanges } from '../../protocol/objects.js'
 import type { Role } from '../../protocol/roles.js'
-import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js'
+import { DEFAULT_BACKOFF } from './backoff.js'
 import { CanvasView } from './canvasView.js'
 import { Outbox, TRANSIENT_ERRORS } from './outbox.js'
-import type { PendingStore } from './pendingStore.js'
 import { prepareEdit } from './prepareEdit.js'
-import { Presence, type RemoteCursor } from './presence.js'
-import {
-  messageOf,
-  SocketConnection,
-  type CloseReason,
-  type ConnectionStatus,
-  type SyncSocketConstructor,
-} from './socketConnection.js'
+import { Presence } from './presence.js'
+import { messageOf, SocketConnection, type SyncSocketConstructor } from './socketConnection.js'
+import type { SyncEngineOptions, SyncSnapshot } from './syncTypes.js'
 import { addToStep, inverseOf, undoRecordOf, type UndoEntry } from './undoHistory.js'
 import { UndoRecorder } from './undoRecorder.js'
 
+export { canvasSocketUrl } from './socketConnection.js'
 export type { ConnectionStatus, SyncSocket, SyncSocketConstructor } from './socketConnection.js'
 export type { RemoteCursor } from './presence.js'
+export type { SyncEngineOptions, SyncSnapshot } from './syncTypes.js'
 
 /**
  * The client sync engine (docs/spec/sync.md): a composition of parts, each with its own tests.
@@ -38,65 +30,6 @@ export type { RemoteCursor } from './presence.js'
  * subscribe/getSnapshot (React's useSyncExternalStore) and writes through
  * create/update/remove/undo/redo.
  */
-
-export interface SyncSnapshot {
-  /** The confirmed state with our acked and pending ops applied: the optimistic view [SYNC1]. */
-  objects: ReadonlyMap<string, CanvasObject>
-  /** The last server seq applied. */
-  seq: number
-  status: ConnectionStatus
-  /** No op is waiting for its ack [SYNC2]. */
-  saved: boolean
-  pendingCount: number
-  /** Who I am here; `role` follows role-changed messages [SYNC33]. */
-  me: { userId: string; username: string; color: string; role: Role } | undefined
-  users: readonly PresenceUser[]
-  /** Other users' cursors, never my own [SYNC27]. */
-  cursors: ReadonlyMap<string, RemoteCursor>
-  /** Other users' selected object ids by userId, never my own; a user with none is absent [SYNC32]. */
-  selections: ReadonlyMap<string, readonly string[]>
-  canUndo: boolean
-  canRedo: boolean
-  /**
-   * Why the engine gave up: 4401 signed out, 4403 no access, 4404 no such canvas, 4410 the
-   * canvas was deleted (CLOSE_CODES) [SYNC23].
-   */
-  closeReason: CloseReason | undefined
-  /** The latest refusal or failure: an op the server refused, an edit refused locally, storage. */
-  lastError: { code: string; message: string } | undefined
-  /** While `offline`: when the next attempt starts (engine clock, Unix ms). */
-  retryAt: number | undefined
-  /** The canvas's name and time as the server last pushed them (a rename), if it did [SYNC34]. */
-  canvas: CanvasUpdatedMessage['canvas'] | undefined
-}
-
-export interface SyncEngineOptions {
-  /** `ws(s)://host/ws/<canvasId>` */
-  url: string
-  canvasId: string
-  /** Omitted in the browser: the session cookie goes with the upgrade. */
-  token?: string
-  /**
-   * The signed-in user, when the page knows it (GET /api/session): stored ops of another user
-   * are then left alone from the start, and edits made before the first auth-success are
-   * stamped with it [SYNC24]. Learnt from auth-success otherwise.
-   */
-  userId?: string
-  /** IndexedDbPendingStore in the browser, MemoryPendingStore in tests. */
-  pendingStore: PendingStore
-  /** The browser's WebSocket by default; `ws` in Node. */
-  WebSocketImpl?: SyncSocketConstructor
-  now?: () => number
-  random?: () => number
-  /** Exponential backoff with jitter between attempts; default 500 ms doubling to 30 s [SYNC22]. */
-  reconnect?: BackoffPolicy
-  /** At most one cursor message per this many ms; default 50 [SYNC27]. */
-  cursorIntervalMs?: number
-  /** A ping after this long without a frame; dropped when it goes unanswered as long again; default 15 s [SYNC26]. */
-  heartbeatMs?: number
-  /** Sees every server message (batches unpacked) before the engine does: for logs and tests. */
-  onServerMessage?: (message: UnbatchedServerMessage) => void
-}
 
 const DEFAULT_CURSOR_INTERVAL_MS = 50
 const DEFAULT_HEARTBEAT_MS = 15_000
@@ -464,8 +397,11 @@ export class SyncEngine {
     if (dropped.length === 0) return
     for (const opId of dropped) this.drop(opId)
     this.discarded += dropped.length
-    const changes = this.discarded === 1 ? 'change was' : `${this.discarded} changes were`
-    this.fail('edits_discarded', `you can only view this canvas now: your unsaved ${changes} discarded`)
+    const changes = this.discarded === 1 ? 'change was' : 'changes were'
+    this.fail(
+      'edits_discarded',
+      `you can only view this canvas now: ${this.discarded} unsaved ${changes} discarded`,
+    )
   }
 
   /** The canvas is gone: nothing queued for it can ever be applied, so nothing is kept [SYNC23]. */
@@ -496,11 +432,4 @@ export class SyncEngine {
       for (const listener of [...this.listeners]) listener()
     })
   }
-}
-
-/** The socket URL of a canvas for a page served from `pageUrl` (e.g. `location.href`): same host, ws or wss. */
-export function canvasSocketUrl(canvasId: string, pageUrl: string): string {
-  const url = new URL(`/ws/${encodeURIComponent(canvasId)}`, pageUrl)
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
-  return url.href
 }
