@@ -7,7 +7,9 @@ import type { Duplex } from 'node:stream'
 import type { Deps } from './deps.js'
 import type { ObserveHttp } from './metrics.js'
 import { RealtimeGateway } from './realtime/realtimeGateway.js'
-import { createRealtimeMetrics } from './realtime/realtimeMetrics.js'
+import { DEFAULT_REALTIME_LIMITS } from './realtime/realtimeLimits.js'
+import { createRealtimeMetrics, roomObserver } from './realtime/realtimeMetrics.js'
+import { RoomRegistry } from '../rooms/roomRegistry.js'
 import { registerErrorHandling } from './plugins/errorHandler.js'
 import { registerWebApp } from './plugins/webApp.js'
 import { isAllowedOrigin, registerSecurity } from './plugins/security.js'
@@ -70,18 +72,28 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   }
   await registerSecurity(app, policy)
 
+  const realtimeMetrics = createRealtimeMetrics(deps.metrics.registry)
+  const limits = Object.freeze({ ...DEFAULT_REALTIME_LIMITS, ...deps.realtimeLimits })
+  const rooms = new RoomRegistry({
+    opLog: deps.opLog,
+    bus: deps.bus,
+    limits,
+    observer: roomObserver(realtimeMetrics),
+    logger: deps.logger,
+    now: deps.now,
+  })
   const realtime = new RealtimeGateway({
     accounts: deps.accounts,
     store: deps.store,
-    opLog: deps.opLog,
-    metrics: createRealtimeMetrics(deps.metrics.registry),
+    rooms,
+    metrics: realtimeMetrics,
     logger: deps.logger,
     now: deps.now,
     // Behind a TLS proxy the page is https while this hop is http: accept the host either way.
     isAllowedOrigin: (origin, request) =>
       isAllowedOrigin(origin, { protocol: 'http', host: request.headers.host ?? '' }, policy) ||
       isAllowedOrigin(origin, { protocol: 'https', host: request.headers.host ?? '' }, policy),
-    ...(deps.realtimeLimits ? { limits: deps.realtimeLimits } : {}),
+    limits,
     ...(deps.beforeHandle ? { beforeHandle: deps.beforeHandle } : {}),
   })
   app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
@@ -94,6 +106,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   registerErrorHandling(app, await registerWebApp(app, deps.webRoot))
   await app.register(healthRoutes(deps))
   await app.register(accountRoutes(deps))
-  await app.register(canvasRoutes(deps, realtime))
+  await app.register(canvasRoutes(deps, rooms))
   return app
 }

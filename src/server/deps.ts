@@ -2,6 +2,8 @@ import type { FastifyBaseLogger } from 'fastify'
 import pino from 'pino'
 import { Accounts } from '../auth/accounts.js'
 import { LoginThrottle } from '../auth/loginThrottle.js'
+import type { CanvasBus } from '../log/canvasBus.js'
+import { MemoryCanvasBus } from '../log/memory/memoryCanvasBus.js'
 import type { OpLog } from '../log/opLog.js'
 import { SqliteOpLog } from '../log/sqlite/sqliteOpLog.js'
 import type { CanvasStore } from '../store/canvasStore.js'
@@ -19,6 +21,8 @@ export interface Deps {
   store: CanvasStore
   accounts: Accounts
   opLog: OpLog
+  /** How commits and canvas changes reach every room of the canvas, here and elsewhere. */
+  bus: CanvasBus
   metrics: Metrics
   /** Where the built web app is; `<repo>/dist/web` unless a test says otherwise. */
   webRoot?: string
@@ -80,6 +84,7 @@ export function createDeps(
     now,
     throttle: new LoginThrottle(now),
   })
+  const bus = new MemoryCanvasBus()
   return {
     config,
     logger,
@@ -87,9 +92,11 @@ export function createDeps(
     store,
     accounts,
     opLog,
+    bus,
     metrics: createMetrics(),
     ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
     close: async () => {
+      await bus.close()
       await opLog.close()
       await store.close()
       db.close()

@@ -42,8 +42,7 @@ afterEach(async () => {
 
 /** The server's side of the slow client's socket, to watch its send buffer. */
 function serverConnectionOf(s: TestServer, canvasId: string, userId: string): Connection {
-  const room = s.app.realtime.rooms.peek(canvasId)
-  const connection = [...(room?.connections ?? [])].find((c) => c.member?.userId === userId)
+  const connection = s.app.realtime.connectionsOf(userId).find((c) => c.canvasId === canvasId)
   if (!connection) throw new Error(`no connection of ${userId} in ${canvasId}`)
   return connection
 }

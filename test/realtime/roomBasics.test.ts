@@ -60,7 +60,7 @@ describe('presence', () => {
     seed.send({ type: 'object-create', opId: 'seed', object: { id: 'seed', type: 'ellipse', x: 5 } })
     await seed.waitForAck('seed')
     seed.close()
-    await expect.poll(() => server?.app.realtime.rooms.peek(canvas.id)?.connections.size).toBe(0)
+    await expect.poll(() => server?.app.realtime.rooms.peek(canvas.id)?.size).toBe(0)
 
     const clients: WsTestClient[] = []
     for (const [i, user] of users.entries()) {
@@ -126,7 +126,7 @@ describe('presence', () => {
 
     tab1.close()
     await tab1.closed
-    await expect.poll(() => room()?.connections.size).toBe(3)
+    await expect.poll(() => room()?.size).toBe(3)
     w1.close()
     await observer.waitFor((m) => m.type === 'user-disconnected' && m.userId === witness.id)
     expect(observer.all('user-disconnected').map((m) => m.userId)).toEqual([witness.id])

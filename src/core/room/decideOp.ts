@@ -1,16 +1,16 @@
-import type { ClientOpMessage } from '../../protocol/messages.js'
 import type { ErrorCode } from '../../protocol/errorCodes.js'
 import { OBJECT_LIMITS } from '../../protocol/objects.js'
 import type { Role } from '../../protocol/roles.js'
 import { can } from '../permissions.js'
-import type { OpInput } from './logEntry.js'
-import { opFromMessage } from './opFromMessage.js'
+import type { OpInput, OpRequest } from './logEntry.js'
 import { recentOpKey, type RoomState } from './roomState.js'
+import type { Effect, UncommittedView } from './uncommitted.js'
 
 /**
  * Decide: the function before the log (docs/spec/room.md). It may reject and writes nothing: the
- * state is only read. Decisions are made against this instance's state; another instance may
- * have appended meanwhile, which applyEntry tolerates [ROOM14].
+ * state is only read. Decisions are made against this instance's state plus what it has accepted
+ * and not applied yet; another instance may have appended meanwhile, which applyEntry
+ * tolerates [ROOM14].
  */
 export interface Member {
   userId: string
@@ -19,7 +19,7 @@ export interface Member {
 
 export interface DecideItem {
   member: Member
-  message: ClientOpMessage
+  request: OpRequest
 }
 
 export type Decision =
@@ -27,29 +27,39 @@ export type Decision =
   | { kind: 'append'; input: OpInput }
   /** The op is already in the log at `seq` [ROOM5]: ack again, store nothing. */
   | { kind: 'duplicate'; seq: number }
+  /** The same op was accepted earlier and is not applied yet [ROOM5]: ack with its seq once it is. */
+  | { kind: 'duplicate-pending' }
   /** The same op was appended by item `index` of this batch [ROOM5]: ack with that entry's seq. */
   | { kind: 'duplicate-in-batch'; index: number }
   /** Send an error frame with this code (and field for invalid_input), store nothing. */
   | { kind: 'reject'; code: ErrorCode; message: string; field?: string }
 
-/** Pending effect of the batch's earlier items on one id: its parent, or null once deleted. */
-type Pending = { parentId: string | null | undefined } | null
+const NOTHING_UNCOMMITTED: UncommittedView = {
+  effect: () => undefined,
+  has: () => false,
+  objectDelta: 0,
+}
 
 /**
  * Decides each item in order; an item sees the creates, updates of parentId and deletes of the
- * items accepted before it, as if they had been applied [ROOM6].
+ * items accepted before it, in this batch or still uncommitted, as if they had been applied [ROOM6].
  */
-export function decideBatch(state: RoomState, items: readonly DecideItem[]): Decision[] {
-  const pending = new Map<string, Pending>()
+export function decideBatch(
+  state: RoomState,
+  items: readonly DecideItem[],
+  uncommitted: UncommittedView = NOTHING_UNCOMMITTED,
+): Decision[] {
+  const pending = new Map<string, Effect>()
   const pendingOps = new Map<string, number>()
-  let objectCount = state.objects.size
+  let objectCount = state.objects.size + uncommitted.objectDelta
 
+  const effect = (id: string): Effect | undefined => pending.get(id) ?? uncommitted.effect(id)
   const exists = (id: string) => {
-    const p = pending.get(id)
+    const p = pending.has(id) ? pending.get(id) : uncommitted.effect(id)
     return p === undefined ? state.objects.has(id) : p !== null
   }
   const parentOf = (id: string) => {
-    const p = pending.get(id)
+    const p = effect(id)
     return p === undefined ? state.objects.get(id)?.parentId : p?.parentId
   }
   /** Whether making `parentId` the parent of `id` closes a loop; stops at an existing loop [ROOM9]. */
@@ -74,71 +84,76 @@ export function decideBatch(state: RoomState, items: readonly DecideItem[]): Dec
     return undefined
   }
 
-  const decideOne = (item: DecideItem): Decision => {
-    const { member, message } = item
-    const key = recentOpKey(member.userId, message.opId)
+  const decideOne = ({ member, request }: DecideItem): Decision => {
+    const key = recentOpKey(member.userId, request.opId)
     const seq = state.recentOps.get(key)
     if (seq !== undefined) return { kind: 'duplicate', seq }
     const index = pendingOps.get(key)
     if (index !== undefined) return { kind: 'duplicate-in-batch', index }
+    if (uncommitted.has(member.userId, request.opId)) return { kind: 'duplicate-pending' }
     if (!can(member.role, 'edit-objects')) return reject('forbidden', `a ${member.role} cannot edit objects`)
-    switch (message.type) {
-      case 'object-create': {
-        const { id, parentId } = message.object
+    const { op } = request
+    switch (op.kind) {
+      case 'create': {
+        const { id, parentId } = op.object
         if (exists(id)) return reject('conflict', `an object ${id} already exists`, 'object.id')
         if (objectCount >= OBJECT_LIMITS.objectsPerCanvas) {
           return reject('limit_exceeded', `a canvas holds at most ${OBJECT_LIMITS.objectsPerCanvas} objects`)
         }
-        return checkParent(id, parentId, 'object.parentId') ?? append(item)
+        return checkParent(id, parentId, 'object.parentId') ?? append(member, request)
       }
-      case 'object-update':
-        if (!exists(message.id)) return reject('not_found', `no object ${message.id}`, 'id')
-        return checkParent(message.id, message.changes.parentId, 'changes.parentId') ?? append(item)
-      case 'object-delete':
-        if (!exists(message.id)) return reject('not_found', `no object ${message.id}`, 'id')
-        return append(item)
+      case 'update':
+        if (!exists(op.id)) return reject('not_found', `no object ${op.id}`, 'id')
+        return checkParent(op.id, op.changes.parentId, 'changes.parentId') ?? append(member, request)
+      case 'delete':
+        if (!exists(op.id)) return reject('not_found', `no object ${op.id}`, 'id')
+        return append(member, request)
       default:
-        return assertNever(message)
+        return assertNever(op)
     }
   }
 
   /** Records the accepted item's effect for the items after it. */
-  const note = (message: ClientOpMessage) => {
-    switch (message.type) {
-      case 'object-create':
-        pending.set(message.object.id, { parentId: message.object.parentId })
+  const note = ({ op }: OpRequest) => {
+    switch (op.kind) {
+      case 'create':
+        pending.set(op.object.id, { parentId: op.object.parentId })
         objectCount++
         return
-      case 'object-update':
-        if (message.changes.parentId !== undefined)
-          pending.set(message.id, { parentId: message.changes.parentId })
+      case 'update':
+        if (op.changes.parentId !== undefined) pending.set(op.id, { parentId: op.changes.parentId })
         return
-      case 'object-delete':
-        pending.set(message.id, null)
+      case 'delete':
+        pending.set(op.id, null)
         objectCount--
         return
       default:
-        assertNever(message)
+        assertNever(op)
     }
   }
 
   return items.map((item, i) => {
     const decision = decideOne(item)
     if (decision.kind === 'append') {
-      pendingOps.set(recentOpKey(item.member.userId, item.message.opId), i)
-      note(item.message)
+      pendingOps.set(recentOpKey(item.member.userId, item.request.opId), i)
+      note(item.request)
     }
     return decision
   })
 }
 
 /** decideBatch for one item. */
-export function decideOp(state: RoomState, member: Member, message: ClientOpMessage): Decision {
-  return decideBatch(state, [{ member, message }])[0] as Decision
+export function decideOp(
+  state: RoomState,
+  member: Member,
+  request: OpRequest,
+  uncommitted?: UncommittedView,
+): Decision {
+  return decideBatch(state, [{ member, request }], uncommitted)[0] as Decision
 }
 
-function append({ member, message }: DecideItem): Decision {
-  return { kind: 'append', input: { opId: message.opId, userId: member.userId, op: opFromMessage(message) } }
+function append(member: Member, request: OpRequest): Decision {
+  return { kind: 'append', input: { opId: request.opId, userId: member.userId, op: request.op } }
 }
 
 function reject(code: ErrorCode, message: string, field?: string): Decision {
@@ -146,5 +161,5 @@ function reject(code: ErrorCode, message: string, field?: string): Decision {
 }
 
 function assertNever(value: never): never {
-  throw new Error(`unexpected op message ${JSON.stringify(value)}`)
+  throw new Error(`unexpected op ${JSON.stringify(value)}`)
 }

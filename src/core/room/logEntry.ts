@@ -9,6 +9,20 @@ export type Op =
   | { kind: 'update'; id: string; changes: ObjectChanges }
   | { kind: 'delete'; id: string }
 
+declare const validated: unique symbol
+/**
+ * An Op checked at the edge against the protocol's schemas: a parsed client frame (opFromMessage)
+ * or whatever later source validates the same way. Only these reach decideBatch, so raw input
+ * cannot enter the log [ROOM1]. The brand exists only in the type system.
+ */
+export type ValidatedOp = Op & { readonly [validated]: true }
+
+/** An operation someone asks a room to commit: the edge's opId (the idempotency key) and the op. */
+export interface OpRequest {
+  opId: string
+  op: ValidatedOp
+}
+
 /** What the room asks the log to store. */
 export interface OpInput {
   opId: string

@@ -1,14 +1,12 @@
 import WebSocket from 'ws'
 import { fullBucket, take, type Bucket, type BucketRule } from '../../core/tokenBucket.js'
-import type { Role } from '../../protocol/roles.js'
-import type { RoomHost } from './roomHost.js'
+import type { CloseCode } from '../../protocol/closeCodes.js'
+import type { ErrorCode } from '../../protocol/errorCodes.js'
+import type { RoomClient, RoomMember } from '../../rooms/roomClient.js'
+import type { RoomHost } from '../../rooms/roomHost.js'
 
-/** Who is behind a joined socket. */
-export interface Member {
-  userId: string
-  username: string
-  color: string
-  role: Role
+/** Who is behind a joined socket. The room changes `role` when the owner does [Z2]. */
+export interface Member extends RoomMember {
   sessionHash: string
   /** Unix ms; the sweep closes the socket once passed. */
   sessionExpiresAt: number
@@ -40,15 +38,13 @@ export interface SocketHandler {
  * One socket's state. Kept small on purpose: an idle authenticated socket must cost a few KB,
  * so no per-socket timers or closures (the gateway sweeps deadlines and heartbeats).
  */
-export class Connection {
+export class Connection implements RoomClient {
   phase: Phase = 'awaiting-auth'
   member: Member | undefined
   room: RoomHost | undefined
   /** Frames that arrived while authenticating or joining, replayed in order once joined. */
   held: string[] | undefined
   heldBytes = 0
-  /** Broadcasts queued while a resuming client receives what it missed. */
-  outbox: Buffer[] | undefined
   alive = true
   /** Bytes of state being sent that do not count against the send-buffer cap (see sendState). */
   stateAllowance = 0
@@ -74,10 +70,13 @@ export class Connection {
     return this.phase !== 'closed' && this.socket.readyState === WebSocket.OPEN
   }
 
-  /** Sends one encoded text frame (or queues it while a resume is being sent). */
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount
+  }
+
+  /** Sends one encoded text frame. */
   deliver(frame: Buffer): void {
-    if (this.outbox) this.outbox.push(frame)
-    else if (this.isOpen) {
+    if (this.isOpen) {
       this.socket.send(frame, { binary: false })
       if (this.socket.bufferedAmount > 0) this.socket.handler?.checkBackpressure(this)
     }
@@ -88,7 +87,7 @@ export class Connection {
    * sending (pings, ops) without reading piles up our answers and is cut off like any slow
    * receiver [W3, W4].
    */
-  sendJson(message: object): void {
+  send(message: object): void {
     if (!this.isOpen) return
     this.socket.send(JSON.stringify(message))
     if (this.socket.bufferedAmount > 0) this.socket.handler?.checkBackpressure(this)
@@ -113,7 +112,12 @@ export class Connection {
     }
     if (opId !== undefined) frame.opId = opId
     if (field !== undefined) frame.field = field
-    this.sendJson(frame)
+    this.send(frame)
+  }
+
+  evict(code: ErrorCode, message: string, closeCode: CloseCode): void {
+    this.sendError(code, message)
+    this.close(closeCode, code === 'forbidden' ? 'access removed' : 'canvas deleted')
   }
 
   close(code: number, reason: string): void {

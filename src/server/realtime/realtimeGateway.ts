@@ -3,18 +3,24 @@ import type { Duplex } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import type { Accounts } from '../../auth/accounts.js'
-import { presenceColor } from '../../core/presenceColor.js'
+import { opFromMessage } from '../../core/room/opFromMessage.js'
 import { AppError } from '../../protocol/appError.js'
-import { isClientOpMessage, parseClientMessage, type ClientMessage } from '../../protocol/messages.js'
-import type { Role } from '../../protocol/roles.js'
-import type { OpLog } from '../../log/opLog.js'
+import { CLOSE_CODES } from '../../protocol/closeCodes.js'
+import {
+  isClientOpMessage,
+  parseClientMessage,
+  type ClientMessage,
+  type ClientOpMessage,
+} from '../../protocol/messages.js'
+import type { OpResult } from '../../rooms/roomClient.js'
+import type { RoomHost } from '../../rooms/roomHost.js'
+import type { RoomRegistry } from '../../rooms/roomRegistry.js'
 import type { CanvasStore } from '../../store/canvasStore.js'
 import { sessionCookieOf } from '../plugins/authentication.js'
 import { CanvasSocket, Connection, type Member, type SocketHandler } from './connection.js'
-import { CLOSE_CODES } from '../../protocol/closeCodes.js'
+import { handshake } from './handshake.js'
 import { DEFAULT_REALTIME_LIMITS, type RealtimeLimits } from './realtimeLimits.js'
 import type { RealtimeMetrics } from './realtimeMetrics.js'
-import { RoomRegistry } from './roomRegistry.js'
 
 /** How long a socket closed for slowness may take to read its close frame before it is cut. */
 const SLOW_CONSUMER_GRACE_MS = 1_000
@@ -26,7 +32,7 @@ const WS_PATH = /^\/ws\/([A-Za-z0-9_-]{1,64})\/?(?:\?.*)?$/
 export interface GatewayDeps {
   accounts: Accounts
   store: CanvasStore
-  opLog: OpLog
+  rooms: RoomRegistry
   metrics: RealtimeMetrics
   logger: FastifyBaseLogger
   now: () => number
@@ -39,7 +45,8 @@ export interface GatewayDeps {
 
 /**
  * The WebSocket endpoint /ws/:canvasId on the HTTP server's port: upgrade checks, the auth
- * handshake, then every frame routed to the socket's RoomHost. One process, many sockets: no
+ * handshake, then every frame routed to the socket's RoomHost, one caller of its way in among
+ * others. One process, many sockets: no
  * per-socket timers; a sweep handles deadlines, heartbeats and session expiry.
  */
 export class RealtimeGateway implements SocketHandler {
@@ -65,13 +72,7 @@ export class RealtimeGateway implements SocketHandler {
       maxFragments: this.limits.maxFragments,
       WebSocket: CanvasSocket,
     })
-    this.rooms = new RoomRegistry({
-      opLog: deps.opLog,
-      limits: this.limits,
-      metrics: deps.metrics,
-      logger: deps.logger,
-      now: deps.now,
-    })
+    this.rooms = deps.rooms
     this.lastHeartbeat = deps.now()
     this.sweepTimer = setInterval(() => this.sweep(), this.limits.sweepIntervalMs)
     this.sweepTimer.unref()
@@ -128,13 +129,17 @@ export class RealtimeGateway implements SocketHandler {
     this.wss.close()
   }
 
-  private isEmpty(): boolean {
-    return this.unauthenticated.size === 0 && this.bySession.size === 0
+  /** The user's open, authenticated sockets on this instance. */
+  connectionsOf(userId: string): Connection[] {
+    const found: Connection[] = []
+    for (const sockets of this.bySession.values()) {
+      for (const connection of sockets) if (connection.member?.userId === userId) found.push(connection)
+    }
+    return found
   }
 
-  /** A canvas membership changed: removed members lose their sockets, new roles apply now [Z2]. */
-  membershipChanged(canvasId: string, userId: string, role: Role | null): void {
-    this.rooms.setRole(canvasId, userId, role)
+  private isEmpty(): boolean {
+    return this.unauthenticated.size === 0 && this.bySession.size === 0
   }
 
   private accept(connection: Connection): void {
@@ -196,7 +201,7 @@ export class RealtimeGateway implements SocketHandler {
           return
         case 'ping':
           // Pings are not rate limited: a pinging client that does not read is cut off instead [W3].
-          connection.sendJson({ type: 'pong', t: message.t })
+          connection.send({ type: 'pong', t: message.t })
           return
         case 'cursor':
           if (!connection.allowCursor(this.limits.cursors, now)) return this.strike(connection)
@@ -214,7 +219,7 @@ export class RealtimeGateway implements SocketHandler {
             connection.sendError('rate_limited', 'too many operations, slow down', message.opId)
             return this.strike(connection)
           }
-          room.submitOp(connection, message)
+          this.submit(room, member, connection, message)
           return
         default:
           message satisfies never
@@ -228,6 +233,14 @@ export class RealtimeGateway implements SocketHandler {
         this.replayHeld(connection)
       }
     }
+  }
+
+  /** One frame, one operation through the room's way in; the room acks, refusals come back here. */
+  private submit(room: RoomHost, member: Member, connection: Connection, message: ClientOpMessage): void {
+    room
+      .submit(member, [opFromMessage(message)], connection)
+      .then((results) => reportRefusals(connection, results))
+      .catch((err: unknown) => this.handlerFailed(connection, err, message.opId))
   }
 
   private handlerFailed(connection: Connection, err: unknown, opId?: string): void {
@@ -247,26 +260,19 @@ export class RealtimeGateway implements SocketHandler {
     } catch (err) {
       // Storage down or a bug while joining: the socket cannot be served; the client retries.
       this.handlerFailed(connection, err)
-      connection.close(1011, 'could not join')
+      connection.close(CLOSE_CODES.internalError, 'could not join')
     }
   }
 
   private async join(connection: Connection, token: string | undefined, lastSeq: number | undefined) {
-    const { accounts, store } = this.deps
-    const auth = await accounts.authenticate(token ?? connection.cookieToken ?? '')
+    const result = await handshake(this.deps, connection.canvasId, token ?? connection.cookieToken ?? '')
     if (connection.closed) return
-    if (!auth) return this.reject(connection, 'invalid or expired session')
-    const canvas = await store.getCanvasForUser(connection.canvasId, auth.user.id)
-    if (connection.closed) return
-    if (!canvas) {
-      const exists = await store.canvasExists(connection.canvasId)
-      connection.sendError(
-        exists ? 'forbidden' : 'not_found',
-        exists ? 'canvas not shared with you' : 'no such canvas',
-      )
-      return this.finishAuth(connection, exists ? CLOSE_CODES.forbidden : CLOSE_CODES.notFound)
+    if (!result.ok) {
+      connection.sendError(result.code, result.message)
+      return this.finishAuth(connection, result.closeCode)
     }
-    const count = this.perUser.get(auth.user.id) ?? 0
+    const { member } = result
+    const count = this.perUser.get(member.userId) ?? 0
     if (count >= this.limits.maxConnectionsPerUser) {
       connection.sendError(
         'limit_exceeded',
@@ -275,23 +281,15 @@ export class RealtimeGateway implements SocketHandler {
       return this.finishAuth(connection, CLOSE_CODES.tooManyConnections)
     }
     this.unauthenticated.delete(connection)
-    this.perUser.set(auth.user.id, count + 1)
-    const member = {
-      userId: auth.user.id,
-      username: auth.user.username,
-      color: presenceColor(auth.user.id),
-      role: canvas.role,
-      sessionHash: auth.sessionHash,
-      sessionExpiresAt: auth.expiresAt,
-    }
+    this.perUser.set(member.userId, count + 1)
     connection.member = member
-    let sockets = this.bySession.get(auth.sessionHash)
-    if (!sockets) this.bySession.set(auth.sessionHash, (sockets = new Set()))
+    let sockets = this.bySession.get(member.sessionHash)
+    if (!sockets) this.bySession.set(member.sessionHash, (sockets = new Set()))
     sockets.add(connection)
     connection.phase = 'joining'
     const room = await this.rooms.acquire(connection.canvasId)
-    await room.join(connection, member, lastSeq)
-    if (connection.closed) return
+    connection.room = room
+    if (!(await room.join(connection, member, lastSeq)) || connection.closed) return
     connection.phase = 'joined'
     this.replayHeld(connection)
   }
@@ -433,6 +431,12 @@ function onSocketPing(this: WebSocket): void {
   // ws answers pings itself; a client that floods pings without reading fills its own buffer [W3].
   const socket = this as CanvasSocket
   if (socket.connection) socket.handler?.checkBackpressure(socket.connection)
+}
+
+function reportRefusals(connection: Connection, results: readonly OpResult[]): void {
+  for (const result of results) {
+    if (!result.ok) connection.sendError(result.code, result.message, result.opId, result.field)
+  }
 }
 
 function rawToString(data: RawData): string {

@@ -1,7 +1,8 @@
 import type { BucketRule } from '../../core/tokenBucket.js'
+import type { RoomLimits } from '../../rooms/roomLimits.js'
 
-/** Every limit of the realtime gateway in one place (docs/protocol.md lists them). */
-export interface RealtimeLimits {
+/** Every limit of the realtime gateway and its rooms in one place (docs/protocol.md lists them). */
+export interface RealtimeLimits extends RoomLimits {
   /** Largest frame accepted; a bigger one closes the socket with 1009 [W2]. */
   maxPayloadBytes: number
   /** Fragments per message; more closes the socket [W2]. */
@@ -17,25 +18,12 @@ export interface RealtimeLimits {
   maxBufferedBytes: number
   /** Heartbeat: a socket that misses a pong for a whole interval is terminated [W6]. */
   pingIntervalMs: number
-  /** Cursor frames are skipped for a receiver whose send buffer is above this [W4]. */
-  slowReceiverBytes: number
   /** A receiver whose send buffer passes this is closed with 4009 (it may resume) [W4]. */
   maxSendBufferBytes: number
-  /** Cursor moves are coalesced and sent on this tick [~30 Hz]. */
-  cursorTickMs: number
-  /** A busy room coalesces broadcasts into one frame per receiver per tick. */
-  fanOutTickMs: number
   ops: BucketRule
   cursors: BucketRule
   /** Rejections a socket may earn before it is closed with 4008 [W5]. */
   strikes: BucketRule
-  /** Log entries kept behind the snapshot so clients can resume with lastSeq [R4]. */
-  resumeWindowEntries: number
-  /** A snapshot is written after this many applied entries, or `snapshotDelayMs` after a change. */
-  snapshotEveryEntries: number
-  snapshotDelayMs: number
-  /** An empty room stays loaded this long in case someone comes back. */
-  emptyRoomTtlMs: number
   /** How often open sockets are checked for expired sessions and missed deadlines. */
   sweepIntervalMs: number
 }

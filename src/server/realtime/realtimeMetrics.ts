@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client'
+import type { RoomObserver } from '../../rooms/roomLimits.js'
 import { SeriesHistogram, type Observe } from '../seriesHistogram.js'
 
 export interface RealtimeMetrics {
@@ -48,5 +49,15 @@ export function createRealtimeMetrics(registry: Registry): RealtimeMetrics {
       help: 'Message handlers that threw; the socket got an error frame',
       registers,
     }),
+  }
+}
+
+/** What the rooms report, as these metrics. */
+export function roomObserver(metrics: RealtimeMetrics): RoomObserver {
+  return {
+    frames: (count) => metrics.messagesOut.inc(count),
+    fanOutDelay: (ms) => metrics.fanOutSeconds(ms / 1000),
+    commitDelay: (ms) => metrics.commitSeconds(ms / 1000),
+    rooms: (count) => metrics.rooms.set(count),
   }
 }

@@ -7,7 +7,7 @@ import { AppError, forbidden, notFound } from '../../protocol/appError.js'
 import type { CanvasForUser } from '../../store/canvasStore.js'
 import type { Deps } from '../deps.js'
 import { VisibleText } from './textSchemas.js'
-import type { RealtimeGateway } from '../realtime/realtimeGateway.js'
+import type { RoomRegistry } from '../../rooms/roomRegistry.js'
 import { requireAuth } from '../plugins/authentication.js'
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
@@ -16,9 +16,9 @@ const CanvasName = VisibleText(200)
 const NameBody = Type.Object({ name: CanvasName }, { additionalProperties: false })
 
 export const canvasRoutes =
-  (deps: Deps, realtime: RealtimeGateway): FastifyPluginAsyncTypebox =>
+  (deps: Deps, rooms: RoomRegistry): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const { accounts, store } = deps
+    const { accounts, store, bus } = deps
 
     /** The canvas as the caller sees it; 404 when missing or not shared, 403 when seen but not allowed. */
     async function canvasFor(request: FastifyRequest, canvasId: string, action: CanvasAction) {
@@ -50,6 +50,11 @@ export const canvasRoutes =
       const { canvas } = await canvasFor(request, request.params.id, 'rename')
       const renamed = await store.renameCanvas(canvas.id, request.body.name.trim())
       if (!renamed) throw notFound('canvas')
+      // Every open editor shows the new name, on every instance.
+      bus.publishNotice(canvas.id, {
+        kind: 'renamed',
+        canvas: { id: renamed.id, name: renamed.name, updatedAt: renamed.updatedAt },
+      })
       const result: CanvasForUser = { ...renamed, role: canvas.role }
       return { canvas: result }
     })
@@ -57,12 +62,14 @@ export const canvasRoutes =
     app.delete('/api/canvases/:id', { schema: { params: CanvasParams } }, async (request, reply) => {
       const { canvas } = await canvasFor(request, request.params.id, 'delete')
       await store.deleteCanvas(canvas.id)
+      // Open sockets close with 4410 and the room goes: its next edit would have nowhere to go.
+      bus.publishNotice(canvas.id, { kind: 'deleted' })
       return reply.code(204).send()
     })
 
     app.get('/api/canvases/:id/state', { schema: { params: CanvasParams } }, async (request) => {
       const { canvas } = await canvasFor(request, request.params.id, 'view')
-      const room = await realtime.rooms.acquire(canvas.id)
+      const room = await rooms.acquire(canvas.id)
       return { canvasId: canvas.id, seq: room.seq, objects: room.objects() }
     })
 
@@ -91,7 +98,7 @@ export const canvasRoutes =
         if (!invitee) throw new AppError('not_found', 'no account with that email', { field: 'body.email' })
         if (invitee.id === canvas.ownerId) throw new AppError('conflict', 'the owner already has full access')
         const outcome = await store.upsertMember(canvas.id, invitee.id, request.body.role)
-        realtime.membershipChanged(canvas.id, invitee.id, request.body.role)
+        bus.publishNotice(canvas.id, { kind: 'access', userId: invitee.id, role: request.body.role })
         const member = {
           userId: invitee.id,
           email: invitee.email,
@@ -113,7 +120,7 @@ export const canvasRoutes =
           throw forbidden('only the owner can remove members')
         if (userId === canvas.ownerId) throw new AppError('conflict', 'the owner cannot be removed')
         if (!(await store.removeMember(canvas.id, userId))) throw notFound('member')
-        realtime.membershipChanged(canvas.id, userId, null)
+        bus.publishNotice(canvas.id, { kind: 'access', userId, role: null })
         return reply.code(204).send()
       },
     )

@@ -15,7 +15,7 @@ import {
 import type { RoomEvent } from '../../../src/protocol/messages.js'
 import type { CanvasObject } from '../../../src/protocol/objects.js'
 import { FC_SEED, changesArb, newObjectArb } from '../../protocol/arbitraries.js'
-import { CANVAS, T0, createMsg, deleteMsg, updateMsg } from './roomFixtures.js'
+import { CANVAS, T0, createMsg, deleteMsg, requestItems, updateMsg } from './roomFixtures.js'
 
 const seed = FC_SEED
 const IDS = ['a', 'b', 'c', 'd', 'e', 'f']
@@ -85,7 +85,7 @@ describe(`room convergence properties (FC_SEED=${seed})`, () => {
         for (const batch of batches) {
           const items = batch.map((op) => ({ member: MEMBERS[op.member] as Member, message: messageOf(op) }))
           const before = stateHash(host)
-          const decisions = decideBatch(host, items)
+          const decisions = decideBatch(host, requestItems(items))
           expect(stateHash(host)).toBe(before) // decide changes nothing [ROOM6]
 
           const entries: LogEntry[] = []

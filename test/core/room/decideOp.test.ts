@@ -1,9 +1,26 @@
 import { describe, expect, it } from 'vitest'
-import { decideBatch, decideOp, type Decision, type Member } from '../../../src/core/room/decideOp.js'
+import { decideBatch as decideRequests, type Decision, type Member } from '../../../src/core/room/decideOp.js'
 import { opFromMessage } from '../../../src/core/room/opFromMessage.js'
 import { emptyRoom, roomFromSnapshot, stateHash, type RoomState } from '../../../src/core/room/roomState.js'
 import { OBJECT_LIMITS, type CanvasObject } from '../../../src/protocol/objects.js'
-import { T0, commit, createMsg, deleteMsg, editor, owner, updateMsg, viewer } from './roomFixtures.js'
+import {
+  T0,
+  commit,
+  createMsg,
+  deleteMsg,
+  editor,
+  owner,
+  requestItems,
+  updateMsg,
+  viewer,
+} from './roomFixtures.js'
+import type { ClientOpMessage } from '../../../src/protocol/messages.js'
+
+/** Decisions on client frames, converted as the gateway does. */
+const decideBatch = (state: RoomState, items: readonly { member: Member; message: ClientOpMessage }[]) =>
+  decideRequests(state, requestItems(items))
+const decideOp = (state: RoomState, member: Member, message: ClientOpMessage) =>
+  decideBatch(state, [{ member, message }])[0] as Decision
 
 const stored = (id: string, extra: Partial<CanvasObject> = {}): CanvasObject => ({
   id,
@@ -24,16 +41,16 @@ const kinds = (decisions: Decision[]) =>
 
 describe('opFromMessage', () => {
   it('[ROOM1] when op messages are converted, then each becomes the matching Op', () => {
-    expect(opFromMessage(createMsg('o1', { id: 'n', x: 1 }))).toEqual({
+    expect(opFromMessage(createMsg('o1', { id: 'n', x: 1 })).op).toEqual({
       kind: 'create',
       object: { id: 'n', type: 'rect', x: 1 },
     })
-    expect(opFromMessage(updateMsg('o2', 'a', { x: 2 }))).toEqual({
+    expect(opFromMessage(updateMsg('o2', 'a', { x: 2 })).op).toEqual({
       kind: 'update',
       id: 'a',
       changes: { x: 2 },
     })
-    expect(opFromMessage(deleteMsg('o3', 'a'))).toEqual({ kind: 'delete', id: 'a' })
+    expect(opFromMessage(deleteMsg('o3', 'a'))).toEqual({ opId: 'o3', op: { kind: 'delete', id: 'a' } })
   })
 })
 

@@ -1,6 +1,7 @@
 import { applyEntry } from '../../../src/core/room/applyEntry.js'
 import { decideBatch, type Decision, type Member } from '../../../src/core/room/decideOp.js'
-import type { LogEntry, Op } from '../../../src/core/room/logEntry.js'
+import type { LogEntry, Op, OpRequest } from '../../../src/core/room/logEntry.js'
+import { opFromMessage } from '../../../src/core/room/opFromMessage.js'
 import type { RoomState } from '../../../src/core/room/roomState.js'
 import { parseClientMessage, type ClientOpMessage, type RoomEvent } from '../../../src/protocol/messages.js'
 
@@ -53,7 +54,7 @@ export function commit(
   items: readonly { member: Member; message: ClientOpMessage }[],
   at = T0 + (state.seq + 1) * 1000,
 ): { decisions: Decision[]; entries: LogEntry[]; events: RoomEvent[] } {
-  const decisions = decideBatch(state, items)
+  const decisions = decideBatch(state, requestItems(items))
   const entries: LogEntry[] = []
   for (const d of decisions) {
     if (d.kind === 'append')
@@ -62,4 +63,11 @@ export function commit(
   const events: RoomEvent[] = []
   for (const e of entries) events.push(...applyEntry(state, e).events)
   return { decisions, entries, events }
+}
+
+/** Decide items from client frames, as the gateway makes them (opFromMessage). */
+export function requestItems(
+  items: readonly { member: Member; message: ClientOpMessage }[],
+): { member: Member; request: OpRequest }[] {
+  return items.map(({ member, message }) => ({ member, request: opFromMessage(message) }))
 }

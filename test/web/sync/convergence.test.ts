@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { applyEntry } from '../../../src/core/room/applyEntry.js'
 import { decideBatch } from '../../../src/core/room/decideOp.js'
+import { opFromMessage } from '../../../src/core/room/opFromMessage.js'
 import { entryEvent } from '../../../src/core/room/entryEvent.js'
 import type { LogEntry, Op } from '../../../src/core/room/logEntry.js'
 import { emptyRoom, objectsOf, type RoomState } from '../../../src/core/room/roomState.js'
@@ -172,7 +173,7 @@ class World {
   /** decide → append → apply → ack, as roomHost.commit does for one op. */
   private commit(userId: string, pending: PendingOp): void {
     const [decision] = decideBatch(this.server, [
-      { member: { userId, role: 'editor' }, message: parsed(pending) },
+      { member: { userId, role: 'editor' }, request: opFromMessage(parsed(pending)) },
     ])
     const toSender = userId === ME
     switch (decision?.kind) {
@@ -188,6 +189,9 @@ class World {
       case 'duplicate':
         if (toSender) this.wire.push({ type: 'ack', opId: pending.opId, seq: decision.seq })
         return
+      case 'duplicate-pending':
+        // One op at a time here: nothing is ever in flight when the next is decided.
+        throw new Error('the model never has an op in flight')
       case 'append': {
         const entry: LogEntry = { ...decision.input, canvasId: 'c', seq: this.server.seq + 1, at: 0 }
         this.log.push(entry)
@@ -244,6 +248,8 @@ class World {
       case 'object-deleted':
         applyServerEvent(this.client, message, AT)
         break
+      case 'canvas-updated':
+      case 'role-changed':
       case 'cursors':
       case 'selections':
       case 'pong':

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { FanOut, type Receiver } from '../../src/server/realtime/fanOut.js'
+import { FanOut, type Receiver } from '../../src/rooms/fanOut.js'
 
 class Socket implements Receiver {
   readonly frames: unknown[] = []

@@ -1,0 +1,623 @@
+import { applyEntry } from '../core/room/applyEntry.js'
+import { decideBatch, type Member } from '../core/room/decideOp.js'
+import { entryEvent } from '../core/room/entryEvent.js'
+import type { LogEntry, OpInput, OpRequest } from '../core/room/logEntry.js'
+import {
+  emptyRoom,
+  objectsOf,
+  recentOpKey,
+  rememberOps,
+  roomFromSnapshot,
+  type RoomState,
+} from '../core/room/roomState.js'
+import { Uncommitted, type HeldOp } from '../core/room/uncommitted.js'
+import { CursorBatcher } from '../core/cursorBatcher.js'
+import { can } from '../core/permissions.js'
+import type { CanvasBus, CanvasListener, CanvasNotice } from '../log/canvasBus.js'
+import type { OpLog } from '../log/opLog.js'
+import { AppError } from '../protocol/appError.js'
+import { CLOSE_CODES } from '../protocol/closeCodes.js'
+import { FanOut, type Broadcast } from './fanOut.js'
+import type { OpResult, RoomClient, RoomMember } from './roomClient.js'
+import type { RoomLimits, RoomLogger, RoomObserver } from './roomLimits.js'
+
+export interface RoomHostDeps {
+  opLog: OpLog
+  bus: CanvasBus
+  limits: Readonly<RoomLimits>
+  observer: RoomObserver
+  logger: RoomLogger
+  now: () => number
+}
+
+const READ_PAGE = 1_000
+
+/**
+ * A client in the room. Broadcasts reach it through here so that, while it is being sent what
+ * it missed (resume), they wait in its outbox instead of overtaking [R1].
+ */
+class Seat {
+  outbox: Buffer[] | undefined
+  constructor(
+    readonly client: RoomClient,
+    readonly member: RoomMember,
+  ) {}
+
+  deliver(frame: Buffer): void {
+    if (this.outbox) this.outbox.push(frame)
+    else this.client.deliver(frame)
+  }
+}
+
+/** An accepted operation on its way to the log, until it is applied here or has failed. */
+interface InFlight {
+  held: HeldOp
+  seat: Seat | undefined
+  receivedAt: number
+  /** Answered: applied, or failed. */
+  done: boolean
+  settle(result: OpResult): void
+  /** Resends of the same op that arrived meanwhile, answered with its outcome [ROOM5]. */
+  twins: { seat: Seat | undefined; settle(result: OpResult): void }[] | undefined
+}
+
+/**
+ * One canvas on this instance: its state (a projection of the log), the clients in it, presence
+ * and cursors, and the two ways through it (docs/architecture.md):
+ *
+ * - in: submit() decides operations from any source against the state plus what is still in
+ *   flight, and hands the accepted ones to the log, whose group commit is the only queue
+ *   between a frame and its fsync [ROOM24];
+ * - out: committed() takes entries from the log, whoever committed them, and applies them in seq
+ *   order exactly once, reading the log for any gap; applying fans them out and answers the
+ *   submitters [ROOM25].
+ *
+ * Owns its timers; close() clears them. Never sees a socket: clients are RoomClients.
+ */
+export class RoomHost implements CanvasListener {
+  private readonly seats = new Map<RoomClient, Seat>()
+  /** The seats as FanOut's receivers. */
+  private readonly receivers = new Set<Seat>()
+  private state: RoomState = emptyRoom()
+  private readonly uncommitted = new Uncommitted()
+  /** userId + opId → the op in flight. */
+  private readonly inFlight = new Map<string, InFlight>()
+  /** seq → our op committed at that seq, until it is applied. */
+  private readonly committedOwn = new Map<number, InFlight>()
+  /** Entries told to us ahead of a gap, until the gap is read from the log. */
+  private readonly ahead = new Map<number, LogEntry>()
+  /** The highest seq we know the log has. */
+  private knownHead = 0
+  private drainScheduled = false
+  private catchingUp: Promise<void> | undefined
+  private appending = 0
+  private appended: (() => void) | undefined
+  private deleted = false
+  private readonly fanOut: FanOut<Seat>
+  private readonly cursors = new CursorBatcher()
+  private cursorTimer: NodeJS.Timeout | undefined
+  /** userId → selected object ids (non-empty); presence like cursors, never logged. */
+  private readonly selections = new Map<string, readonly string[]>()
+  /** Users whose selection changed since the last cursor tick. */
+  private readonly selectionsChanged = new Set<string>()
+  private snapshotTimer: NodeJS.Timeout | undefined
+  private snapshotSeq = 0
+  private snapshotting: Promise<void> | undefined
+  /** userId → that user's seats here: one presence however many tabs [presence]. */
+  private readonly presence = new Map<string, Set<Seat>>()
+  emptySince: number | undefined
+
+  constructor(
+    readonly canvasId: string,
+    private readonly deps: RoomHostDeps,
+  ) {
+    this.fanOut = new FanOut(this.receivers, deps.limits.fanOutTickMs, deps.now, {
+      frames: (n) => deps.observer.frames(n),
+      delay: (ms) => deps.observer.fanOutDelay(ms),
+    })
+  }
+
+  get seq(): number {
+    return this.state.seq
+  }
+
+  /** How many clients are in the room. */
+  get size(): number {
+    return this.seats.size
+  }
+
+  get isDeleted(): boolean {
+    return this.deleted
+  }
+
+  objects() {
+    return objectsOf(this.state)
+  }
+
+  /** Snapshot, then the log after it; the entries just before it refill the dedup window. */
+  async load(): Promise<void> {
+    const { opLog, limits } = this.deps
+    const snapshot = await opLog.loadSnapshot(this.canvasId)
+    let state = snapshot ? roomFromSnapshot(snapshot.seq, snapshot.objects) : emptyRoom()
+    this.snapshotSeq = snapshot?.seq ?? 0
+    let after = Math.max(0, state.seq - limits.resumeWindowEntries)
+    for (;;) {
+      const page = await opLog.readAfter(this.canvasId, after, READ_PAGE)
+      if (page.length === 0) break
+      state = rememberOps(state, page)
+      for (const entry of page) if (entry.seq > state.seq) state = applyEntry(state, entry).state
+      after = page[page.length - 1]?.seq ?? after
+    }
+    this.state = state
+    // Told of commits while loading (the registry subscribes first): apply what is newer.
+    this.drain()
+  }
+
+  /**
+   * Adds a client: the full state, or with a resumable lastSeq only what it missed. Resolves
+   * false when the client went away meanwhile.
+   */
+  async join(client: RoomClient, member: RoomMember, lastSeq: number | undefined): Promise<boolean> {
+    const firstReadable = lastSeq === undefined ? 0 : await this.deps.opLog.firstSeq(this.canvasId)
+    if (!client.isOpen) return false
+    // From here to addSeat nothing awaits: the client's view starts exactly at `at`.
+    const at = this.state.seq
+    const resumable = lastSeq !== undefined && lastSeq <= at && lastSeq >= firstReadable - 1
+    this.emptySince = undefined
+    // Broadcasts still coalescing in the fan-out are about entries <= `at` (and presence before
+    // `users`): send them to the members they were meant for now, or they would reach this
+    // client too, after its full state or resume, a second time [R1, R5].
+    this.fanOut.flush()
+    const seat = this.addSeat(client, member)
+    const welcome = {
+      type: 'auth-success',
+      userId: member.userId,
+      username: member.username,
+      color: member.color,
+      role: member.role,
+      seq: at,
+      users: this.users(),
+    }
+    if (!resumable) {
+      client.sendState({ ...welcome, objects: objectsOf(this.state) })
+      this.sendSelections(client)
+      return true
+    }
+    // Broadcasts from here on wait in the outbox until the missed entries are out [R1].
+    seat.outbox = []
+    let after = lastSeq
+    while (after < at) {
+      const page = await this.deps.opLog.readAfter(this.canvasId, after, Math.min(READ_PAGE, at - after))
+      if (page[0]?.seq !== after + 1) {
+        // Trimmed while we read: fall back to the whole state, which includes everything queued;
+        // what is still coalescing goes out first, into the outbox being dropped [R5].
+        this.fanOut.flush()
+        seat.outbox = undefined
+        client.sendState({ ...welcome, seq: this.state.seq, objects: objectsOf(this.state) })
+        this.sendSelections(client)
+        return client.isOpen
+      }
+      client.sendState({ type: 'batch', messages: page.map(entryEvent) })
+      after = page[page.length - 1]?.seq ?? at
+    }
+    // `objects` stays in the message, empty: the client keeps its state (protocol.md "Resume").
+    client.sendState({ ...welcome, objects: [], resumed: true })
+    this.sendSelections(client)
+    const queued = seat.outbox
+    seat.outbox = undefined
+    for (const frame of queued) client.deliver(frame)
+    return client.isOpen
+  }
+
+  leave(client: RoomClient): void {
+    const seat = this.seats.get(client)
+    if (!seat) return
+    this.seats.delete(client)
+    this.receivers.delete(seat)
+    const { member } = seat
+    const seats = this.presence.get(member.userId)
+    seats?.delete(seat)
+    if (seats && seats.size === 0) {
+      this.presence.delete(member.userId)
+      this.cursors.remove(member.userId)
+      if (this.selections.delete(member.userId)) {
+        // The others still show it: tell them it is gone on the next tick.
+        this.selectionsChanged.add(member.userId)
+        this.startCursorTimer()
+      }
+      this.broadcast({ type: 'user-disconnected', userId: member.userId, username: member.username })
+    }
+    if (this.seats.size === 0) {
+      this.emptySince = this.deps.now()
+      this.stopCursorTimer()
+    }
+  }
+
+  /**
+   * The one way in: decides `requests` for `member` now, against the state and every operation
+   * still in flight, and sends the accepted ones to the log [ROOM24]. Resolves with each one's
+   * outcome once it is applied here (or refused, or failed). When `client` sits in this room its
+   * acks ride the frame it gets anyway [ROOM25]; errors are the caller's to report.
+   */
+  submit(member: Member, requests: readonly OpRequest[], client?: RoomClient): Promise<OpResult[]> {
+    if (this.deleted) {
+      return Promise.resolve(requests.map((r) => failure(r.opId, 'not_found', 'this canvas was deleted')))
+    }
+    const seat = client === undefined ? undefined : this.seats.get(client)
+    const receivedAt = this.deps.now()
+    const decisions = decideBatch(
+      this.state,
+      requests.map((request) => ({ member, request })),
+      this.uncommitted,
+    )
+    const outcomes: Promise<OpResult>[] = []
+    const flights: InFlight[] = []
+    const inputs: OpInput[] = []
+    decisions.forEach((decision, i) => {
+      const { opId } = requests[i] as OpRequest
+      switch (decision.kind) {
+        case 'reject': {
+          outcomes.push(Promise.resolve(failure(opId, decision.code, decision.message, decision.field)))
+          return
+        }
+        case 'duplicate':
+          // A resend of an operation already in the log: ack it again, store nothing [ROOM5].
+          seat?.client.send({ type: 'ack', opId, seq: decision.seq })
+          outcomes.push(Promise.resolve({ ok: true, opId, seq: decision.seq }))
+          return
+        case 'duplicate-pending':
+        case 'duplicate-in-batch': {
+          const twin = this.inFlight.get(recentOpKey(member.userId, opId))
+          outcomes.push(
+            twin
+              ? new Promise<OpResult>((settle) => (twin.twins ??= []).push({ seat, settle }))
+              : Promise.resolve(failure(opId, 'internal', 'operation not stored, send it again')),
+          )
+          return
+        }
+        case 'append': {
+          const { input } = decision
+          const outcome = new Promise<OpResult>((settle) => {
+            const flight: InFlight = {
+              held: this.uncommitted.hold(member.userId, opId, input.op),
+              seat,
+              receivedAt,
+              done: false,
+              settle,
+              twins: undefined,
+            }
+            this.inFlight.set(recentOpKey(member.userId, opId), flight)
+            flights.push(flight)
+          })
+          inputs.push(input)
+          outcomes.push(outcome)
+          return
+        }
+        default:
+          decision satisfies never
+      }
+    })
+    if (inputs.length > 0) this.append(inputs, flights)
+    return Promise.all(outcomes)
+  }
+
+  /**
+   * The one way out [ROOM25]: entries committed to this canvas's log, by this room or anyone else
+   * (the bus), are applied in seq order, each once; a gap is read from the log first.
+   */
+  committed(entries: readonly LogEntry[], headSeq: number): void {
+    for (const entry of entries) if (entry.seq > this.state.seq) this.ahead.set(entry.seq, entry)
+    if (headSeq > this.knownHead) this.knownHead = headSeq
+    // Entries committed together are applied together: one fan-out for all of them.
+    if (this.drainScheduled) return
+    this.drainScheduled = true
+    queueMicrotask(() => this.drain())
+  }
+
+  /** A change made beside the log (over HTTP), on this instance or another. */
+  notice(notice: CanvasNotice): void {
+    switch (notice.kind) {
+      case 'renamed':
+        this.broadcast({ type: 'canvas-updated', canvas: notice.canvas })
+        return
+      case 'access':
+        this.setRole(notice.userId, notice.role)
+        return
+      case 'deleted':
+        this.deleted = true
+        for (const seat of [...this.seats.values()]) {
+          this.leave(seat.client)
+          seat.client.evict('not_found', 'this canvas was deleted', CLOSE_CODES.canvasDeleted)
+        }
+        return
+      default:
+        notice satisfies never
+    }
+  }
+
+  moveCursor(client: RoomClient, x: number, y: number): void {
+    const member = this.seats.get(client)?.member
+    if (!member || !can(member.role, 'move-cursor')) return
+    this.cursors.move(member.userId, x, y)
+    this.startCursorTimer()
+  }
+
+  /** The user's latest selection replaces the earlier one; sent coalesced on the cursor tick. */
+  select(client: RoomClient, ids: readonly string[]): void {
+    const member = this.seats.get(client)?.member
+    if (!member || !can(member.role, 'move-cursor')) return
+    const previous = this.selections.get(member.userId) ?? []
+    if (previous.length === ids.length && previous.every((id, i) => id === ids[i])) return
+    if (ids.length === 0) this.selections.delete(member.userId)
+    else this.selections.set(member.userId, [...ids])
+    this.selectionsChanged.add(member.userId)
+    this.startCursorTimer()
+  }
+
+  /** Waits for what is in flight, sends what is pending, writes a snapshot, clears every timer. */
+  async close(): Promise<void> {
+    this.stopCursorTimer()
+    while (this.appending > 0) await new Promise<void>((resolve) => (this.appended = resolve))
+    await this.catchingUp
+    this.fanOut.flush()
+    this.fanOut.close()
+    if (this.snapshotTimer !== undefined) clearTimeout(this.snapshotTimer)
+    this.snapshotTimer = undefined
+    if (!this.deleted) await this.snapshotNow()
+  }
+
+  /** Access changed elsewhere: a removed member's clients go, a changed role applies at once [Z2]. */
+  private setRole(userId: string, role: RoomMember['role'] | null): void {
+    for (const seat of [...(this.presence.get(userId) ?? [])]) {
+      if (role === null) {
+        this.leave(seat.client)
+        seat.client.evict('forbidden', 'you no longer have access to this canvas', CLOSE_CODES.forbidden)
+      } else if (seat.member.role !== role) {
+        seat.member.role = role
+        seat.client.send({ type: 'role-changed', role })
+      }
+    }
+  }
+
+  private append(inputs: OpInput[], flights: InFlight[]): void {
+    this.appending++
+    this.deps.opLog.append(this.canvasId, inputs).then(
+      (entries) => {
+        this.appendDone()
+        entries.forEach((entry, i) => {
+          const flight = flights[i] as InFlight
+          // A catch-up may have read it from the log and applied it before this answer came [ROOM25].
+          if (!flight.done) this.committedOwn.set(entry.seq, flight)
+        })
+        const head = entries[entries.length - 1]?.seq ?? 0
+        this.deps.bus.publishCommitted(this.canvasId, head, entries, this)
+        this.committed(entries, head)
+      },
+      (err: unknown) => {
+        this.appendDone()
+        // Nothing was stored [LOG2]: every op of the call is reported as not acked.
+        const code = err instanceof AppError ? err.code : 'internal'
+        if (code === 'internal') this.deps.logger.error({ err, canvasId: this.canvasId }, 'append failed')
+        for (const flight of flights) {
+          this.forget(flight)
+          const failed = failure(flight.held.opId, code, 'operation not stored, send it again')
+          flight.settle(failed)
+          for (const twin of flight.twins ?? []) twin.settle(failed)
+        }
+      },
+    )
+  }
+
+  private appendDone(): void {
+    this.appending--
+    if (this.appending === 0) this.appended?.()
+  }
+
+  private forget(flight: InFlight): void {
+    flight.done = true
+    this.uncommitted.release(flight.held)
+    this.inFlight.delete(recentOpKey(flight.held.userId, flight.held.opId))
+  }
+
+  /** Settles an applied op and its twins; their acks ride the fan-out of the entries applied with it. */
+  private answer(flight: InFlight, seq: number, acks: Map<Seat, string[]>): void {
+    this.forget(flight)
+    this.deps.observer.commitDelay(this.deps.now() - flight.receivedAt)
+    const { opId } = flight.held
+    const ack = (seat: Seat | undefined) => {
+      if (!seat || !this.receivers.has(seat)) return
+      const json = JSON.stringify({ type: 'ack', opId, seq })
+      const list = acks.get(seat)
+      if (list) list.push(json)
+      else acks.set(seat, [json])
+    }
+    ack(flight.seat)
+    flight.settle({ ok: true, opId, seq })
+    for (const twin of flight.twins ?? []) {
+      ack(twin.seat)
+      twin.settle({ ok: true, opId, seq })
+    }
+  }
+
+  /** Applies the entries that follow the state without a gap; reads the log for a gap. */
+  private drain(): void {
+    this.drainScheduled = false
+    const run: LogEntry[] = []
+    for (let next = this.state.seq + 1; ; next++) {
+      const entry = this.ahead.get(next)
+      if (!entry) break
+      this.ahead.delete(next)
+      run.push(entry)
+    }
+    if (run.length > 0) this.apply(run)
+    const gap = this.knownHead > this.state.seq || this.ahead.size > 0
+    if (gap && !this.catchingUp) {
+      this.catchingUp = this.catchUp().finally(() => {
+        this.catchingUp = undefined
+        if (this.knownHead > this.state.seq) this.drain()
+      })
+    }
+  }
+
+  /** Reads what the log has after the state, up to the highest seq we were told of. */
+  private async catchUp(): Promise<void> {
+    for (const seq of this.ahead.keys()) if (seq > this.knownHead) this.knownHead = seq
+    while (this.state.seq < this.knownHead && !this.deleted) {
+      let page: LogEntry[]
+      try {
+        page = await this.deps.opLog.readAfter(this.canvasId, this.state.seq, READ_PAGE)
+      } catch (err) {
+        // The next commit we hear of tries again; nothing is lost, the log keeps it.
+        this.deps.logger.warn({ err, canvasId: this.canvasId }, 'catch-up read failed')
+        return
+      }
+      const fresh = page.filter((e) => e.seq > this.state.seq)
+      if (fresh.length === 0) return
+      if (fresh[0]?.seq !== this.state.seq + 1) {
+        // Trimmed behind us by a snapshot elsewhere: nothing to do but reload; the log has it all.
+        this.deps.logger.warn({ canvasId: this.canvasId, seq: this.state.seq }, 'log trimmed past this room')
+        return
+      }
+      for (const entry of fresh) this.ahead.delete(entry.seq)
+      this.apply(fresh)
+    }
+    for (const seq of [...this.ahead.keys()]) if (seq <= this.state.seq) this.ahead.delete(seq)
+  }
+
+  /** Applies consecutive entries: one fan-out for all of them, acks riding it. */
+  private apply(entries: readonly LogEntry[]): void {
+    const broadcasts: Broadcast<Seat>[] = []
+    const acks = new Map<Seat, string[]>()
+    for (const entry of entries) {
+      if (entry.seq <= this.state.seq) continue
+      const { state, events } = applyEntry(this.state, entry)
+      this.state = state
+      // Ours whether the log's answer came first or a catch-up read it first.
+      const own = this.committedOwn.get(entry.seq) ?? this.inFlight.get(recentOpKey(entry.userId, entry.opId))
+      let except: Seat | undefined
+      if (own && !own.done) {
+        this.committedOwn.delete(entry.seq)
+        except = own.seat && this.receivers.has(own.seat) ? own.seat : undefined
+        this.answer(own, entry.seq, acks)
+      }
+      for (const event of events) broadcasts.push({ json: JSON.stringify(event), except })
+    }
+    this.fanOut.publish(broadcasts, acks)
+    this.scheduleSnapshot()
+  }
+
+  private addSeat(client: RoomClient, member: RoomMember): Seat {
+    const seat = new Seat(client, member)
+    this.seats.set(client, seat)
+    this.receivers.add(seat)
+    let seats = this.presence.get(member.userId)
+    if (!seats) {
+      seats = new Set()
+      this.presence.set(member.userId, seats)
+      this.broadcast(
+        { type: 'user-connected', userId: member.userId, username: member.username, color: member.color },
+        seat,
+      )
+    }
+    seats.add(seat)
+    return seat
+  }
+
+  private users() {
+    const users = []
+    for (const seats of this.presence.values()) {
+      const member = seats.values().next().value?.member
+      if (member) users.push({ userId: member.userId, username: member.username, color: member.color })
+    }
+    return users
+  }
+
+  private broadcast(message: object, except?: Seat): void {
+    this.fanOut.send(JSON.stringify(message), except)
+  }
+
+  private flushCursors(): void {
+    this.flushSelections()
+    const message = this.cursors.drain()
+    if (!message) {
+      if (this.seats.size === 0) this.stopCursorTimer()
+      return
+    }
+    const frame = Buffer.from(JSON.stringify(message))
+    let frames = 0
+    for (const seat of this.receivers) {
+      // Cursors are the first thing a falling-behind receiver stops getting [W4].
+      if (seat.client.bufferedAmount > this.deps.limits.slowReceiverBytes) continue
+      seat.deliver(frame)
+      frames++
+    }
+    this.deps.observer.frames(frames)
+  }
+
+  /** Selections are state, not motion: unlike cursors they are not skipped for slow receivers. */
+  private flushSelections(): void {
+    if (this.selectionsChanged.size === 0) return
+    const selections = [...this.selectionsChanged].map((userId) => ({
+      userId,
+      ids: [...(this.selections.get(userId) ?? [])],
+    }))
+    this.selectionsChanged.clear()
+    const frame = Buffer.from(JSON.stringify({ type: 'selections', selections }))
+    for (const seat of this.receivers) seat.deliver(frame)
+    this.deps.observer.frames(this.receivers.size)
+  }
+
+  /** Everyone's current selection, to a client that just joined. */
+  private sendSelections(client: RoomClient): void {
+    if (this.selections.size === 0) return
+    const selections = [...this.selections].map(([userId, ids]) => ({ userId, ids: [...ids] }))
+    client.send({ type: 'selections', selections })
+  }
+
+  private startCursorTimer(): void {
+    this.cursorTimer ??= setInterval(() => this.flushCursors(), this.deps.limits.cursorTickMs)
+  }
+
+  private stopCursorTimer(): void {
+    if (this.cursorTimer !== undefined) clearInterval(this.cursorTimer)
+    this.cursorTimer = undefined
+  }
+
+  private scheduleSnapshot(): void {
+    const { limits } = this.deps
+    if (this.state.seq - this.snapshotSeq >= limits.snapshotEveryEntries) {
+      void this.snapshotNow()
+      return
+    }
+    this.snapshotTimer ??= setTimeout(() => {
+      this.snapshotTimer = undefined
+      void this.snapshotNow()
+    }, limits.snapshotDelayMs)
+  }
+
+  /** Writes the materialised objects and trims the log behind the resume window. */
+  private async snapshotNow(): Promise<void> {
+    if (this.snapshotting) return this.snapshotting
+    if (this.state.seq <= this.snapshotSeq || this.deleted) return
+    const seq = this.state.seq
+    const { opLog, limits, logger } = this.deps
+    this.snapshotting = (async () => {
+      try {
+        await opLog.saveSnapshot(this.canvasId, { seq, objects: objectsOf(this.state) })
+        this.snapshotSeq = seq
+        const trimTo = seq - limits.resumeWindowEntries
+        if (trimTo > 0) await opLog.trim(this.canvasId, trimTo)
+      } catch (err) {
+        // The log still holds everything; the next snapshot tries again.
+        logger.warn({ err, canvasId: this.canvasId }, 'snapshot failed')
+      } finally {
+        this.snapshotting = undefined
+      }
+    })()
+    return this.snapshotting
+  }
+}
+
+function failure(opId: string, code: AppError['code'], message: string, field?: string): OpResult {
+  return field === undefined ? { ok: false, opId, code, message } : { ok: false, opId, code, message, field }
+}
