@@ -71,7 +71,7 @@ describe('web editor: canvas changes made over HTTP reach an open editor live', 
     await context.addCookies([{ name: 'session', value: bob.token, url: server.baseUrl }])
     editor = new EditorDriver(await context.newPage())
     await editor.page.goto(`${server.baseUrl}/canvas/${canvasId}`)
-    await expect.poll(() => editor.status(), { timeout: 20_000 }).toBe('online')
+    await editor.page.locator('[data-testid="connection-status"][data-status="online"]').waitFor()
     expect(await editor.page.getByTestId('canvas-name').textContent()).toBe('Roadmap')
     await markPage()
   }, 60_000)

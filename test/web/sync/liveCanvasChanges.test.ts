@@ -2,12 +2,23 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { CLOSE_CODES } from '../../../src/protocol/closeCodes.js'
 import { MemoryPendingStore } from '../../../src/web/sync/pendingStore.js'
 import { SyncEngine } from '../../../src/web/sync/syncEngine.js'
-import { defer } from './support/engineHarness.js'
+import { startFaultProxy } from '../../support/faultProxy.js'
+import { shareCanvas } from '../../support/fixtures.js'
+import {
+  comparable,
+  defer,
+  newEngine,
+  serverState,
+  sharedCanvas,
+  startServer,
+  wsBaseOf,
+} from './support/engineHarness.js'
+import { isSavedOnline, waitForSnapshot } from './support/waitForSnapshot.js'
 import { ScriptedSocket, welcome } from './support/scriptedSocket.js'
 
 // The engine's side of canvas changes made over HTTP while the editor is open (docs/spec/sync.md,
-// SYNC23, SYNC33, SYNC34), on a scripted socket: the frames are the ones the server sends
-// (messages.ts). test/e2e/liveCanvasChanges.test.ts runs the same against the real server.
+// SYNC23, SYNC33, SYNC34), first on a scripted socket (the frames of messages.ts, in an order picked
+// to reach each rule), then against the real server.
 
 beforeEach(() => {
   ScriptedSocket.opened = []
@@ -140,5 +151,56 @@ describe('SyncEngine: canvas changes made elsewhere', () => {
     expect(ScriptedSocket.opened).toHaveLength(1)
     engine.create({ id: 'r9', type: 'rect' })
     expect(engine.getSnapshot().lastError).toEqual({ code: 'forbidden', message: 'this canvas was deleted' })
+  })
+})
+
+describe('SyncEngine against the server: canvas changes made over HTTP', () => {
+  it('[SYNC33] [SYNC34] when bob’s edits are on their way as alice makes him a viewer, then the server refuses them and bob’s view drops them with one notice', async () => {
+    const server = await startServer()
+    const { alice, bob, canvasId } = await sharedCanvas(server.http)
+    const proxy = await startFaultProxy(server.baseUrl)
+    defer(() => proxy.close())
+    const a = newEngine({ wsBaseUrl: wsBaseOf(server), canvasId, user: alice })
+    const b = newEngine({ wsBaseUrl: proxy.wsBaseUrl, canvasId, user: bob })
+    await Promise.all([a.start(), b.start()])
+    a.create({ id: 'r1', type: 'rect', x: 0 })
+    await waitForSnapshot(b, (s) => isSavedOnline(s) && s.objects.has('r1'), 'r1 at bob')
+
+    const renamed = await server.http.send({
+      method: 'PATCH',
+      url: `/api/canvases/${canvasId}`,
+      token: alice.token,
+      json: { name: 'Renamed live' },
+    })
+    expect(renamed.status, renamed.text).toBe(200)
+    const named = await waitForSnapshot(b, (s) => s.canvas !== undefined, 'the new name at bob')
+    expect(named.canvas).toMatchObject({ id: canvasId, name: 'Renamed live' })
+
+    proxy.holdUpstream()
+    b.update('r1', { x: 5 })
+    b.create({ id: 'r2', type: 'ellipse' })
+    await waitForSnapshot(b, (s) => s.pendingCount === 2, 'two edits on their way')
+    await shareCanvas(server.http, alice, canvasId, bob, 'viewer')
+    const demoted = await waitForSnapshot(b, (s) => s.me?.role === 'viewer', 'bob a viewer')
+    expect(demoted.pendingCount).toBe(2)
+    proxy.releaseUpstream()
+    const dropped = await waitForSnapshot(b, (s) => s.saved, 'the refusals')
+    expect(dropped.lastError).toEqual({
+      code: 'edits_discarded',
+      message: 'you can only view this canvas now: 2 unsaved changes were discarded',
+    })
+    expect(comparable(dropped.objects.values())).toEqual(
+      comparable((await serverState(server, alice, canvasId)).objects),
+    )
+    expect(dropped.objects.get('r1')?.x).toBe(0)
+
+    const deleted = await server.http.send({
+      method: 'DELETE',
+      url: `/api/canvases/${canvasId}`,
+      token: alice.token,
+    })
+    expect(deleted.status, deleted.text).toBe(204)
+    const closed = await waitForSnapshot(b, (s) => s.status === 'closed', 'closed')
+    expect(closed.closeReason?.code).toBe(CLOSE_CODES.canvasDeleted)
   })
 })
