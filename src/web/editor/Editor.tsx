@@ -129,14 +129,18 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
     zoomToFit()
   }, [status, objects, size, zoomToFit])
 
-  // A viewer's role may be taken away mid-edit, and tools with it.
+  // The owner may make an editor a viewer mid-edit (role-changed): tools go, and a text being
+  // typed closes its undo step, which would otherwise swallow every later edit.
   useEffect(() => {
-    if (!canEdit) {
-      setToolState('select')
-      setSelectionIds([])
-      setEditingTextId(undefined)
+    if (canEdit) return
+    setToolState('select')
+    setSelectionIds([])
+    setEditingTextId(undefined)
+    if (textStep.current !== undefined) {
+      textStep.current = undefined
+      engine.endStep()
     }
-  }, [canEdit])
+  }, [canEdit, engine])
 
   useEffect(() => {
     document.title = `${canvas.name} · CollabCanvas`
