@@ -255,8 +255,6 @@ class World {
       case 'pong':
       case 'user-connected':
       case 'user-disconnected':
-      case 'canvas-updated':
-      case 'role-changed':
         throw new Error(`the model sends no ${message.type}`)
     }
     // SYNC3/SYNC4: whatever arrived, the confirmed objects are the server's at the confirmed seq.

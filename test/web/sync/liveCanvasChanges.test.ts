@@ -141,7 +141,7 @@ describe('SyncEngine: canvas changes made elsewhere', () => {
     const closed = engine.getSnapshot()
     expect(closed).toMatchObject({
       status: 'closed',
-      closeReason: { code: 4410, message: 'this canvas was deleted' },
+      closeReason: { code: CLOSE_CODES.canvasDeleted, message: 'this canvas was deleted' },
       pendingCount: 0,
       retryAt: undefined,
     })

@@ -119,12 +119,15 @@ describe('SocketConnection: lifecycle', () => {
     const { connection } = newConnection()
     connection.start()
     join().serverClose(CLOSE_CODES.canvasDeleted)
-    expect(connection.closeReason).toEqual({ code: 4410, message: 'this canvas was deleted' })
+    expect(connection.closeReason).toEqual({
+      code: CLOSE_CODES.canvasDeleted,
+      message: 'this canvas was deleted',
+    })
 
     const other = newConnection().connection
     other.start()
     join().serverClose(CLOSE_CODES.forbidden, 'access removed')
-    expect(other.closeReason).toEqual({ code: 4403, message: 'access removed' })
+    expect(other.closeReason).toEqual({ code: CLOSE_CODES.forbidden, message: 'access removed' })
   })
 
   it('[SYNC26] when a joined socket goes quiet, then a ping goes out, and if it is not answered the socket is dropped and retried', () => {
