@@ -68,6 +68,17 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/rooms/**'],
+    rules: {
+      'no-restricted-imports': restrict([
+        {
+          group: ['**/server/*', '**/store/*', 'ws', 'fastify'],
+          message: 'a room talks to RoomClients and the log, never to sockets or the app',
+        },
+      ]),
+    },
+  },
+  {
     files: ['src/store/**', 'src/log/**', 'src/auth/**'],
     rules: {
       'no-restricted-imports': restrict([

@@ -11,8 +11,6 @@ import {
   type RoomState,
 } from '../core/room/roomState.js'
 import { Uncommitted, type HeldOp } from '../core/room/uncommitted.js'
-import { CursorBatcher } from '../core/cursorBatcher.js'
-import { can } from '../core/permissions.js'
 import type { CanvasBus, CanvasListener, CanvasNotice } from '../log/canvasBus.js'
 import type { OpLog } from '../log/opLog.js'
 import { AppError } from '../protocol/appError.js'
@@ -20,6 +18,9 @@ import { CLOSE_CODES } from '../protocol/closeCodes.js'
 import { FanOut, type Broadcast } from './fanOut.js'
 import type { OpResult, RoomClient, RoomMember } from './roomClient.js'
 import type { RoomLimits, RoomLogger, RoomObserver } from './roomLimits.js'
+import { RoomPresence } from './roomPresence.js'
+import { Seat } from './seat.js'
+import { SnapshotWriter } from './snapshotWriter.js'
 
 export interface RoomHostDeps {
   opLog: OpLog
@@ -31,23 +32,6 @@ export interface RoomHostDeps {
 }
 
 const READ_PAGE = 1_000
-
-/**
- * A client in the room. Broadcasts reach it through here so that, while it is being sent what
- * it missed (resume), they wait in its outbox instead of overtaking [R1].
- */
-class Seat {
-  outbox: Buffer[] | undefined
-  constructor(
-    readonly client: RoomClient,
-    readonly member: RoomMember,
-  ) {}
-
-  deliver(frame: Buffer): void {
-    if (this.outbox) this.outbox.push(frame)
-    else this.client.deliver(frame)
-  }
-}
 
 /** An accepted operation on its way to the log, until it is applied here or has failed. */
 interface InFlight {
@@ -62,8 +46,8 @@ interface InFlight {
 }
 
 /**
- * One canvas on this instance: its state (a projection of the log), the clients in it, presence
- * and cursors, and the two ways through it (docs/architecture.md):
+ * One canvas on this instance: its state (a projection of the log), the clients in it (their
+ * presence and cursors are RoomPresence's), and the two ways through it (docs/architecture.md):
  *
  * - in: submit() decides operations from any source against the state plus what is still in
  *   flight, and hands the accepted ones to the log, whose group commit is the only queue
@@ -94,17 +78,8 @@ export class RoomHost implements CanvasListener {
   private appended: (() => void) | undefined
   private deleted = false
   private readonly fanOut: FanOut<Seat>
-  private readonly cursors = new CursorBatcher()
-  private cursorTimer: NodeJS.Timeout | undefined
-  /** userId → selected object ids (non-empty); presence like cursors, never logged. */
-  private readonly selections = new Map<string, readonly string[]>()
-  /** Users whose selection changed since the last cursor tick. */
-  private readonly selectionsChanged = new Set<string>()
-  private snapshotTimer: NodeJS.Timeout | undefined
-  private snapshotSeq = 0
-  private snapshotting: Promise<void> | undefined
-  /** userId → that user's seats here: one presence however many tabs [presence]. */
-  private readonly presence = new Map<string, Set<Seat>>()
+  private readonly presence: RoomPresence
+  private snapshots: SnapshotWriter | undefined
   emptySince: number | undefined
 
   constructor(
@@ -115,6 +90,9 @@ export class RoomHost implements CanvasListener {
       frames: (n) => deps.observer.frames(n),
       delay: (ms) => deps.observer.fanOutDelay(ms),
     })
+    this.presence = new RoomPresence(this.receivers, deps.limits, deps.observer, (message, except) =>
+      this.fanOut.send(JSON.stringify(message), except),
+    )
   }
 
   get seq(): number {
@@ -139,7 +117,12 @@ export class RoomHost implements CanvasListener {
     const { opLog, limits } = this.deps
     const snapshot = await opLog.loadSnapshot(this.canvasId)
     let state = snapshot ? roomFromSnapshot(snapshot.seq, snapshot.objects) : emptyRoom()
-    this.snapshotSeq = snapshot?.seq ?? 0
+    this.snapshots = new SnapshotWriter(
+      this.canvasId,
+      this.deps,
+      () => ({ seq: this.state.seq, objects: () => objectsOf(this.state) }),
+      snapshot?.seq ?? 0,
+    )
     let after = Math.max(0, state.seq - limits.resumeWindowEntries)
     for (;;) {
       const page = await opLog.readAfter(this.canvasId, after, READ_PAGE)
@@ -176,11 +159,11 @@ export class RoomHost implements CanvasListener {
       color: member.color,
       role: member.role,
       seq: at,
-      users: this.users(),
+      users: this.presence.users(),
     }
     if (!resumable) {
       client.sendState({ ...welcome, objects: objectsOf(this.state) })
-      this.sendSelections(client)
+      this.presence.sendSelections(client)
       return true
     }
     // Broadcasts from here on wait in the outbox until the missed entries are out [R1].
@@ -194,7 +177,7 @@ export class RoomHost implements CanvasListener {
         this.fanOut.flush()
         seat.outbox = undefined
         client.sendState({ ...welcome, seq: this.state.seq, objects: objectsOf(this.state) })
-        this.sendSelections(client)
+        this.presence.sendSelections(client)
         return client.isOpen
       }
       client.sendState({ type: 'batch', messages: page.map(entryEvent) })
@@ -202,7 +185,7 @@ export class RoomHost implements CanvasListener {
     }
     // `objects` stays in the message, empty: the client keeps its state (protocol.md "Resume").
     client.sendState({ ...welcome, objects: [], resumed: true })
-    this.sendSelections(client)
+    this.presence.sendSelections(client)
     const queued = seat.outbox
     seat.outbox = undefined
     for (const frame of queued) client.deliver(frame)
@@ -214,23 +197,8 @@ export class RoomHost implements CanvasListener {
     if (!seat) return
     this.seats.delete(client)
     this.receivers.delete(seat)
-    const { member } = seat
-    const seats = this.presence.get(member.userId)
-    seats?.delete(seat)
-    if (seats && seats.size === 0) {
-      this.presence.delete(member.userId)
-      this.cursors.remove(member.userId)
-      if (this.selections.delete(member.userId)) {
-        // The others still show it: tell them it is gone on the next tick.
-        this.selectionsChanged.add(member.userId)
-        this.startCursorTimer()
-      }
-      this.broadcast({ type: 'user-disconnected', userId: member.userId, username: member.username })
-    }
-    if (this.seats.size === 0) {
-      this.emptySince = this.deps.now()
-      this.stopCursorTimer()
-    }
+    this.presence.remove(seat)
+    if (this.seats.size === 0) this.emptySince = this.deps.now()
   }
 
   /**
@@ -318,7 +286,7 @@ export class RoomHost implements CanvasListener {
   notice(notice: CanvasNotice): void {
     switch (notice.kind) {
       case 'renamed':
-        this.broadcast({ type: 'canvas-updated', canvas: notice.canvas })
+        this.fanOut.send(JSON.stringify({ type: 'canvas-updated', canvas: notice.canvas }))
         return
       case 'access':
         this.setRole(notice.userId, notice.role)
@@ -336,39 +304,30 @@ export class RoomHost implements CanvasListener {
   }
 
   moveCursor(client: RoomClient, x: number, y: number): void {
-    const member = this.seats.get(client)?.member
-    if (!member || !can(member.role, 'move-cursor')) return
-    this.cursors.move(member.userId, x, y)
-    this.startCursorTimer()
+    const seat = this.seats.get(client)
+    if (seat) this.presence.moveCursor(seat.member, x, y)
   }
 
   /** The user's latest selection replaces the earlier one; sent coalesced on the cursor tick. */
   select(client: RoomClient, ids: readonly string[]): void {
-    const member = this.seats.get(client)?.member
-    if (!member || !can(member.role, 'move-cursor')) return
-    const previous = this.selections.get(member.userId) ?? []
-    if (previous.length === ids.length && previous.every((id, i) => id === ids[i])) return
-    if (ids.length === 0) this.selections.delete(member.userId)
-    else this.selections.set(member.userId, [...ids])
-    this.selectionsChanged.add(member.userId)
-    this.startCursorTimer()
+    const seat = this.seats.get(client)
+    if (seat) this.presence.select(seat.member, ids)
   }
 
   /** Waits for what is in flight, sends what is pending, writes a snapshot, clears every timer. */
   async close(): Promise<void> {
-    this.stopCursorTimer()
+    this.presence.close()
     while (this.appending > 0) await new Promise<void>((resolve) => (this.appended = resolve))
     await this.catchingUp
     this.fanOut.flush()
     this.fanOut.close()
-    if (this.snapshotTimer !== undefined) clearTimeout(this.snapshotTimer)
-    this.snapshotTimer = undefined
-    if (!this.deleted) await this.snapshotNow()
+    if (this.deleted) this.snapshots?.stop()
+    else await this.snapshots?.close()
   }
 
   /** Access changed elsewhere: a removed member's clients go, a changed role applies at once [Z2]. */
   private setRole(userId: string, role: RoomMember['role'] | null): void {
-    for (const seat of [...(this.presence.get(userId) ?? [])]) {
+    for (const seat of this.presence.seatsOf(userId)) {
       if (role === null) {
         this.leave(seat.client)
         seat.client.evict('forbidden', 'you no longer have access to this canvas', CLOSE_CODES.forbidden)
@@ -503,118 +462,15 @@ export class RoomHost implements CanvasListener {
       for (const event of events) broadcasts.push({ json: JSON.stringify(event), except })
     }
     this.fanOut.publish(broadcasts, acks)
-    this.scheduleSnapshot()
+    this.snapshots?.changed(this.state.seq)
   }
 
   private addSeat(client: RoomClient, member: RoomMember): Seat {
     const seat = new Seat(client, member)
     this.seats.set(client, seat)
     this.receivers.add(seat)
-    let seats = this.presence.get(member.userId)
-    if (!seats) {
-      seats = new Set()
-      this.presence.set(member.userId, seats)
-      this.broadcast(
-        { type: 'user-connected', userId: member.userId, username: member.username, color: member.color },
-        seat,
-      )
-    }
-    seats.add(seat)
+    this.presence.add(seat)
     return seat
-  }
-
-  private users() {
-    const users = []
-    for (const seats of this.presence.values()) {
-      const member = seats.values().next().value?.member
-      if (member) users.push({ userId: member.userId, username: member.username, color: member.color })
-    }
-    return users
-  }
-
-  private broadcast(message: object, except?: Seat): void {
-    this.fanOut.send(JSON.stringify(message), except)
-  }
-
-  private flushCursors(): void {
-    this.flushSelections()
-    const message = this.cursors.drain()
-    if (!message) {
-      if (this.seats.size === 0) this.stopCursorTimer()
-      return
-    }
-    const frame = Buffer.from(JSON.stringify(message))
-    let frames = 0
-    for (const seat of this.receivers) {
-      // Cursors are the first thing a falling-behind receiver stops getting [W4].
-      if (seat.client.bufferedAmount > this.deps.limits.slowReceiverBytes) continue
-      seat.deliver(frame)
-      frames++
-    }
-    this.deps.observer.frames(frames)
-  }
-
-  /** Selections are state, not motion: unlike cursors they are not skipped for slow receivers. */
-  private flushSelections(): void {
-    if (this.selectionsChanged.size === 0) return
-    const selections = [...this.selectionsChanged].map((userId) => ({
-      userId,
-      ids: [...(this.selections.get(userId) ?? [])],
-    }))
-    this.selectionsChanged.clear()
-    const frame = Buffer.from(JSON.stringify({ type: 'selections', selections }))
-    for (const seat of this.receivers) seat.deliver(frame)
-    this.deps.observer.frames(this.receivers.size)
-  }
-
-  /** Everyone's current selection, to a client that just joined. */
-  private sendSelections(client: RoomClient): void {
-    if (this.selections.size === 0) return
-    const selections = [...this.selections].map(([userId, ids]) => ({ userId, ids: [...ids] }))
-    client.send({ type: 'selections', selections })
-  }
-
-  private startCursorTimer(): void {
-    this.cursorTimer ??= setInterval(() => this.flushCursors(), this.deps.limits.cursorTickMs)
-  }
-
-  private stopCursorTimer(): void {
-    if (this.cursorTimer !== undefined) clearInterval(this.cursorTimer)
-    this.cursorTimer = undefined
-  }
-
-  private scheduleSnapshot(): void {
-    const { limits } = this.deps
-    if (this.state.seq - this.snapshotSeq >= limits.snapshotEveryEntries) {
-      void this.snapshotNow()
-      return
-    }
-    this.snapshotTimer ??= setTimeout(() => {
-      this.snapshotTimer = undefined
-      void this.snapshotNow()
-    }, limits.snapshotDelayMs)
-  }
-
-  /** Writes the materialised objects and trims the log behind the resume window. */
-  private async snapshotNow(): Promise<void> {
-    if (this.snapshotting) return this.snapshotting
-    if (this.state.seq <= this.snapshotSeq || this.deleted) return
-    const seq = this.state.seq
-    const { opLog, limits, logger } = this.deps
-    this.snapshotting = (async () => {
-      try {
-        await opLog.saveSnapshot(this.canvasId, { seq, objects: objectsOf(this.state) })
-        this.snapshotSeq = seq
-        const trimTo = seq - limits.resumeWindowEntries
-        if (trimTo > 0) await opLog.trim(this.canvasId, trimTo)
-      } catch (err) {
-        // The log still holds everything; the next snapshot tries again.
-        logger.warn({ err, canvasId: this.canvasId }, 'snapshot failed')
-      } finally {
-        this.snapshotting = undefined
-      }
-    })()
-    return this.snapshotting
   }
 }
 

@@ -142,16 +142,6 @@ export function decideBatch(
   })
 }
 
-/** decideBatch for one item. */
-export function decideOp(
-  state: RoomState,
-  member: Member,
-  request: OpRequest,
-  uncommitted?: UncommittedView,
-): Decision {
-  return decideBatch(state, [{ member, request }], uncommitted)[0] as Decision
-}
-
 function append(member: Member, request: OpRequest): Decision {
   return { kind: 'append', input: { opId: request.opId, userId: member.userId, op: request.op } }
 }

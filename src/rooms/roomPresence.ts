@@ -1,0 +1,138 @@
+import { CursorBatcher } from '../core/cursorBatcher.js'
+import { can } from '../core/permissions.js'
+import type { PresenceUser } from '../protocol/messages.js'
+import type { RoomClient, RoomMember } from './roomClient.js'
+import type { RoomLimits, RoomObserver } from './roomLimits.js'
+import type { Seat } from './seat.js'
+
+/**
+ * Who is in a room and what they point at: presence (one per user however many tabs), cursors
+ * and selections. None of it is logged. Cursors and selections go out coalesced on one tick,
+ * which runs only while someone moves.
+ */
+export class RoomPresence {
+  /** userId → that user's seats here [PRES1]. */
+  private readonly byUser = new Map<string, Set<Seat>>()
+  private readonly cursors = new CursorBatcher()
+  private cursorTimer: NodeJS.Timeout | undefined
+  /** userId → selected object ids (non-empty). */
+  private readonly selections = new Map<string, readonly string[]>()
+  /** Users whose selection changed since the last tick. */
+  private readonly selectionsChanged = new Set<string>()
+
+  constructor(
+    private readonly seats: ReadonlySet<Seat>,
+    private readonly limits: Pick<RoomLimits, 'cursorTickMs' | 'slowReceiverBytes'>,
+    private readonly observer: RoomObserver,
+    /** Sends one message to every seat but `except`, through the room's fan-out. */
+    private readonly broadcast: (message: object, except?: Seat) => void,
+  ) {}
+
+  /** A seat joined; the others hear of its user only if it is that user's first [PRES3]. */
+  add(seat: Seat): void {
+    const { member } = seat
+    let seats = this.byUser.get(member.userId)
+    if (!seats) {
+      seats = new Set()
+      this.byUser.set(member.userId, seats)
+      this.broadcast(
+        { type: 'user-connected', userId: member.userId, username: member.username, color: member.color },
+        seat,
+      )
+    }
+    seats.add(seat)
+  }
+
+  /** A seat left; its user is gone for the others when it was the last one. */
+  remove(seat: Seat): void {
+    const { member } = seat
+    const seats = this.byUser.get(member.userId)
+    if (!seats?.delete(seat) || seats.size > 0) return
+    this.byUser.delete(member.userId)
+    this.cursors.remove(member.userId)
+    if (this.selections.delete(member.userId)) {
+      // The others still show it: tell them it is gone on the next tick.
+      this.selectionsChanged.add(member.userId)
+      this.startTick()
+    }
+    this.broadcast({ type: 'user-disconnected', userId: member.userId, username: member.username })
+  }
+
+  seatsOf(userId: string): Seat[] {
+    return [...(this.byUser.get(userId) ?? [])]
+  }
+
+  users(): PresenceUser[] {
+    const users: PresenceUser[] = []
+    for (const seats of this.byUser.values()) {
+      const member = seats.values().next().value?.member
+      if (member) users.push({ userId: member.userId, username: member.username, color: member.color })
+    }
+    return users
+  }
+
+  moveCursor(member: RoomMember, x: number, y: number): void {
+    if (!can(member.role, 'move-cursor')) return
+    this.cursors.move(member.userId, x, y)
+    this.startTick()
+  }
+
+  /** The user's latest selection replaces the earlier one; sent coalesced on the tick. */
+  select(member: RoomMember, ids: readonly string[]): void {
+    if (!can(member.role, 'move-cursor')) return
+    const previous = this.selections.get(member.userId) ?? []
+    if (previous.length === ids.length && previous.every((id, i) => id === ids[i])) return
+    if (ids.length === 0) this.selections.delete(member.userId)
+    else this.selections.set(member.userId, [...ids])
+    this.selectionsChanged.add(member.userId)
+    this.startTick()
+  }
+
+  /** Everyone's current selection, to a client that just joined. */
+  sendSelections(client: RoomClient): void {
+    if (this.selections.size === 0) return
+    const selections = [...this.selections].map(([userId, ids]) => ({ userId, ids: [...ids] }))
+    client.send({ type: 'selections', selections })
+  }
+
+  close(): void {
+    if (this.cursorTimer !== undefined) clearInterval(this.cursorTimer)
+    this.cursorTimer = undefined
+  }
+
+  private startTick(): void {
+    this.cursorTimer ??= setInterval(() => this.tick(), this.limits.cursorTickMs)
+  }
+
+  private tick(): void {
+    this.flushSelections()
+    const message = this.cursors.drain()
+    if (!message) {
+      // Nothing moved for a whole tick: stop until someone does.
+      this.close()
+      return
+    }
+    const frame = Buffer.from(JSON.stringify(message))
+    let frames = 0
+    for (const seat of this.seats) {
+      // Cursors are the first thing a falling-behind receiver stops getting [W4].
+      if (seat.client.bufferedAmount > this.limits.slowReceiverBytes) continue
+      seat.deliver(frame)
+      frames++
+    }
+    this.observer.frames(frames)
+  }
+
+  /** Selections are state, not motion: unlike cursors they are not skipped for slow receivers. */
+  private flushSelections(): void {
+    if (this.selectionsChanged.size === 0) return
+    const selections = [...this.selectionsChanged].map((userId) => ({
+      userId,
+      ids: [...(this.selections.get(userId) ?? [])],
+    }))
+    this.selectionsChanged.clear()
+    const frame = Buffer.from(JSON.stringify({ type: 'selections', selections }))
+    for (const seat of this.seats) seat.deliver(frame)
+    this.observer.frames(this.seats.size)
+  }
+}
