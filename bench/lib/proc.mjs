@@ -146,15 +146,14 @@ function installReaper() {
  * Starts `node <args>` with `env` added to ours and PORT/HOST set to a free loopback port,
  * and resolves once GET /health answers 200. The servers print nothing when they are ready
  * (CollabCanvas logs at warn level here), so readiness is polled: the only wait in the
- * benches that is not an event. `wrapper` runs the server under another program, e.g.
- * `['valgrind', '--tool=callgrind']`: spawned as `wrapper… node nodeArgs… args…`.
+ * benches that is not an event.
  */
-export async function startServer({ name, args, env = {}, readyTimeoutMs = 30_000, wrapper = [] }) {
+export async function startServer({ name, args, env = {}, readyTimeoutMs = 30_000 }) {
   const port = await freePort()
   // BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=prof' profiles the servers under load
   // (Node refuses --cpu-prof in NODE_OPTIONS); each writes its profile when stopped.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)
-  const argv = [...wrapper, process.execPath, ...nodeArgs, ...args]
+  const argv = [process.execPath, ...nodeArgs, ...args]
   const child = spawn(argv[0], argv.slice(1), {
     env: { ...process.env, ...env, PORT: String(port), HOST: LOOPBACK },
     stdio: ['ignore', 'pipe', 'pipe'],

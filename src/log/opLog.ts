@@ -7,6 +7,9 @@ export interface Snapshot {
   objects: CanvasObject[]
 }
 
+/** A snapshot to save: the objects, or the objects already encoded as a JSON array [ROOM27]. */
+export type SnapshotToSave = Snapshot | { seq: number; objectsJson: string }
+
 /**
  * The ordered, durable operation log of every canvas: the truth rooms are projections of.
  * Every implementation passes test/contract/opLog.contract.ts.
@@ -26,7 +29,7 @@ export interface OpLog {
   headSeq(canvasId: string): Promise<number>
   /** The lowest seq still readable; headSeq + 1 when the log holds no entries for the canvas. */
   firstSeq(canvasId: string): Promise<number>
-  saveSnapshot(canvasId: string, snapshot: Snapshot): Promise<void>
+  saveSnapshot(canvasId: string, snapshot: SnapshotToSave): Promise<void>
   loadSnapshot(canvasId: string): Promise<Snapshot | undefined>
   trim(canvasId: string, upToSeq: number): Promise<number>
   close(): Promise<void>

@@ -62,4 +62,9 @@ export const OBJECT_LIMITS = {
   /** Absolute bound on coordinates and sizes: finite and sane. */
   coordinate: 1e7,
   objectsPerCanvas: 10_000,
+  /**
+   * What all of a canvas's objects may weigh, encoded as JSON: what a joining client is sent and
+   * a snapshot stores. Past it, only changes that shrink the canvas are accepted [I1, ROOM26].
+   */
+  canvasBytes: 16 * 1024 * 1024,
 } as const

@@ -20,8 +20,8 @@ export interface RoomClient extends Receiver {
   /** Bytes handed over but not yet on the wire: cursors skip a receiver that falls behind [W4]. */
   readonly bufferedAmount: number
   send(message: object): void
-  /** The canvas state or a resume page: large on purpose, not counted as falling behind. */
-  sendState(message: object): void
+  /** One encoded frame of canvas state or a resume page: large on purpose, not counted as falling behind. */
+  sendState(frame: Buffer): void
   /** The room ends this client's membership (access removed, canvas deleted): a last error, then the close code. */
   evict(code: ErrorCode, message: string, closeCode: CloseCode): void
 }

@@ -21,6 +21,7 @@ import type { RoomLimits, RoomLogger, RoomObserver } from './roomLimits.js'
 import { RoomPresence } from './roomPresence.js'
 import { Seat } from './seat.js'
 import { SnapshotWriter } from './snapshotWriter.js'
+import { encodeArrayInSlices, withEncoded } from './encodeInSlices.js'
 
 export interface RoomHostDeps {
   opLog: OpLog
@@ -80,6 +81,7 @@ export class RoomHost implements CanvasListener {
   private readonly fanOut: FanOut<Seat>
   private readonly presence: RoomPresence
   private snapshots: SnapshotWriter | undefined
+  private encoded: { seq: number; objects: Promise<Buffer> } | undefined
   emptySince: number | undefined
 
   constructor(
@@ -108,10 +110,6 @@ export class RoomHost implements CanvasListener {
     return this.deleted
   }
 
-  objects() {
-    return objectsOf(this.state)
-  }
-
   /** Snapshot, then the log after it; the entries just before it refill the dedup window. */
   async load(): Promise<void> {
     const { opLog, limits } = this.deps
@@ -120,7 +118,8 @@ export class RoomHost implements CanvasListener {
     this.snapshots = new SnapshotWriter(
       this.canvasId,
       this.deps,
-      () => ({ seq: this.state.seq, objects: () => objectsOf(this.state) }),
+      () => this.state.seq,
+      () => this.encodedObjects(),
       snapshot?.seq ?? 0,
     )
     let after = Math.max(0, state.seq - limits.resumeWindowEntries)
@@ -162,9 +161,8 @@ export class RoomHost implements CanvasListener {
       users: this.presence.users(),
     }
     if (!resumable) {
-      client.sendState({ ...welcome, objects: objectsOf(this.state) })
-      this.presence.sendSelections(client)
-      return true
+      await this.sendWholeState(seat, welcome)
+      return client.isOpen
     }
     // Broadcasts from here on wait in the outbox until the missed entries are out [R1].
     seat.outbox = []
@@ -172,24 +170,56 @@ export class RoomHost implements CanvasListener {
     while (after < at) {
       const page = await this.deps.opLog.readAfter(this.canvasId, after, Math.min(READ_PAGE, at - after))
       if (page[0]?.seq !== after + 1) {
-        // Trimmed while we read: fall back to the whole state, which includes everything queued;
-        // what is still coalescing goes out first, into the outbox being dropped [R5].
-        this.fanOut.flush()
-        seat.outbox = undefined
-        client.sendState({ ...welcome, seq: this.state.seq, objects: objectsOf(this.state) })
-        this.presence.sendSelections(client)
+        // Trimmed while we read: fall back to the whole state, which includes everything queued [R5].
+        await this.sendWholeState(seat, welcome)
         return client.isOpen
       }
-      client.sendState({ type: 'batch', messages: page.map(entryEvent) })
+      client.sendState(Buffer.from(JSON.stringify({ type: 'batch', messages: page.map(entryEvent) })))
       after = page[page.length - 1]?.seq ?? at
     }
     // `objects` stays in the message, empty: the client keeps its state (protocol.md "Resume").
-    client.sendState({ ...welcome, objects: [], resumed: true })
-    this.presence.sendSelections(client)
-    const queued = seat.outbox
-    seat.outbox = undefined
-    for (const frame of queued) client.deliver(frame)
+    client.sendState(Buffer.from(JSON.stringify({ ...welcome, objects: [], resumed: true })))
+    this.releaseOutbox(seat)
     return client.isOpen
+  }
+
+  /**
+   * The whole canvas as `auth-success`, encoded in slices [ROOM27]: broadcasts that come
+   * meanwhile are about later entries and wait in the seat's outbox.
+   */
+  private async sendWholeState(seat: Seat, welcome: object): Promise<void> {
+    // What is still coalescing is about entries the state includes: out now, to the others and
+    // into an outbox being dropped, or this client would get it twice [R5].
+    this.fanOut.flush()
+    seat.outbox = []
+    const seq = this.state.seq
+    const objects = await this.encodedObjects()
+    seat.client.sendState(withEncoded({ ...welcome, seq }, 'objects', objects))
+    this.releaseOutbox(seat)
+  }
+
+  private releaseOutbox(seat: Seat): void {
+    this.presence.sendSelections(seat.client)
+    const queued = seat.outbox ?? []
+    seat.outbox = undefined
+    for (const frame of queued) seat.client.deliver(frame)
+  }
+
+  /** `GET /api/canvases/:id/state`'s body, encoded in slices like a join's [ROOM27]. */
+  async encodedState(): Promise<Buffer> {
+    const seq = this.state.seq
+    return withEncoded({ canvasId: this.canvasId, seq }, 'objects', await this.encodedObjects())
+  }
+
+  /**
+   * The objects at the current seq as a JSON array. Joiners at the same seq (everyone coming back
+   * after a restart) share one encoding; it is dropped as soon as the state moves on.
+   */
+  private encodedObjects(): Promise<Buffer> {
+    if (this.encoded?.seq !== this.state.seq) {
+      this.encoded = { seq: this.state.seq, objects: encodeArrayInSlices(objectsOf(this.state)) }
+    }
+    return this.encoded.objects
   }
 
   leave(client: RoomClient): void {
@@ -244,10 +274,10 @@ export class RoomHost implements CanvasListener {
           return
         }
         case 'append': {
-          const { input } = decision
+          const { input, bytes } = decision
           const outcome = new Promise<OpResult>((settle) => {
             const flight: InFlight = {
-              held: this.uncommitted.hold(member.userId, opId, input.op),
+              held: this.uncommitted.hold(member.userId, opId, input.op, bytes),
               seat,
               receivedAt,
               done: false,
@@ -461,6 +491,7 @@ export class RoomHost implements CanvasListener {
       }
       for (const event of events) broadcasts.push({ json: JSON.stringify(event), except })
     }
+    this.encoded = undefined
     this.fanOut.publish(broadcasts, acks)
     this.snapshots?.changed(this.state.seq)
   }

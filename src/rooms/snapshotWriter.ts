@@ -1,5 +1,4 @@
 import type { OpLog } from '../log/opLog.js'
-import type { CanvasObject } from '../protocol/objects.js'
 import type { RoomLimits, RoomLogger } from './roomLimits.js'
 
 /**
@@ -18,8 +17,10 @@ export class SnapshotWriter {
       limits: Readonly<Pick<RoomLimits, 'snapshotEveryEntries' | 'snapshotDelayMs' | 'resumeWindowEntries'>>
       logger: RoomLogger
     },
-    /** The room's current seq and, when asked, its objects. */
-    private readonly current: () => { seq: number; objects: () => CanvasObject[] },
+    /** The room's current seq. */
+    private readonly seq: () => number,
+    /** The room's objects at its current seq, as a JSON array. */
+    private readonly encode: () => Promise<Buffer>,
     /** The seq of the snapshot the room loaded from. */
     private savedSeq: number,
   ) {}
@@ -51,12 +52,13 @@ export class SnapshotWriter {
 
   private write(): Promise<void> {
     if (this.writing) return this.writing
-    const { seq, objects } = this.current()
+    const seq = this.seq()
     if (seq <= this.savedSeq) return Promise.resolve()
+    const encoded = this.encode()
     const { opLog, limits, logger } = this.deps
     this.writing = (async () => {
       try {
-        await opLog.saveSnapshot(this.canvasId, { seq, objects: objects() })
+        await opLog.saveSnapshot(this.canvasId, { seq, objectsJson: (await encoded).toString() })
         this.savedSeq = seq
         const trimTo = seq - limits.resumeWindowEntries
         if (trimTo > 0) await opLog.trim(this.canvasId, trimTo)

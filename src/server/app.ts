@@ -16,14 +16,22 @@ import { isAllowedOrigin, registerSecurity } from './plugins/security.js'
 import { accountRoutes } from './routes/accountRoutes.js'
 import { canvasRoutes } from './routes/canvasRoutes.js'
 import { healthRoutes } from './routes/healthRoutes.js'
-import { lazyChildLoggerFactory } from './lazyRequestLogger.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
+
+export interface RegisteredRoute {
+  method: string
+  url: string
+  /** Whether the route validates a body (and so refuses unknown fields in it). */
+  hasBodySchema: boolean
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The WebSocket gateway, for tests and shutdown. */
     realtime: RealtimeGateway
+    /** Every route as registered: the Z1 test checks each against routes/accessPolicy.ts. */
+    routeTable: readonly RegisteredRoute[]
   }
   interface FastifyContextConfig {
     /** Set on every route when it is added: records its responses' durations. */
@@ -38,7 +46,6 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
-    childLoggerFactory: lazyChildLoggerFactory,
     requestTimeout: 30_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -53,13 +60,18 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   // held open for good. It gets as long to start its first request; after that, Node's keep-alive
   // timeout governs the idle time between requests. (Fastify's connectionTimeout also does this,
   // but Node then re-arms that timer on every read and write of every request: ~6 % of the CPU of
-  // a GET /health, docs/performance.md.)
+  // a GET /health in paired runs.)
   app.server.on('connection', (socket: Socket) => socket.setTimeout(app.server.headersTimeout))
 
-  // Each route resolves its duration series once, here, instead of on every response.
+  // Each route gets its duration recorder once, here, labelled with its pattern; and is recorded,
+  // so the access-policy test [Z1] finds every route, including ones added later.
+  const routeTable: RegisteredRoute[] = []
   app.addHook('onRoute', (route) => {
     route.config = { ...route.config, observeHttp: deps.metrics.httpRoute(route.url) }
+    const hasBodySchema = route.schema?.body !== undefined
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url, hasBodySchema })
   })
+  app.decorate('routeTable', routeTable)
   const unmatched = deps.metrics.httpRoute('unmatched')
   app.addHook('onResponse', (request, reply, done) => {
     const observe = request.routeOptions.config.observeHttp ?? unmatched

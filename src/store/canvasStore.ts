@@ -7,10 +7,25 @@
  * [ST2] sessions are looked up by the hash of their token only; an expired session is never returned.
  * [ST3] a canvas is visible to its owner and its members only; deleting a canvas deletes its memberships.
  * [ST4] driver failures surface as AppError `storage_unavailable` (or `storage_full`), never raw driver errors.
+ * [ST5] the caps in `StoreLimits` hold under concurrent writers: the count and the insert are one
+ *       transaction; one past a cap is AppError `limit_exceeded` and nothing is written [I1].
  */
 import type { MemberRole, Role } from '../protocol/roles.js'
 
 export type { MemberRole, Role }
+
+/** Resource caps of the store [ST5][I1] (docs/protocol.md "Limits"). */
+export interface StoreLimits {
+  /** Canvases one user may own; canvases shared with them do not count. */
+  maxCanvasesPerOwner: number
+  /** Members of one canvas besides its owner. */
+  maxMembersPerCanvas: number
+}
+
+export const DEFAULT_STORE_LIMITS: Readonly<StoreLimits> = Object.freeze({
+  maxCanvasesPerOwner: 1_000,
+  maxMembersPerCanvas: 100,
+})
 
 export interface User {
   id: string
@@ -62,6 +77,7 @@ export interface CanvasStore {
   deleteSession(tokenHash: string): Promise<void>
   deleteExpiredSessions(now: number): Promise<number>
 
+  /** `limit_exceeded` when the owner already owns `maxCanvasesPerOwner` [ST5]. */
   createCanvas(input: { name: string; ownerId: string }): Promise<CanvasForUser>
   listCanvases(userId: string): Promise<CanvasForUser[]>
   /** The canvas with the caller's role, or undefined when missing or not shared with them [ST3]. */
@@ -73,7 +89,7 @@ export interface CanvasStore {
 
   /** Owner first, then members by username. */
   listMembers(canvasId: string): Promise<Member[]>
-  /** Adds the member or changes their role. */
+  /** Adds the member or changes their role; adding one past `maxMembersPerCanvas` is `limit_exceeded` [ST5]. */
   upsertMember(canvasId: string, userId: string, role: MemberRole): Promise<'created' | 'updated'>
   removeMember(canvasId: string, userId: string): Promise<boolean>
 

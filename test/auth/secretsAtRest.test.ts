@@ -110,7 +110,7 @@ describe('secrets in logs', () => {
       expect(logs).toContain('/api/login')
       const completed = logs.split('\n').filter((l) => l.includes('"msg":"request completed"'))
       expect(completed.length).toBeGreaterThanOrEqual(8)
-      // Each request's lines carry its own id, bound by the request logger (lazyRequestLogger.ts).
+      // Each request's lines carry its own id, bound by Fastify's per-request child logger.
       const ids = completed.map((l) => (JSON.parse(l) as { reqId?: string }).reqId)
       expect(new Set(ids).size).toBe(completed.length)
       for (const id of ids) expect(id).toMatch(/^[0-9a-f-]{36}$/)

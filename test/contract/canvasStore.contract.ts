@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { AppError } from '../../src/protocol/appError.js'
 import type { ErrorCode } from '../../src/protocol/errorCodes.js'
-import type { CanvasStore, User } from '../../src/store/canvasStore.js'
+import type { CanvasStore, StoreLimits, User } from '../../src/store/canvasStore.js'
 import { testClock, TEST_EPOCH_MS, type TestClock } from '../support/clock.js'
 import { anyString } from '../support/matchers.js'
 
@@ -16,8 +16,8 @@ export interface CanvasStoreHarness {
 
 export interface CanvasStoreImplementation {
   name: string
-  /** `now` is the store's clock for createdAt / updatedAt. */
-  create(options: { now: () => number }): Promise<CanvasStoreHarness>
+  /** `now` is the store's clock for createdAt / updatedAt; `limits` replace the default caps. */
+  create(options: { now: () => number; limits?: StoreLimits }): Promise<CanvasStoreHarness>
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -37,9 +37,11 @@ async function expectRejection(promise: Promise<unknown>, code: ErrorCode): Prom
  */
 export function registerCanvasStoreContractTests(impl: CanvasStoreImplementation): void {
   describe(`CanvasStore contract: ${impl.name}`, () => {
-    async function setup(): Promise<{ store: CanvasStore; harness: CanvasStoreHarness; clock: TestClock }> {
+    async function setup(
+      limits?: StoreLimits,
+    ): Promise<{ store: CanvasStore; harness: CanvasStoreHarness; clock: TestClock }> {
       const clock = testClock()
-      const harness = await impl.create({ now: clock.now })
+      const harness = await impl.create({ now: clock.now, ...(limits ? { limits } : {}) })
       onTestFinished(() => harness.dispose())
       return { store: harness.store, harness, clock }
     }
@@ -326,6 +328,62 @@ export function registerCanvasStoreContractTests(impl: CanvasStoreImplementation
         // The owner is not a membership: removeMember cannot take a canvas from its owner.
         expect(await store.removeMember(canvas.id, owner.id)).toBe(false)
         expect((await store.getCanvasForUser(canvas.id, owner.id))?.role).toBe('owner')
+      })
+    })
+
+    describe('caps [ST5][I1]', () => {
+      const limits: StoreLimits = { maxCanvasesPerOwner: 3, maxMembersPerCanvas: 2 }
+
+      it('[ST5][I1] when an owner creates one canvas past the cap, then limit_exceeded and it is not stored; shared canvases and other owners do not count', async () => {
+        const { store } = await setup(limits)
+        const owner = await newUser(store)
+        const other = await newUser(store)
+        const shared = await store.createCanvas({ name: 'theirs', ownerId: other.id })
+        await store.upsertMember(shared.id, owner.id, 'editor')
+        for (let i = 0; i < 3; i++) await store.createCanvas({ name: `c${i}`, ownerId: owner.id })
+        await expectRejection(
+          store.createCanvas({ name: 'one too many', ownerId: owner.id }),
+          'limit_exceeded',
+        )
+        expect((await store.listCanvases(owner.id)).map((c) => c.name).sort()).toEqual([
+          'c0',
+          'c1',
+          'c2',
+          'theirs',
+        ])
+        // Another owner is not affected, and deleting one frees a place.
+        await store.createCanvas({ name: 'fine', ownerId: other.id })
+        const owned = (await store.listCanvases(owner.id)).find((c) => c.role === 'owner')
+        await store.deleteCanvas((owned as { id: string }).id)
+        await store.createCanvas({ name: 'again', ownerId: owner.id })
+      })
+
+      it('[ST5][I1] when creates for one owner race at the cap, then exactly the places left are taken', async () => {
+        const { store } = await setup(limits)
+        const owner = await newUser(store)
+        await store.createCanvas({ name: 'first', ownerId: owner.id })
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 6 }, (_, i) => store.createCanvas({ name: `race ${i}`, ownerId: owner.id })),
+        )
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(2)
+        for (const o of outcomes)
+          if (o.status === 'rejected') expect((o.reason as AppError).code).toBe('limit_exceeded')
+        expect(await store.listCanvases(owner.id)).toHaveLength(3)
+      })
+
+      it('[ST5][I1] when a member is added past the cap, then limit_exceeded and not stored; changing a role at the cap still works', async () => {
+        const { store } = await setup(limits)
+        const owner = await newUser(store)
+        const [a, b, c] = [await newUser(store), await newUser(store), await newUser(store)]
+        const canvas = await store.createCanvas({ name: 'team', ownerId: owner.id })
+        await store.upsertMember(canvas.id, a.id, 'viewer')
+        await store.upsertMember(canvas.id, b.id, 'viewer')
+        await expectRejection(store.upsertMember(canvas.id, c.id, 'viewer'), 'limit_exceeded')
+        expect(await store.getCanvasForUser(canvas.id, c.id)).toBeUndefined()
+        expect(await store.upsertMember(canvas.id, b.id, 'editor')).toBe('updated')
+        expect((await store.listMembers(canvas.id)).map((m) => m.userId)).toHaveLength(3)
+        await store.removeMember(canvas.id, a.id)
+        expect(await store.upsertMember(canvas.id, c.id, 'viewer')).toBe('created')
       })
     })
 

@@ -165,6 +165,42 @@ describe('resume with lastSeq', () => {
   })
 })
 
+describe('[R4] the compaction boundary', () => {
+  it('[R4] when lastSeq is one before the first retained entry it resumes, one older it gets snapshot plus tail equal to the server state, and the next reconnect resumes: no error, no loop', async () => {
+    // Snapshots only every 10 entries (no timer), each trimming the log to 5 entries behind it.
+    const server = await start({
+      realtimeLimits: { resumeWindowEntries: 5, snapshotEveryEntries: 10, snapshotDelayMs: 600_000 },
+    })
+    const { owner, members, canvas } = await sharedCanvas(server.http, ['editor'])
+    const editor = members[0] as TestUser
+    const writer = await connect(server.baseUrl, canvas.id, { token: owner.token })
+    await writeAll(writer, opsFor('w', 33))
+    // The snapshot at seq 30..33 trims to 5 behind it; no other snapshot follows.
+    await expect.poll(() => server.deps.opLog.firstSeq(canvas.id)).toBeGreaterThanOrEqual(26)
+    const first = await server.deps.opLog.firstSeq(canvas.id)
+
+    const atBoundary = await connect(server.baseUrl, canvas.id, { token: editor.token, lastSeq: first - 1 })
+    expect(seqsOf(beforeWelcome(atBoundary))).toEqual(range(first, 33))
+    expect(atBoundary.authSuccess).toMatchObject({ resumed: true, seq: 33, objects: [] })
+
+    const pastBoundary = await connect(server.baseUrl, canvas.id, { token: editor.token, lastSeq: first - 2 })
+    expect(beforeWelcome(pastBoundary)).toEqual([])
+    expect(pastBoundary.authSuccess?.resumed).toBeUndefined()
+    const state = await canvasState(server.http, canvas.id, editor)
+    expect(pastBoundary.authSuccess?.seq).toBe(state.seq)
+    expect(new EventReplica().apply(pastBoundary.received).sorted()).toEqual(comparableObjects(state.objects))
+
+    // The client that got the full state reconnects with the seq it now has: a plain resume.
+    const seq = pastBoundary.authSuccess?.seq ?? -1
+    pastBoundary.close()
+    await pastBoundary.closed
+    const again = await connect(server.baseUrl, canvas.id, { token: editor.token, lastSeq: seq })
+    expect(beforeWelcome(again)).toEqual([])
+    expect(again.authSuccess).toMatchObject({ resumed: true, seq: 33 })
+    for (const client of [atBoundary, pastBoundary, again]) expect(client.all('error')).toEqual([])
+  })
+})
+
 describe('network drop', () => {
   it('[R1] when the connection is reset mid-stream and others write 1,000 ops, then a reconnect with lastSeq gets exactly the missing ops in order and converges to the server state', async () => {
     const server = await start()

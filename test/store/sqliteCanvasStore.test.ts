@@ -11,11 +11,11 @@ import { tempDir } from '../support/tempDir.js'
 
 registerCanvasStoreContractTests({
   name: 'sqlite',
-  create: ({ now }) => {
+  create: ({ now, limits }) => {
     const dir = tempDir()
     const db = openSqlite(dir.path)
     migrate(db)
-    const store = new SqliteCanvasStore(db, now)
+    const store = new SqliteCanvasStore(db, now, limits)
     return Promise.resolve({
       store,
       makeUnavailable: () => Promise.resolve(void db.close()),

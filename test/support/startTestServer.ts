@@ -35,6 +35,8 @@ export interface TestServerOptions {
   dataDir?: string
   /** Runs before each WebSocket message is handled; throw or reject to simulate a handler bug [W10]. */
   beforeHandle?: (type: string) => void | Promise<void>
+  /** Where the built web app is (default `<repo>/dist/web`, which exists only after a build). */
+  webRoot?: string
 }
 
 /**
@@ -60,6 +62,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     }),
     // A test hook, not configuration: set on the deps, never through createDeps.
     ...(options.beforeHandle ? { beforeHandle: options.beforeHandle } : {}),
+    ...(options.webRoot !== undefined ? { webRoot: options.webRoot } : {}),
   }
   const app = await buildApp(deps)
   await app.listen({ host: '127.0.0.1', port: 0 })

@@ -2,7 +2,7 @@ import type { RoomEvent } from '../../protocol/messages.js'
 import type { CanvasObject } from '../../protocol/objects.js'
 import { createdEvent, createdObject, entryTime } from './entryEvent.js'
 import type { LogEntry } from './logEntry.js'
-import { rememberOp, type RoomState } from './roomState.js'
+import { encodedSize, rememberOp, setSize, updateSizeDelta, type RoomState } from './roomState.js'
 
 /**
  * Apply: the one function every instance runs on every log entry, in seq order (docs/spec/room.md).
@@ -28,6 +28,7 @@ function applyOp(state: RoomState, entry: LogEntry): RoomEvent | undefined {
       if (state.objects.has(op.object.id)) return undefined
       const object = createdObject(entry, op.object)
       state.objects.set(object.id, object)
+      setSize(state, object.id, encodedSize(object))
       return createdEvent(object, userId, seq)
     }
     case 'update': {
@@ -44,10 +45,13 @@ function applyOp(state: RoomState, entry: LogEntry): RoomEvent | undefined {
         version: current.version + 1,
       }
       state.objects.set(next.id, next)
+      const size = state.sizes.get(op.id) ?? 0
+      setSize(state, op.id, Math.max(1, size + updateSizeDelta(current, op.changes)))
       return { type: 'object-updated', id: op.id, changes: op.changes, userId, seq }
     }
     case 'delete':
       if (!state.objects.delete(op.id)) return undefined
+      setSize(state, op.id, 0)
       return { type: 'object-deleted', id: op.id, userId, seq }
     default:
       // Only reachable from a log written by a newer or broken writer: skip it, keep the seq [ROOM12].

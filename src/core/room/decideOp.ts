@@ -3,7 +3,7 @@ import { OBJECT_LIMITS } from '../../protocol/objects.js'
 import type { Role } from '../../protocol/roles.js'
 import { can } from '../permissions.js'
 import type { OpInput, OpRequest } from './logEntry.js'
-import { recentOpKey, type RoomState } from './roomState.js'
+import { encodedSize, recentOpKey, updateSizeDelta, type RoomState } from './roomState.js'
 import type { Effect, UncommittedView } from './uncommitted.js'
 
 /**
@@ -23,8 +23,8 @@ export interface DecideItem {
 }
 
 export type Decision =
-  /** Store `input` in the log; ack the sender with the entry's seq once committed. */
-  | { kind: 'append'; input: OpInput }
+  /** Store `input` in the log; ack the sender with the entry's seq once committed. `bytes`: what it adds. */
+  | { kind: 'append'; input: OpInput; bytes: number }
   /** The op is already in the log at `seq` [ROOM5]: ack again, store nothing. */
   | { kind: 'duplicate'; seq: number }
   /** The same op was accepted earlier and is not applied yet [ROOM5]: ack with its seq once it is. */
@@ -38,7 +38,11 @@ const NOTHING_UNCOMMITTED: UncommittedView = {
   effect: () => undefined,
   has: () => false,
   objectDelta: 0,
+  byteDelta: 0,
 }
+
+/** What the server adds to a created object (createdBy, updatedAt, version), as JSON. */
+const SERVER_FIELDS_BYTES = 96
 
 /**
  * Decides each item in order; an item sees the creates, updates of parentId and deletes of the
@@ -52,6 +56,16 @@ export function decideBatch(
   const pending = new Map<string, Effect>()
   const pendingOps = new Map<string, number>()
   let objectCount = state.objects.size + uncommitted.objectDelta
+  let bytes = state.bytes + uncommitted.byteDelta
+  const sizeOf = (id: string) => (pending.has(id) ? 0 : (state.sizes.get(id) ?? 0))
+  /** Growth past the budget is refused; a canvas already past it may still shrink [ROOM26]. */
+  const overBudget = (added: number) =>
+    added > 0 && bytes + added > OBJECT_LIMITS.canvasBytes
+      ? reject(
+          'limit_exceeded',
+          `this canvas is full: its objects may weigh at most ${OBJECT_LIMITS.canvasBytes / (1024 * 1024)} MiB; delete or simplify some`,
+        )
+      : undefined
 
   const effect = (id: string): Effect | undefined => pending.get(id) ?? uncommitted.effect(id)
   const exists = (id: string) => {
@@ -100,14 +114,24 @@ export function decideBatch(
         if (objectCount >= OBJECT_LIMITS.objectsPerCanvas) {
           return reject('limit_exceeded', `a canvas holds at most ${OBJECT_LIMITS.objectsPerCanvas} objects`)
         }
-        return checkParent(id, parentId, 'object.parentId') ?? append(member, request)
+        const added = encodedSize(op.object) + SERVER_FIELDS_BYTES
+        return (
+          checkParent(id, parentId, 'object.parentId') ?? overBudget(added) ?? append(member, request, added)
+        )
       }
-      case 'update':
+      case 'update': {
         if (!exists(op.id)) return reject('not_found', `no object ${op.id}`, 'id')
-        return checkParent(op.id, op.changes.parentId, 'changes.parentId') ?? append(member, request)
+        const current = state.objects.get(op.id)
+        const added = current ? updateSizeDelta(current, op.changes) : encodedSize(op.changes)
+        return (
+          checkParent(op.id, op.changes.parentId, 'changes.parentId') ??
+          overBudget(added) ??
+          append(member, request, added)
+        )
+      }
       case 'delete':
         if (!exists(op.id)) return reject('not_found', `no object ${op.id}`, 'id')
-        return append(member, request)
+        return append(member, request, -sizeOf(op.id))
       default:
         return assertNever(op)
     }
@@ -136,14 +160,15 @@ export function decideBatch(
     const decision = decideOne(item)
     if (decision.kind === 'append') {
       pendingOps.set(recentOpKey(item.member.userId, item.request.opId), i)
+      bytes += decision.bytes
       note(item.request)
     }
     return decision
   })
 }
 
-function append(member: Member, request: OpRequest): Decision {
-  return { kind: 'append', input: { opId: request.opId, userId: member.userId, op: request.op } }
+function append(member: Member, request: OpRequest, bytes: number): Decision {
+  return { kind: 'append', input: { opId: request.opId, userId: member.userId, op: request.op }, bytes }
 }
 
 function reject(code: ErrorCode, message: string, field?: string): Decision {

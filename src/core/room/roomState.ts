@@ -16,16 +16,51 @@ export interface RoomState {
   objects: Map<string, CanvasObject>
   /** `${userId}\u0000${opId}` → seq of the entry, insertion-ordered, at most RECENT_OPS_LIMIT [ROOM20]. */
   recentOps: Map<string, number>
+  /** Encoded size of each object (its JSON length, kept up to date approximately) [ROOM26]. */
+  sizes: Map<string, number>
+  /** The sum of `sizes`: what the canvas weighs against its byte budget. */
+  bytes: number
 }
 
 /** How many recent opIds each room remembers to answer resends with the first seq [ROOM20]. */
 export const RECENT_OPS_LIMIT = 10_000
 
-export const emptyRoom = (): RoomState => ({ seq: 0, objects: new Map(), recentOps: new Map() })
+export const emptyRoom = (): RoomState => ({
+  seq: 0,
+  objects: new Map(),
+  recentOps: new Map(),
+  sizes: new Map(),
+  bytes: 0,
+})
 
 /** A room at `seq` holding `objects`; the dedup window starts empty (see rememberOps) [ROOM21]. */
 export function roomFromSnapshot(seq: number, objects: readonly CanvasObject[]): RoomState {
-  return { seq, objects: new Map(objects.map((o) => [o.id, o])), recentOps: new Map() }
+  const state: RoomState = { ...emptyRoom(), seq, objects: new Map(objects.map((o) => [o.id, o])) }
+  for (const object of objects) setSize(state, object.id, encodedSize(object))
+  return state
+}
+
+/** The JSON length of a value: what it adds to the canvas's state [ROOM26]. */
+export function encodedSize(value: unknown): number {
+  return JSON.stringify(value)?.length ?? 0
+}
+
+/**
+ * What an update adds to an object's size: its changes' encoded length less that of the values
+ * they replace. Approximate (keys and commas are not counted twice) but cheap for a large object
+ * moved at 60 updates a second, and the same on every replica [ROOM26].
+ */
+export function updateSizeDelta(current: object, changes: object): number {
+  const replaced: Record<string, unknown> = {}
+  for (const key of Object.keys(changes)) replaced[key] = (current as Record<string, unknown>)[key]
+  return encodedSize(changes) - encodedSize(replaced)
+}
+
+/** Records an object's size (0 removes it) and keeps the total. */
+export function setSize(state: RoomState, id: string, size: number): void {
+  state.bytes += size - (state.sizes.get(id) ?? 0)
+  if (size > 0) state.sizes.set(id, size)
+  else state.sizes.delete(id)
 }
 
 export const recentOpKey = (userId: string, opId: string): string => `${userId}\u0000${opId}`

@@ -12,12 +12,15 @@ export interface UncommittedView {
   has(userId: string, opId: string): boolean
   /** Objects the uncommitted ops add (creates minus deletes). */
   readonly objectDelta: number
+  /** Bytes the uncommitted ops add to the canvas (may be negative) [ROOM26]. */
+  readonly byteDelta: number
 }
 
 interface Held {
   userId: string
   opId: string
   op: Op
+  bytes: number
 }
 
 /**
@@ -32,9 +35,14 @@ export class Uncommitted implements UncommittedView {
   private readonly effects = new Map<string, { effect: Effect | undefined; holders: number }>()
   private readonly opKeys = new Set<string>()
   private delta = 0
+  private bytes = 0
 
   get objectDelta(): number {
     return this.delta
+  }
+
+  get byteDelta(): number {
+    return this.bytes
   }
 
   get size(): number {
@@ -50,8 +58,9 @@ export class Uncommitted implements UncommittedView {
   }
 
   /** Records an accepted op; release the returned handle once it is applied or has failed. */
-  hold(userId: string, opId: string, op: Op): Held {
+  hold(userId: string, opId: string, op: Op, bytes: number): Held {
     this.opKeys.add(recentOpKey(userId, opId))
+    this.bytes += bytes
     const effect = effectOf(op)
     if (op.kind === 'create') this.delta++
     if (op.kind === 'delete') this.delta--
@@ -63,11 +72,12 @@ export class Uncommitted implements UncommittedView {
     } else {
       this.effects.set(id, { effect, holders: 1 })
     }
-    return { userId, opId, op }
+    return { userId, opId, op, bytes }
   }
 
   release(held: Held): void {
     if (!this.opKeys.delete(recentOpKey(held.userId, held.opId))) return
+    this.bytes -= held.bytes
     if (held.op.kind === 'create') this.delta--
     if (held.op.kind === 'delete') this.delta++
     const id = held.op.kind === 'create' ? held.op.object.id : held.op.id

@@ -1,6 +1,7 @@
 import type { LogEntry, OpInput } from '../../core/room/logEntry.js'
 import { AppError } from '../../protocol/appError.js'
-import type { OpLog, Snapshot } from '../opLog.js'
+import type { CanvasObject } from '../../protocol/objects.js'
+import type { OpLog, Snapshot, SnapshotToSave } from '../opLog.js'
 
 /** docs/spec/log.md: the page readAfter returns without a limit, and the largest it allows. */
 export const DEFAULT_READ_LIMIT = 1000
@@ -111,11 +112,17 @@ export class MemoryOpLog implements OpLog {
     return Promise.resolve(log?.entries[0]?.seq ?? (log?.head ?? 0) + 1)
   }
 
-  saveSnapshot(canvasId: string, snapshot: Snapshot): Promise<void> {
+  saveSnapshot(canvasId: string, snapshot: SnapshotToSave): Promise<void> {
     if (this.closed) return Promise.reject(closedError())
     const log = this.canvasLog(canvasId)
+    const objects =
+      'objectsJson' in snapshot
+        ? (JSON.parse(snapshot.objectsJson) as CanvasObject[])
+        : jsonCopy(snapshot.objects)
     // An older snapshot never replaces a newer one [LOG7].
-    if (log.snapshot === undefined || snapshot.seq >= log.snapshot.seq) log.snapshot = jsonCopy(snapshot)
+    if (log.snapshot === undefined || snapshot.seq >= log.snapshot.seq) {
+      log.snapshot = { seq: snapshot.seq, objects }
+    }
     return Promise.resolve()
   }
 

@@ -4,7 +4,7 @@ import { AppError } from '../../protocol/appError.js'
 import type { CanvasObject } from '../../protocol/objects.js'
 import type { SqliteDb } from '../../store/sqlite/openSqlite.js'
 import { toStoreError } from '../../store/sqlite/sqliteErrors.js'
-import type { OpLog, Snapshot } from '../opLog.js'
+import type { OpLog, Snapshot, SnapshotToSave } from '../opLog.js'
 import {
   WalCheckpointer,
   type CheckpointMode,
@@ -304,9 +304,10 @@ export class SqliteOpLog implements OpLog {
     )
   }
 
-  saveSnapshot(canvasId: string, snapshot: Snapshot): Promise<void> {
+  saveSnapshot(canvasId: string, snapshot: SnapshotToSave): Promise<void> {
     return this.guard(() => {
-      this.statements.saveSnapshot.run(canvasId, snapshot.seq, JSON.stringify(snapshot.objects), this.now())
+      const json = 'objectsJson' in snapshot ? snapshot.objectsJson : JSON.stringify(snapshot.objects)
+      this.statements.saveSnapshot.run(canvasId, snapshot.seq, json, this.now())
     })
   }
 

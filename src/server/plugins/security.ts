@@ -66,7 +66,7 @@ export const DOCUMENT_HEADERS: Readonly<Record<string, string>> = (() => {
  * Every other response (JSON, metrics, errors): what an API response needs [A5] (the OWASP REST
  * Security Cheat Sheet's set). A document-only header (COOP, X-Frame-Options, X-XSS-Protection,
  * …) means nothing on JSON, and each header costs Node work on every response (validated and
- * written by writeHead: `npm run bench:http-costs`).
+ * written by writeHead).
  */
 export const API_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-security-policy': "default-src 'none'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'",

@@ -97,9 +97,9 @@ export class Connection implements RoomClient {
    * Sends the canvas state or a resume page: legitimately large, so what it leaves in the send
    * buffer is allowed on top of the cap until the client has read it.
    */
-  sendState(message: object): void {
+  sendState(frame: Buffer): void {
     if (!this.isOpen) return
-    this.socket.send(JSON.stringify(message))
+    this.socket.send(frame, { binary: false })
     this.stateAllowance = this.socket.bufferedAmount
   }
 

@@ -2,12 +2,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { normaliseEmail } from '../../auth/accounts.js'
-import { can, type CanvasAction } from '../../core/permissions.js'
+import { can } from '../../core/permissions.js'
 import { AppError, forbidden, notFound } from '../../protocol/appError.js'
 import type { CanvasForUser } from '../../store/canvasStore.js'
 import type { Deps } from '../deps.js'
 import { VisibleText } from './textSchemas.js'
 import type { RoomRegistry } from '../../rooms/roomRegistry.js'
+import { ROUTE_ACCESS, routeKey } from './accessPolicy.js'
 import { requireAuth } from '../plugins/authentication.js'
 
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
@@ -20,13 +21,23 @@ export const canvasRoutes =
   async (app) => {
     const { accounts, store, bus } = deps
 
-    /** The canvas as the caller sees it; 404 when missing or not shared, 403 when seen but not allowed. */
-    async function canvasFor(request: FastifyRequest, canvasId: string, action: CanvasAction) {
+    /**
+     * The canvas as the caller sees it, checked against this route's row in ROUTE_ACCESS: 404
+     * when missing or not shared, 403 when seen but not allowed. `targetUserId` is the user the
+     * route acts on, for rows that let anyone do it to themselves.
+     */
+    async function canvasFor(request: FastifyRequest, canvasId: string, targetUserId?: string) {
+      const key = routeKey(request.method, request.routeOptions.url ?? '')
+      const access = ROUTE_ACCESS[key]
+      if (access?.kind !== 'canvas') throw new AppError('internal', `no canvas access policy for ${key}`)
       const { user } = await requireAuth(request, accounts)
       const canvas = await store.getCanvasForUser(canvasId, user.id)
       if (!canvas) throw notFound('canvas')
-      if (!can(canvas.role, action))
-        throw forbidden(`a ${canvas.role} cannot ${action.replace('-', ' ')} this canvas`)
+      const self = access.orSelf === true && targetUserId === user.id
+      if (!can(canvas.role, access.action) && !self) {
+        const article = /^[aeiou]/.test(canvas.role) ? 'an' : 'a'
+        throw forbidden(`${article} ${canvas.role} cannot ${access.action.replace('-', ' ')} this canvas`)
+      }
       return { user, canvas }
     }
 
@@ -42,12 +53,12 @@ export const canvasRoutes =
     })
 
     app.get('/api/canvases/:id', { schema: { params: CanvasParams } }, async (request) => {
-      const { canvas } = await canvasFor(request, request.params.id, 'view')
+      const { canvas } = await canvasFor(request, request.params.id)
       return { canvas }
     })
 
     app.patch('/api/canvases/:id', { schema: { params: CanvasParams, body: NameBody } }, async (request) => {
-      const { canvas } = await canvasFor(request, request.params.id, 'rename')
+      const { canvas } = await canvasFor(request, request.params.id)
       const renamed = await store.renameCanvas(canvas.id, request.body.name.trim())
       if (!renamed) throw notFound('canvas')
       // Every open editor shows the new name, on every instance.
@@ -60,21 +71,22 @@ export const canvasRoutes =
     })
 
     app.delete('/api/canvases/:id', { schema: { params: CanvasParams } }, async (request, reply) => {
-      const { canvas } = await canvasFor(request, request.params.id, 'delete')
+      const { canvas } = await canvasFor(request, request.params.id)
       await store.deleteCanvas(canvas.id)
       // Open sockets close with 4410 and the room goes: its next edit would have nowhere to go.
       bus.publishNotice(canvas.id, { kind: 'deleted' })
       return reply.code(204).send()
     })
 
-    app.get('/api/canvases/:id/state', { schema: { params: CanvasParams } }, async (request) => {
-      const { canvas } = await canvasFor(request, request.params.id, 'view')
+    app.get('/api/canvases/:id/state', { schema: { params: CanvasParams } }, async (request, reply) => {
+      const { canvas } = await canvasFor(request, request.params.id)
       const room = await rooms.acquire(canvas.id)
-      return { canvasId: canvas.id, seq: room.seq, objects: room.objects() }
+      // Encoded in slices: a canvas at its byte budget must not stall everyone else [ROOM27].
+      return reply.type('application/json; charset=utf-8').send(await room.encodedState())
     })
 
     app.get('/api/canvases/:id/members', { schema: { params: CanvasParams } }, async (request) => {
-      const { canvas } = await canvasFor(request, request.params.id, 'view')
+      const { canvas } = await canvasFor(request, request.params.id)
       return { members: await store.listMembers(canvas.id) }
     })
 
@@ -93,7 +105,7 @@ export const canvasRoutes =
         },
       },
       async (request, reply) => {
-        const { canvas } = await canvasFor(request, request.params.id, 'share')
+        const { canvas } = await canvasFor(request, request.params.id)
         const invitee = await store.findUserByEmail(normaliseEmail(request.body.email))
         if (!invitee) throw new AppError('not_found', 'no account with that email', { field: 'body.email' })
         if (invitee.id === canvas.ownerId) throw new AppError('conflict', 'the owner already has full access')
@@ -113,11 +125,9 @@ export const canvasRoutes =
       '/api/canvases/:id/members/:userId',
       { schema: { params: Type.Object({ id: Id, userId: Id }) } },
       async (request, reply) => {
-        const { user, canvas } = await canvasFor(request, request.params.id, 'view')
         const { userId } = request.params
-        // The owner manages members; anyone may leave a canvas shared with them.
-        if (!can(canvas.role, 'share') && userId !== user.id)
-          throw forbidden('only the owner can remove members')
+        // The owner manages members; anyone may leave a canvas shared with them (orSelf).
+        const { canvas } = await canvasFor(request, request.params.id, userId)
         if (userId === canvas.ownerId) throw new AppError('conflict', 'the owner cannot be removed')
         if (!(await store.removeMember(canvas.id, userId))) throw notFound('member')
         bus.publishNotice(canvas.id, { kind: 'access', userId, role: null })

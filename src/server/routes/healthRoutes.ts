@@ -28,7 +28,7 @@ export const healthRoutes =
   (deps: Deps): FastifyPluginAsyncTypebox =>
   async (app) => {
     // /health is what load balancers poll, so it does no more than it must: its database check
-    // reads a scalar (docs/performance.md). The response schema documents the body and lets
+    // reads a scalar (a row object per call cost ~10 % of the request). The response schema documents the body and lets
     // Fastify compile its serializer, faster than JSON.stringify. The handler returns the
     // check's promise, so Fastify answers any error in it.
     app.get('/health', { schema: { response: { 200: HealthBody, 503: HealthBody } } }, (_request, reply) =>

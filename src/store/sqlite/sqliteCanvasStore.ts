@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto'
 import Database from 'better-sqlite3'
 import { AppError } from '../../protocol/appError.js'
-import type {
-  Canvas,
-  CanvasForUser,
-  CanvasStore,
-  Member,
-  MemberRole,
-  Role,
-  SessionRecord,
-  User,
-  UserWithPassword,
+import {
+  DEFAULT_STORE_LIMITS,
+  type Canvas,
+  type CanvasForUser,
+  type CanvasStore,
+  type Member,
+  type MemberRole,
+  type Role,
+  type SessionRecord,
+  type StoreLimits,
+  type User,
+  type UserWithPassword,
 } from '../canvasStore.js'
 import { guarded } from './sqliteErrors.js'
 import type { SqliteDb } from './openSqlite.js'
@@ -47,6 +49,7 @@ export class SqliteCanvasStore implements CanvasStore {
   constructor(
     private readonly db: SqliteDb,
     private readonly now: () => number = Date.now,
+    private readonly limits: Readonly<StoreLimits> = DEFAULT_STORE_LIMITS,
   ) {
     this.statements = {
       ping: db.prepare('SELECT 1').pluck(),
@@ -68,6 +71,7 @@ export class SqliteCanvasStore implements CanvasStore {
       insertCanvas: db.prepare(
         'INSERT INTO canvases (id, name, owner_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
       ),
+      ownedCount: db.prepare('SELECT COUNT(*) FROM canvases WHERE owner_id = ?').pluck(),
       listCanvases: db.prepare(`${CANVAS_WITH_ROLE} ORDER BY c.updated_at DESC, c.id`),
       canvasForUser: db.prepare(`${CANVAS_WITH_ROLE} AND c.id = @canvasId`),
       canvasExists: db.prepare('SELECT 1 FROM canvases WHERE id = ?'),
@@ -86,6 +90,7 @@ export class SqliteCanvasStore implements CanvasStore {
       upsertMember: db.prepare(`
         INSERT INTO canvas_members (canvas_id, user_id, role, created_at) VALUES (?, ?, ?, ?)
         ON CONFLICT (canvas_id, user_id) DO UPDATE SET role = excluded.role`),
+      memberCount: db.prepare('SELECT COUNT(*) FROM canvas_members WHERE canvas_id = ?').pluck(),
       removeMember: db.prepare('DELETE FROM canvas_members WHERE canvas_id = ? AND user_id = ?'),
     }
   }
@@ -179,7 +184,15 @@ export class SqliteCanvasStore implements CanvasStore {
         updatedAt: at,
         role: 'owner',
       }
-      this.statements.insertCanvas.run(canvas.id, canvas.name, canvas.ownerId, at, at)
+      const { maxCanvasesPerOwner } = this.limits
+      // Count and insert under one write lock, so concurrent creates cannot pass the cap [ST5].
+      this.db
+        .transaction(() => {
+          if ((this.statements.ownedCount.get(canvas.ownerId) as number) >= maxCanvasesPerOwner)
+            throw new AppError('limit_exceeded', `a user may own at most ${maxCanvasesPerOwner} canvases`)
+          this.statements.insertCanvas.run(canvas.id, canvas.name, canvas.ownerId, at, at)
+        })
+        .immediate()
       return canvas
     })
   }
@@ -232,6 +245,12 @@ export class SqliteCanvasStore implements CanvasStore {
       this.db
         .transaction(() => {
           const existed = this.statements.memberRole.get(canvasId, userId) !== undefined
+          const { maxMembersPerCanvas } = this.limits
+          if (!existed && (this.statements.memberCount.get(canvasId) as number) >= maxMembersPerCanvas)
+            throw new AppError(
+              'limit_exceeded',
+              `a canvas may have at most ${maxMembersPerCanvas} members besides its owner`,
+            )
           this.statements.upsertMember.run(canvasId, userId, role, this.isoNow())
           return existed ? ('updated' as const) : ('created' as const)
         })

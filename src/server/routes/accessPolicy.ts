@@ -1,0 +1,63 @@
+import type { CanvasAction } from '../../core/permissions.js'
+import type { ClientMessageType } from '../../protocol/clientMessageSchemas.js'
+
+/**
+ * Who may call what: every HTTP route and every WebSocket message type, in one table [Z1].
+ * Canvas routes take their action from here (canvasRoutes.ts), and the Z1 test checks every
+ * route the app registers and every message type against it for an owner, an editor, a viewer
+ * and a stranger: a route or message type without a row fails that test.
+ */
+export type Access =
+  /** Anyone, signed in or not. */
+  | { kind: 'public' }
+  /** Any session; the route acts on the caller's own account or canvases only. */
+  | { kind: 'signed-in' }
+  /**
+   * A member of the canvas in the path: a non-member gets 404, exactly as for a missing canvas;
+   * a member whose role lacks `action` gets 403. With `orSelf`, a member whose role lacks it
+   * may still do it to themselves (leave a canvas).
+   */
+  | { kind: 'canvas'; action: CanvasAction; orSelf?: true }
+
+/** Keyed by `METHOD path` as registered; HEAD is answered by the GET route. */
+export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
+  'GET /health': { kind: 'public' },
+  // Counters and latencies only, no identifiers; scrapers carry no session.
+  'GET /metrics': { kind: 'public' },
+  'GET /': { kind: 'public' },
+  'GET /*': { kind: 'public' },
+  'POST /api/register': { kind: 'public' },
+  'POST /api/login': { kind: 'public' },
+  // Ends the session it is given, if any; without one it only clears the cookie.
+  'POST /api/logout': { kind: 'public' },
+  'GET /api/session': { kind: 'signed-in' },
+  'POST /api/canvases': { kind: 'signed-in' },
+  'GET /api/canvases': { kind: 'signed-in' },
+  'GET /api/canvases/:id': { kind: 'canvas', action: 'view' },
+  'PATCH /api/canvases/:id': { kind: 'canvas', action: 'rename' },
+  'DELETE /api/canvases/:id': { kind: 'canvas', action: 'delete' },
+  'GET /api/canvases/:id/state': { kind: 'canvas', action: 'view' },
+  'GET /api/canvases/:id/members': { kind: 'canvas', action: 'view' },
+  'POST /api/canvases/:id/members': { kind: 'canvas', action: 'share' },
+  'DELETE /api/canvases/:id/members/:userId': { kind: 'canvas', action: 'share', orSelf: true },
+}
+
+export function routeKey(method: string, url: string): string {
+  return `${method === 'HEAD' ? 'GET' : method} ${url}`
+}
+
+/**
+ * What a joined socket's role needs for each client message, as the gateway enforces it
+ * (realtime/roomHost.ts and core/room/decideOp.ts call `can` with these actions). `auth` is the
+ * handshake: it needs `view` of the canvas, and a non-member is closed with 4403 (the contract's
+ * code, not 404). Typed by message type, so a new type does not compile without a row.
+ */
+export const MESSAGE_ACCESS: Readonly<Record<ClientMessageType, CanvasAction>> = {
+  auth: 'view',
+  ping: 'view',
+  cursor: 'move-cursor',
+  selection: 'move-cursor',
+  'object-create': 'edit-objects',
+  'object-update': 'edit-objects',
+  'object-delete': 'edit-objects',
+}

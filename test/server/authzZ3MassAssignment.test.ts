@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { routeKey } from '../../src/server/routes/accessPolicy.js'
+import type { CanvasForUser, Member } from '../../src/store/canvasStore.js'
+import type { ApiRequest } from '../support/apiClient.js'
+import { systemClock } from '../support/clock.js'
+import { expectError } from '../support/expectError.js'
+import {
+  createCanvas,
+  registerUser,
+  shareCanvas,
+  TEST_PASSWORD,
+  uniqueEmail,
+  type TestUser,
+} from '../support/fixtures.js'
+import { OpLogReader } from '../support/opLogReader.js'
+import { canvasState } from '../support/sharedCanvas.js'
+import { startTestServer, type TestServer } from '../support/startTestServer.js'
+import { WsTestClient } from '../support/wsTestClient.js'
+
+// [Z3] Fields the server owns, sent by a client: in every HTTP body the app validates (found in
+// its route table) and in every operation. Each is refused with 400 / invalid_input naming it,
+// or, where the client may legitimately name it, used as the contract says; nothing changes.
+
+/** What an attacker would like to set: identity, ownership, ordering and audit fields. */
+const SERVER_OWNED = [
+  'role',
+  'ownerId',
+  'seq',
+  'createdBy',
+  'canvasId',
+  'version',
+  'createdAt',
+  'updatedAt',
+  'id',
+] as const
+
+let server: TestServer
+let owner: TestUser
+let friend: TestUser
+let canvas: CanvasForUser
+beforeAll(async () => {
+  server = await startTestServer({ clock: systemClock() })
+  owner = await registerUser(server.http)
+  friend = await registerUser(server.http)
+  canvas = await createCanvas(server.http, owner, 'Before')
+  await shareCanvas(server.http, owner, canvas.id, friend, 'viewer')
+})
+afterAll(() => server.close())
+
+interface BodySample {
+  /** A valid request; the test adds one server-owned field to its JSON body. */
+  request(): ApiRequest & { json: Record<string, unknown> }
+  /** Fields the body legitimately has: they are set to a forbidden value instead of added. */
+  own?: Partial<Record<(typeof SERVER_OWNED)[number], unknown>>
+}
+
+const newEmail = uniqueEmail('z3')
+const BODY_SAMPLES: Record<string, BodySample> = {
+  'POST /api/register': {
+    request: () => ({
+      method: 'POST',
+      url: '/api/register',
+      json: { email: newEmail, username: 'z3', password: TEST_PASSWORD },
+    }),
+  },
+  'POST /api/login': {
+    request: () => ({
+      method: 'POST',
+      url: '/api/login',
+      json: { email: owner.email, password: TEST_PASSWORD },
+    }),
+  },
+  'POST /api/canvases': {
+    request: () => ({ method: 'POST', url: '/api/canvases', json: { name: 'After' } }),
+  },
+  'PATCH /api/canvases/:id': {
+    request: () => ({ method: 'PATCH', url: `/api/canvases/${canvas.id}`, json: { name: 'After' } }),
+  },
+  'POST /api/canvases/:id/members': {
+    request: () => ({
+      method: 'POST',
+      url: `/api/canvases/${canvas.id}/members`,
+      json: { email: friend.email, role: 'editor' },
+    }),
+    // The role is the point of the body: only the member roles are accepted, never `owner`.
+    own: { role: 'owner' },
+  },
+}
+
+/** Everything a mass assignment could have changed, as the owner and the friend see it. */
+async function snapshot() {
+  const get = async (url: string, user: TestUser) =>
+    (await server.http.send({ method: 'GET', url, token: user.token })).body
+  return {
+    ownerCanvases: (await get('/api/canvases', owner)) as { canvases: CanvasForUser[] },
+    friendCanvases: (await get('/api/canvases', friend)) as { canvases: CanvasForUser[] },
+    members: (await get(`/api/canvases/${canvas.id}/members`, owner)) as { members: Member[] },
+    newAccount: await server.deps.store.findUserByEmail(newEmail),
+  }
+}
+
+describe('[Z3] mass assignment over HTTP', () => {
+  it('[Z3] when the app is built, then every route that validates a body has a sample here', () => {
+    const withBody = server.app.routeTable
+      .filter((r) => r.hasBodySchema)
+      .map((r) => routeKey(r.method, r.url))
+    expect(
+      withBody.filter((k) => !(k in BODY_SAMPLES)).map((k) => `route ${k} takes a body and has no Z3 sample`),
+    ).toEqual([])
+    expect(Object.keys(BODY_SAMPLES).sort()).toEqual([...new Set(withBody)].sort())
+  })
+
+  const cells = Object.keys(BODY_SAMPLES).flatMap((key) => SERVER_OWNED.map((field) => [key, field] as const))
+  it.each(cells)(
+    '[Z3] when %s carries %s, then 400 naming body.%s and nothing changes',
+    async (key, field) => {
+      const sample = BODY_SAMPLES[key] as BodySample
+      const before = await snapshot()
+      const request = sample.request()
+      const value = sample.own && field in sample.own ? sample.own[field] : 'attacker-chosen'
+      const res = await server.http.send({
+        ...request,
+        json: { ...request.json, [field]: value },
+        token: owner.token,
+      })
+      expectError(res, 400, 'invalid_input', `body.${field}`)
+      expect(res.setCookies).toEqual([])
+      expect(await snapshot()).toEqual(before)
+    },
+  )
+
+  it('[Z3] when a route without a body (logout) gets server-owned fields, then they are ignored: it does only its own job', async () => {
+    const session = await registerUser(server.http)
+    const before = await snapshot()
+    const body = Object.fromEntries(SERVER_OWNED.map((f) => [f, 'attacker-chosen']))
+    const res = await server.http.send({
+      method: 'POST',
+      url: '/api/logout',
+      json: body,
+      token: session.token,
+    })
+    expect(res.status, res.text).toBe(204)
+    expect(await snapshot()).toEqual(before)
+  })
+})
+
+describe('[Z3] mass assignment in operations', () => {
+  let client: WsTestClient
+  let log: OpLogReader
+  beforeAll(async () => {
+    log = new OpLogReader(server.dataDir)
+    client = await WsTestClient.connect(server.baseUrl, canvas.id, { token: owner.token })
+    client.send({ type: 'object-create', opId: 'base', object: { id: 'base', type: 'rect', x: 1 } })
+    await client.waitForAck('base')
+  })
+  afterAll(() => {
+    client.terminate()
+    log.close()
+  })
+
+  type Placement = 'top' | 'object' | 'changes'
+  // [message type, where the field goes]; the legitimate uses (object.id names the new object,
+  // the update's and delete's top-level id names the target) are left out: they are the API.
+  const placements: [string, Placement][] = [
+    ['object-create', 'top'],
+    ['object-create', 'object'],
+    ['object-update', 'top'],
+    ['object-update', 'changes'],
+    ['object-delete', 'top'],
+  ]
+  const legitimate = (type: string, where: Placement, field: string) =>
+    field === 'id' &&
+    ((type === 'object-create' && where === 'object') || (type !== 'object-create' && where === 'top'))
+  const cells = placements.flatMap(([type, where]) =>
+    SERVER_OWNED.filter((f) => !legitimate(type, where, f)).map((field) => [type, where, field] as const),
+  )
+
+  let n = 0
+  it.each(cells)(
+    '[Z3] when %s carries %s.%s, then invalid_input naming it, with its opId, and nothing is logged',
+    async (type, where, field) => {
+      n += 1
+      const opId = `z3-${n}`
+      const base: Record<string, unknown> =
+        type === 'object-create'
+          ? { type, opId, object: { id: `new-${n}`, type: 'rect' } }
+          : type === 'object-update'
+            ? { type, opId, id: 'base', changes: { x: 2 } }
+            : { type, opId, id: 'base' }
+      const nested = where === 'top' ? undefined : (base[where] as Record<string, unknown>)
+      if (nested) nested[field] = 'attacker-chosen'
+      else base[field] = 'attacker-chosen'
+      const before = log.count(canvas.id)
+      const state = await canvasState(server.http, canvas.id, owner)
+
+      client.send(base)
+      const expectedField = where === 'top' ? field : `${where}.${field}`
+      expect(await client.waitForError(opId)).toMatchObject({
+        code: 'invalid_input',
+        field: expectedField,
+        opId,
+      })
+      expect(log.count(canvas.id)).toBe(before)
+      expect(await canvasState(server.http, canvas.id, owner)).toEqual(state)
+    },
+  )
+})
