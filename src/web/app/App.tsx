@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react'
-import { api, type User } from './apiClient.js'
+import type { User } from '../../protocol/httpTypes.js'
+import { api } from './apiClient.js'
 import { AuthPage } from '../pages/AuthPage.js'
 import { CanvasListPage } from '../pages/CanvasListPage.js'
 import { EditorPage } from '../pages/EditorPage.js'

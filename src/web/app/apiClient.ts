@@ -1,33 +1,20 @@
 import type { ErrorCode } from '../../protocol/errorCodes.js'
-import type { MemberRole, Role } from '../../protocol/roles.js'
+import type {
+  CanvasBody,
+  CanvasListBody,
+  ErrorBody,
+  MemberBody,
+  MemberListBody,
+  UserBody,
+} from '../../protocol/httpTypes.js'
+import type { MemberRole } from '../../protocol/roles.js'
 
 /**
  * The HTTP API as the web app uses it (contract "Accounts and sessions", "Canvases"). The session
  * is the HttpOnly `session` cookie: same-origin fetches carry it, and the browser adds the
- * Origin header the server requires on unsafe requests.
+ * Origin header the server requires on unsafe requests. The bodies' types are the server's
+ * (protocol/httpTypes.ts).
  */
-
-export interface User {
-  id: string
-  email: string
-  username: string
-}
-
-export interface CanvasSummary {
-  id: string
-  name: string
-  ownerId: string
-  role: Role
-  createdAt: string
-  updatedAt: string
-}
-
-export interface Member {
-  userId: string
-  email: string
-  username: string
-  role: Role
-}
 
 /** `network` when the server could not be reached at all. */
 export type ApiErrorCode = ErrorCode | 'network'
@@ -47,9 +34,8 @@ export class ApiError extends Error {
   }
 }
 
-interface ErrorBody {
-  error?: { code?: unknown; message?: unknown; field?: unknown }
-}
+/** What an error answer may hold: a proxy or a crashed server may send anything. */
+type UncheckedErrorBody = { [K in keyof ErrorBody]?: { [F in keyof ErrorBody['error']]?: unknown } }
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   let response: Response
@@ -70,7 +56,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 }
 
 function toApiError(status: number, parsed: unknown): ApiError {
-  const error = (parsed as ErrorBody | undefined)?.error
+  const error = (parsed as UncheckedErrorBody | undefined)?.error
   const code = typeof error?.code === 'string' ? (error.code as ErrorCode) : 'internal'
   const message = typeof error?.message === 'string' ? error.message : `The server answered ${status}.`
   const field = typeof error?.field === 'string' ? error.field.replace(/^body\./, '') : undefined
@@ -78,24 +64,23 @@ function toApiError(status: number, parsed: unknown): ApiError {
 }
 
 export const api = {
-  session: () => request<{ user: User }>('GET', '/api/session'),
+  session: () => request<UserBody>('GET', '/api/session'),
   register: (input: { email: string; username: string; password: string }) =>
-    request<{ user: User }>('POST', '/api/register', input),
-  login: (input: { email: string; password: string }) => request<{ user: User }>('POST', '/api/login', input),
+    request<UserBody>('POST', '/api/register', input),
+  login: (input: { email: string; password: string }) => request<UserBody>('POST', '/api/login', input),
   logout: () => request<undefined>('POST', '/api/logout'),
 
-  listCanvases: () => request<{ canvases: CanvasSummary[] }>('GET', '/api/canvases'),
-  getCanvas: (id: string) =>
-    request<{ canvas: CanvasSummary }>('GET', `/api/canvases/${encodeURIComponent(id)}`),
-  createCanvas: (name: string) => request<{ canvas: CanvasSummary }>('POST', '/api/canvases', { name }),
+  listCanvases: () => request<CanvasListBody>('GET', '/api/canvases'),
+  getCanvas: (id: string) => request<CanvasBody>('GET', `/api/canvases/${encodeURIComponent(id)}`),
+  createCanvas: (name: string) => request<CanvasBody>('POST', '/api/canvases', { name }),
   renameCanvas: (id: string, name: string) =>
-    request<{ canvas: CanvasSummary }>('PATCH', `/api/canvases/${encodeURIComponent(id)}`, { name }),
+    request<CanvasBody>('PATCH', `/api/canvases/${encodeURIComponent(id)}`, { name }),
   deleteCanvas: (id: string) => request<undefined>('DELETE', `/api/canvases/${encodeURIComponent(id)}`),
 
   listMembers: (id: string) =>
-    request<{ members: Member[] }>('GET', `/api/canvases/${encodeURIComponent(id)}/members`),
+    request<MemberListBody>('GET', `/api/canvases/${encodeURIComponent(id)}/members`),
   shareCanvas: (id: string, email: string, role: MemberRole) =>
-    request<{ member: Member }>('POST', `/api/canvases/${encodeURIComponent(id)}/members`, { email, role }),
+    request<MemberBody>('POST', `/api/canvases/${encodeURIComponent(id)}/members`, { email, role }),
   removeMember: (id: string, userId: string) =>
     request<undefined>(
       'DELETE',

@@ -1,5 +1,5 @@
 import { createContext, useContext, type ReactNode } from 'react'
-import type { User } from './apiClient.js'
+import type { User } from '../../protocol/httpTypes.js'
 
 export interface Session {
   user: User

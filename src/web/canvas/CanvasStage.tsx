@@ -1,5 +1,7 @@
+// Over 400 lines: one pointer state machine (press, move, release for every tool and gesture) on one
+// shared gesture ref; cut across files it would be harder to follow. Helpers live beside it.
 import Konva from 'konva'
-import { memo, useEffect, useMemo, useRef, useState } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import { Group, Layer, Line, Rect, Stage, Transformer } from 'react-konva'
 import {
   OBJECT_LIMITS,
@@ -7,22 +9,15 @@ import {
   type NewObject,
   type ObjectChanges,
 } from '../../protocol/objects.js'
-import {
-  clampFontSize,
-  contains,
-  intersects,
-  isPointBased,
-  objectBounds,
-  pointsBounds,
-  rectFromPoints,
-  round,
-} from './geometry.js'
-import { measureTextHeight } from './measureText.js'
-import { appendPoint, pathFromPoints, shapeFromDrag, textAt } from './objectFactory.js'
+import { bakeTransform } from './bakeTransform.js'
+import { intersects, objectBounds, rectFromPoints, round } from './geometry.js'
 import { hitTest } from './hitTest.js'
-import { ShapeNode } from './ShapeNode.js'
+import { appendPoint, constrain, pathFromPoints, shapeFromDrag, textAt } from './objectFactory.js'
+import { useRenderWindow, useStableChunks } from './renderWindow.js'
+import { ShapeList, ShapeNode } from './ShapeNode.js'
 import type { StyleDefaults, Tool } from './tools.js'
-import { screenToWorld, zoomAt, type Bounds, type Point, type Viewport } from './viewport.js'
+import { useWheelNavigation } from './useWheelNavigation.js'
+import { screenToWorld, type Bounds, type Point, type Viewport } from './viewport.js'
 
 /** What the stage asks of the editor; stable for the editor's lifetime. */
 export interface StageActions {
@@ -367,33 +362,8 @@ export function CanvasStage(props: Props) {
     }
   }
 
-  // Wheel on the container in the capture phase, stopped there: Konva would otherwise look up
-  // the shape under the pointer (a hit canvas read) on every wheel event.
   const stageRef = useRef<Konva.Stage>(null)
-  useEffect(() => {
-    const container = stageRef.current?.container()
-    if (!container) return
-    const onWheel = (evt: WheelEvent) => {
-      evt.preventDefault()
-      evt.stopPropagation()
-      const rect = container.getBoundingClientRect()
-      const pointer = { x: evt.clientX - rect.left, y: evt.clientY - rect.top }
-      const lines = evt.deltaMode === 1 ? 16 : 1
-      const { setViewport } = latest.current.actions
-      if (evt.ctrlKey || evt.metaKey) {
-        // Trackpad pinches arrive as ctrl+wheel with small deltas; mouse wheels with ±100.
-        const factor = Math.exp((-evt.deltaY * lines) / 400)
-        setViewport((v) => zoomAt(v, pointer, v.scale * factor))
-        return
-      }
-      const horizontal = evt.shiftKey && evt.deltaX === 0
-      const dx = (horizontal ? evt.deltaY : evt.deltaX) * lines
-      const dy = (horizontal ? 0 : evt.deltaY) * lines
-      setViewport((v) => ({ ...v, x: v.x - dx, y: v.y - dy }))
-    }
-    container.addEventListener('wheel', onWheel, { capture: true, passive: false })
-    return () => container.removeEventListener('wheel', onWheel, { capture: true })
-  }, [])
+  useWheelNavigation(stageRef, (update) => latest.current.actions.setViewport(update))
 
   const onDblClick = (e: Konva.KonvaEventObject<MouseEvent>) => {
     const p = latest.current
@@ -489,106 +459,4 @@ export function CanvasStage(props: Props) {
       </Layer>
     </Stage>
   )
-}
-
-/**
- * The world area whose objects are drawn: three view widths and heights around the view, kept
- * while the view stays inside it, so panning re-renders the object list only now and then.
- */
-function useRenderWindow(v: Viewport, width: number, height: number): Bounds {
-  const [area, setArea] = useState<Bounds | undefined>()
-  const view = { x: -v.x / v.scale, y: -v.y / v.scale, width: width / v.scale, height: height / v.scale }
-  const stale =
-    area === undefined ||
-    !contains(area, view) ||
-    area.width * area.height > 16 * Math.max(1, view.width * view.height)
-  const next = stale
-    ? { x: view.x - view.width, y: view.y - view.height, width: view.width * 3, height: view.height * 3 }
-    : area
-  useEffect(() => {
-    if (next !== area) setArea(next)
-  }, [next, area])
-  return next
-}
-
-/** Objects per layer at least; at most MAX_OBJECT_LAYERS layers (Konva advises 3 to 5 in all). */
-const MIN_CHUNK = 500
-const MAX_OBJECT_LAYERS = 4
-
-/**
- * The draw order cut into up to four runs, one Konva layer each: a change redraws only its own
- * layer's canvas, a quarter of a big scene. A run whose objects are all unchanged keeps its array,
- * so its ShapeList does not even re-render.
- */
-function useStableChunks(sorted: readonly CanvasObject[]): (readonly CanvasObject[])[] {
-  const previous = useRef<(readonly CanvasObject[])[]>([])
-  return useMemo(() => {
-    const size = Math.max(MIN_CHUNK, Math.ceil(sorted.length / MAX_OBJECT_LAYERS))
-    const next: (readonly CanvasObject[])[] = []
-    for (let start = 0; start === 0 || start < sorted.length; start += size) {
-      const chunk = sorted.slice(start, start + size)
-      const old = previous.current[next.length]
-      next.push(old && old.length === chunk.length && old.every((o, i) => o === chunk[i]) ? old : chunk)
-    }
-    previous.current = next
-    return next
-  }, [sorted])
-}
-
-interface ShapeListProps {
-  sorted: readonly CanvasObject[]
-  editingTextId: string | undefined
-}
-
-/** Re-renders when the objects or the edited text change, not on pan, zoom or selection. */
-const ShapeList = memo(function ShapeList({ sorted, editingTextId }: ShapeListProps) {
-  return sorted.map((o) => <ShapeNode key={o.id} object={o} hidden={o.id === editingTextId} />)
-})
-
-/** Shift while drawing: squares and circles, lines at 45° steps. */
-function constrain(
-  tool: 'rect' | 'ellipse' | 'line' | 'arrow',
-  start: Point,
-  end: Point,
-  shift: boolean,
-): Point {
-  if (!shift) return end
-  const dx = end.x - start.x
-  const dy = end.y - start.y
-  if (tool === 'rect' || tool === 'ellipse') {
-    const size = Math.max(Math.abs(dx), Math.abs(dy))
-    return { x: start.x + Math.sign(dx || 1) * size, y: start.y + Math.sign(dy || 1) * size }
-  }
-  const angle = Math.round(Math.atan2(dy, dx) / (Math.PI / 4)) * (Math.PI / 4)
-  const length = Math.hypot(dx, dy)
-  return { x: start.x + Math.cos(angle) * length, y: start.y + Math.sin(angle) * length }
-}
-
-/**
- * Turns the Transformer's scale into sizes (and points, and font size) and resets the scale, so
- * stored objects never carry a scale and strokes keep their width.
- */
-function bakeTransform(node: Konva.Node, o: CanvasObject): ObjectChanges {
-  const sx = node.scaleX()
-  const sy = node.scaleY()
-  node.scale({ x: 1, y: 1 })
-  const changes: ObjectChanges = { x: round(node.x()), y: round(node.y()), rotation: round(node.rotation()) }
-  if (isPointBased(o.type) && node instanceof Konva.Line) {
-    const points = (o.points ?? []).map((v, i) => round(i % 2 === 0 ? v * sx : v * sy))
-    node.points(points)
-    const b = pointsBounds(points)
-    return { ...changes, points, width: round(b.width), height: round(b.height) }
-  }
-  if (o.type === 'text' && node instanceof Konva.Text) {
-    const width = round(Math.max(20, node.width() * sx))
-    const cornerDrag = Math.abs(sy - 1) > 0.001
-    const fontSize = cornerDrag ? clampFontSize(round((o.fontSize ?? 24) * sy)) : (o.fontSize ?? 24)
-    node.setAttrs({ width, fontSize })
-    const next = { ...o, width, fontSize }
-    return { ...changes, width, fontSize, height: measureTextHeight(next, o.text ?? '') }
-  }
-  const width = round(Math.max(1, node.width() * sx))
-  const height = round(Math.max(1, node.height() * sy))
-  node.setAttrs({ width, height })
-  return { ...changes, width, height }
 }

@@ -1,7 +1,7 @@
 import type Konva from 'konva'
 import { memo } from 'react'
 import { Arrow, Line, Rect, Shape, Text } from 'react-konva'
-import type { NewObject } from '../../protocol/objects.js'
+import type { CanvasObject, NewObject } from '../../protocol/objects.js'
 import { DEFAULT_FONT_FAMILY, TEXT_LINE_HEIGHT } from './geometry.js'
 
 interface Props {
@@ -124,4 +124,14 @@ export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
         />
       )
   }
+})
+
+interface ShapeListProps {
+  sorted: readonly CanvasObject[]
+  editingTextId: string | undefined
+}
+
+/** Re-renders when the objects or the edited text change, not on pan, zoom or selection. */
+export const ShapeList = memo(function ShapeList({ sorted, editingTextId }: ShapeListProps) {
+  return sorted.map((o) => <ShapeNode key={o.id} object={o} hidden={o.id === editingTextId} />)
 })

@@ -118,3 +118,22 @@ export function maxZ(objects: Iterable<CanvasObject>): number {
   for (const o of objects) max = Math.max(max, o.zIndex ?? 0)
   return max
 }
+
+/** Shift while drawing: squares and circles, lines at 45° steps. */
+export function constrain(
+  tool: 'rect' | 'ellipse' | 'line' | 'arrow',
+  start: Point,
+  end: Point,
+  shift: boolean,
+): Point {
+  if (!shift) return end
+  const dx = end.x - start.x
+  const dy = end.y - start.y
+  if (tool === 'rect' || tool === 'ellipse') {
+    const size = Math.max(Math.abs(dx), Math.abs(dy))
+    return { x: start.x + Math.sign(dx || 1) * size, y: start.y + Math.sign(dy || 1) * size }
+  }
+  const angle = Math.round(Math.atan2(dy, dx) / (Math.PI / 4)) * (Math.PI / 4)
+  const length = Math.hypot(dx, dy)
+  return { x: start.x + Math.cos(angle) * length, y: start.y + Math.sin(angle) * length }
+}

@@ -1,14 +1,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
-import { presenceColor } from '../../core/presenceColor.js'
-import type { CanvasObject, ObjectChanges } from '../../protocol/objects.js'
-import type { CanvasSummary } from '../app/apiClient.js'
+import type { CanvasSummary } from '../../protocol/httpTypes.js'
+import type { CanvasObject } from '../../protocol/objects.js'
 import { CanvasStage, type StageActions } from '../canvas/CanvasStage.js'
-import { CursorOverlay } from '../canvas/CursorOverlay.js'
-import { SelectionOverlay } from '../canvas/SelectionOverlay.js'
-import { clampFontSize, objectBounds, sortByZ, unionBounds } from '../canvas/geometry.js'
-import { fitText, measureTextHeight } from '../canvas/measureText.js'
+import { objectBounds, sortByZ, unionBounds } from '../canvas/geometry.js'
+import { fitText } from '../canvas/measureText.js'
 import { TextEditor } from '../canvas/TextEditor.js'
-import { INITIAL_STYLE, toolForKey, type StyleDefaults, type Tool } from '../canvas/tools.js'
+import { INITIAL_STYLE, type StyleDefaults, type Tool } from '../canvas/tools.js'
 import {
   fitBounds,
   IDENTITY_VIEWPORT,
@@ -21,19 +18,20 @@ import type { SyncEngine } from '../sync/syncEngine.js'
 import {
   deleteSelection,
   DUPLICATE_OFFSET,
-  nudge,
-  parseClipboard,
   placeCopies,
   selectedInOrder,
-  serializeForClipboard,
+  styleChanges,
   updateMany,
   zOrderChanges,
   type ZOrderMove,
 } from './editorCommands.js'
+import { ErrorToast } from './ErrorToast.js'
 import { HelpDialog } from './HelpDialog.js'
-import { styleAppliesTo, StylePanel, type StyleChange } from './StylePanel.js'
+import { RemoteCursors, RemoteSelections } from './RemotePresence.js'
+import { StylePanel, type StyleChange } from './StylePanel.js'
 import { Toolbar } from './Toolbar.js'
 import { TopBar } from './TopBar.js'
+import { useEditorKeys } from './useEditorKeys.js'
 import { useEngineState } from './useEngine.js'
 import { useElementSize } from './useElementSize.js'
 import { ZoomControls } from './ZoomControls.js'
@@ -131,14 +129,18 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
     zoomToFit()
   }, [status, objects, size, zoomToFit])
 
-  // A viewer's role may be taken away mid-edit, and tools with it.
+  // The owner may make an editor a viewer mid-edit (role-changed): tools go, and a text being
+  // typed closes its undo step, which would otherwise swallow every later edit.
   useEffect(() => {
-    if (!canEdit) {
-      setToolState('select')
-      setSelectionIds([])
-      setEditingTextId(undefined)
+    if (canEdit) return
+    setToolState('select')
+    setSelectionIds([])
+    setEditingTextId(undefined)
+    if (textStep.current !== undefined) {
+      textStep.current = undefined
+      engine.endStep()
     }
-  }, [canEdit])
+  }, [canEdit, engine])
 
   useEffect(() => {
     document.title = `${canvas.name} · CollabCanvas`
@@ -149,25 +151,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const applyStyle = useCallback(
     (change: StyleChange) => {
       if (selected.length === 0) return setStyle((s) => ({ ...s, ...change }))
-      const changes: [string, ObjectChanges][] = []
-      for (const o of selected) {
-        const c: ObjectChanges = {}
-        for (const key of Object.keys(change) as (keyof StyleDefaults)[]) {
-          if (!styleAppliesTo(o.type, key)) continue
-          if (key === 'fontSize' && change.fontSize !== undefined) {
-            c.fontSize = clampFontSize(change.fontSize)
-            c.height = measureTextHeight({ ...o, fontSize: c.fontSize }, o.text ?? '')
-          } else if (key === 'fill' && change.fill !== undefined) c.fill = change.fill
-          else if (key === 'stroke' && change.stroke !== undefined) {
-            c.stroke = change.stroke
-            if (o.type === 'arrow') c.fill = change.stroke // the arrowhead is filled with the line colour
-          } else if (key === 'strokeWidth' && change.strokeWidth !== undefined)
-            c.strokeWidth = change.strokeWidth
-          else if (key === 'opacity' && change.opacity !== undefined) c.opacity = change.opacity
-        }
-        if (Object.keys(c).length > 0) changes.push([o.id, c])
-      }
-      updateMany(engine, changes)
+      updateMany(engine, styleChanges(selected, change))
     },
     [engine, selected],
   )
@@ -214,162 +198,14 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
 
   // ---- keyboard and clipboard -------------------------------------------------------------------
 
-  const keys = useRef({ canEdit, selected, selection, sorted, tool, helpOpen, editingTextId })
-  keys.current = { canEdit, selected, selection, sorted, tool, helpOpen, editingTextId }
-  const commands = useRef({ duplicate, arrange, remove, zoomBy, zoomTo, zoomToFit, setTool })
-  commands.current = { duplicate, arrange, remove, zoomBy, zoomTo, zoomToFit, setTool }
-  const pasteCount = useRef(0)
-
-  useEffect(() => {
-    const typingIn = (target: EventTarget | null) =>
-      target instanceof HTMLElement &&
-      (target.isContentEditable ||
-        ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName) ||
-        target.closest('dialog') !== null)
-
-    const onKeyDown = (e: KeyboardEvent) => {
-      if (typingIn(e.target)) return
-      const k = keys.current
-      const c = commands.current
-      const mod = e.ctrlKey || e.metaKey
-      if (e.key === ' ') {
-        // Space pans while held; it must not also press the focused toolbar button.
-        e.preventDefault()
-        if (!e.repeat) setSpaceHeld(true)
-        return
-      }
-      if (mod && !e.altKey) {
-        const handled = (() => {
-          switch (e.key.toLowerCase()) {
-            case 'z':
-              if (k.canEdit) {
-                if (e.shiftKey) engine.redo()
-                else engine.undo()
-              }
-              return true
-            case 'y':
-              if (k.canEdit) engine.redo()
-              return true
-            case 'd':
-              if (k.canEdit) c.duplicate()
-              return true
-            case 'a':
-              if (k.canEdit) setSelectionIds(k.sorted.map((o) => o.id))
-              return true
-            case '=':
-            case '+':
-              c.zoomBy(1)
-              return true
-            case '-':
-            case '_':
-              c.zoomBy(-1)
-              return true
-            case '0':
-              c.zoomTo(1)
-              return true
-          }
-          if (e.code === 'BracketRight' && k.canEdit) {
-            c.arrange(e.shiftKey ? 'front' : 'forward')
-            return true
-          }
-          if (e.code === 'BracketLeft' && k.canEdit) {
-            c.arrange(e.shiftKey ? 'back' : 'backward')
-            return true
-          }
-          return false
-        })()
-        if (handled) e.preventDefault()
-        return
-      }
-      if (e.altKey) return
-      if (e.key === '?') {
-        e.preventDefault()
-        setHelpOpen(true)
-        return
-      }
-      if (e.shiftKey && e.code === 'Digit1') {
-        e.preventDefault()
-        c.zoomToFit()
-        return
-      }
-      if (e.key === 'Escape') {
-        setSelectionIds([])
-        c.setTool('select')
-        return
-      }
-      if (!k.canEdit) return
-      if (e.key === 'Delete' || e.key === 'Backspace') {
-        e.preventDefault()
-        c.remove()
-        return
-      }
-      if (e.key === 'Enter' && k.selected.length === 1 && k.selected[0]?.type === 'text') {
-        e.preventDefault()
-        setEditingTextId(k.selected[0].id)
-        return
-      }
-      const arrows: Record<string, [number, number]> = {
-        ArrowLeft: [-1, 0],
-        ArrowRight: [1, 0],
-        ArrowUp: [0, -1],
-        ArrowDown: [0, 1],
-      }
-      const arrow = arrows[e.key]
-      if (arrow && k.selected.length > 0) {
-        e.preventDefault()
-        const step = e.shiftKey ? 10 : 1
-        nudge(engine, k.selected, arrow[0] * step, arrow[1] * step)
-        return
-      }
-      if (e.shiftKey) return
-      const next = toolForKey(e.key)
-      if (next) {
-        e.preventDefault()
-        c.setTool(next)
-      }
-    }
-    const onKeyUp = (e: KeyboardEvent) => {
-      if (e.key === ' ') setSpaceHeld(false)
-    }
-    const onBlur = () => setSpaceHeld(false)
-
-    // Copy and paste through the system clipboard events: no permission prompt, works across tabs.
-    const onCopy = (e: ClipboardEvent, cut: boolean) => {
-      const k = keys.current
-      if (typingIn(e.target) && e.target !== document.body) return
-      if (k.selected.length === 0 || !e.clipboardData) return
-      e.preventDefault()
-      e.clipboardData.setData('text/plain', serializeForClipboard(k.selected))
-      pasteCount.current = 0
-      if (cut && k.canEdit) commands.current.remove()
-    }
-    const onPaste = (e: ClipboardEvent) => {
-      const k = keys.current
-      if (!k.canEdit || (typingIn(e.target) && e.target !== document.body)) return
-      const copied = parseClipboard(e.clipboardData?.getData('text/plain') ?? '')
-      if (!copied || copied.length === 0) return
-      e.preventDefault()
-      pasteCount.current += 1
-      setSelectionIds(placeCopies(engine, k.sorted, copied, DUPLICATE_OFFSET * pasteCount.current))
-    }
-    const copy = (e: ClipboardEvent) => onCopy(e, false)
-    const cut = (e: ClipboardEvent) => onCopy(e, true)
-
-    window.addEventListener('keydown', onKeyDown)
-    window.addEventListener('keyup', onKeyUp)
-    window.addEventListener('blur', onBlur)
-    document.addEventListener('copy', copy)
-    document.addEventListener('cut', cut)
-    document.addEventListener('paste', onPaste)
-    return () => {
-      window.removeEventListener('keydown', onKeyDown)
-      window.removeEventListener('keyup', onKeyUp)
-      window.removeEventListener('blur', onBlur)
-      document.removeEventListener('copy', copy)
-      document.removeEventListener('cut', cut)
-      document.removeEventListener('paste', onPaste)
-    }
-  }, [engine])
+  useEditorKeys(engine, {
+    state: { canEdit, selected, selection, sorted, tool, helpOpen, editingTextId },
+    commands: { duplicate, arrange, remove, zoomBy, zoomTo, zoomToFit, setTool },
+    setSelectionIds,
+    setEditingTextId,
+    setSpaceHeld,
+    setHelpOpen,
+  })
 
   // Test hook outside production builds: read-only access to the engine's state.
   useEffect(() => {
@@ -495,84 +331,6 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       <HelpDialog open={helpOpen} onClose={() => setHelpOpen(false)} />
     </div>
   )
-}
-
-/** Other people's selections, outlined in their colour; re-renders on selection changes only. */
-function RemoteSelections({
-  engine,
-  objects,
-  viewport,
-}: {
-  engine: SyncEngine
-  objects: ReadonlyMap<string, CanvasObject>
-  viewport: Viewport
-}) {
-  const selections = useEngineState(engine, (s) => s.selections)
-  const users = useEngineState(engine, (s) => s.users)
-  const shown = useMemo(
-    () =>
-      [...selections].map(([userId, ids]) => ({
-        userId,
-        ids,
-        color: users.find((u) => u.userId === userId)?.color ?? presenceColor(userId),
-      })),
-    [selections, users],
-  )
-  return <SelectionOverlay selections={shown} objects={objects} viewport={viewport} />
-}
-
-/** Only this re-renders on cursor traffic: 20 people moving must not re-render the editor. */
-function RemoteCursors({
-  engine,
-  viewport,
-  myId,
-}: {
-  engine: SyncEngine
-  viewport: Viewport
-  myId: string | undefined
-}) {
-  const cursors = useEngineState(engine, (s) => s.cursors)
-  const others = useMemo(() => {
-    if (myId === undefined || !cursors.has(myId)) return cursors
-    const copy = new Map(cursors)
-    copy.delete(myId)
-    return copy
-  }, [cursors, myId])
-  return <CursorOverlay cursors={others} viewport={viewport} />
-}
-
-const TOAST_MS = 5_000
-
-function ErrorToast({ error }: { error: { code: string; message: string } | undefined }) {
-  const [shown, setShown] = useState(error)
-  useEffect(() => {
-    setShown(error)
-    if (!error) return
-    const timer = setTimeout(() => setShown(undefined), TOAST_MS)
-    return () => clearTimeout(timer)
-  }, [error])
-  if (!shown) return null
-  return (
-    <div className="toast" role="alert" data-testid="error-toast" data-code={shown.code}>
-      {toastText(shown)}
-    </div>
-  )
-}
-
-function toastText(error: { code: string; message: string }): string {
-  switch (error.code) {
-    case 'forbidden':
-      return 'You can’t edit this canvas.'
-    case 'rate_limited':
-      return 'Slow down: too many changes at once.'
-    case 'limit_exceeded':
-      return 'This canvas is full (10,000 objects).'
-    case 'storage_full':
-    case 'storage_unavailable':
-      return 'The server could not save that change. Try again in a moment.'
-    default:
-      return error.message.charAt(0).toUpperCase() + error.message.slice(1)
-  }
 }
 
 /** A dot grid that moves and scales with the view; coarser when zoomed far out. */

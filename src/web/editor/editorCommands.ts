@@ -1,6 +1,10 @@
 import type { CanvasObject, NewObject, ObjectChanges } from '../../protocol/objects.js'
+import { clampFontSize } from '../canvas/geometry.js'
+import { measureTextHeight } from '../canvas/measureText.js'
 import { cloneObject, maxZ } from '../canvas/objectFactory.js'
+import type { StyleDefaults } from '../canvas/tools.js'
 import type { SyncEngine } from '../sync/syncEngine.js'
+import { styleAppliesTo, type StyleChange } from './StylePanel.js'
 
 /** Editing commands on the selection. Each is one engine transaction: one undo step. */
 
@@ -124,4 +128,32 @@ export function parseClipboard(text: string): CanvasObject[] | undefined {
   } catch {
     return undefined
   }
+}
+
+/**
+ * What a style panel change does to each selected object: only the properties its type has; a
+ * font size also re-measures the text's height, an arrow's stroke colours its head too.
+ */
+export function styleChanges(
+  selected: readonly CanvasObject[],
+  change: StyleChange,
+): [string, ObjectChanges][] {
+  const changes: [string, ObjectChanges][] = []
+  for (const o of selected) {
+    const c: ObjectChanges = {}
+    for (const key of Object.keys(change) as (keyof StyleDefaults)[]) {
+      if (!styleAppliesTo(o.type, key)) continue
+      if (key === 'fontSize' && change.fontSize !== undefined) {
+        c.fontSize = clampFontSize(change.fontSize)
+        c.height = measureTextHeight({ ...o, fontSize: c.fontSize }, o.text ?? '')
+      } else if (key === 'fill' && change.fill !== undefined) c.fill = change.fill
+      else if (key === 'stroke' && change.stroke !== undefined) {
+        c.stroke = change.stroke
+        if (o.type === 'arrow') c.fill = change.stroke // the arrowhead is filled with the line colour
+      } else if (key === 'strokeWidth' && change.strokeWidth !== undefined) c.strokeWidth = change.strokeWidth
+      else if (key === 'opacity' && change.opacity !== undefined) c.opacity = change.opacity
+    }
+    if (Object.keys(c).length > 0) changes.push([o.id, c])
+  }
+  return changes
 }

@@ -1,12 +1,6 @@
 import { useEffect, useState, useSyncExternalStore } from 'react'
 import { IndexedDbPendingStore } from '../sync/pendingStore.js'
-import { SyncEngine, type SyncSnapshot } from '../sync/syncEngine.js'
-
-/** The WebSocket endpoint of a canvas on this origin (contract "WebSocket: /ws/:canvasId"). */
-export function socketUrlFor(canvasId: string): string {
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:'
-  return `${scheme}//${location.host}/ws/${encodeURIComponent(canvasId)}`
-}
+import { canvasSocketUrl, SyncEngine, type SyncSnapshot } from '../sync/syncEngine.js'
 
 /**
  * One engine per mounted editor: started on mount, stopped on unmount. The session cookie rides
@@ -16,7 +10,7 @@ export function useSyncEngine(canvasId: string, userId: string): SyncEngine | un
   const [engine, setEngine] = useState<SyncEngine | undefined>()
   useEffect(() => {
     const created = new SyncEngine({
-      url: socketUrlFor(canvasId),
+      url: canvasSocketUrl(canvasId, location.href),
       canvasId,
       userId,
       pendingStore: new IndexedDbPendingStore(),

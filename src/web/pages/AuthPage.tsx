@@ -1,5 +1,6 @@
 import { useId, useState, type FormEvent } from 'react'
-import { api, ApiError, describeError, type User } from '../app/apiClient.js'
+import type { User } from '../../protocol/httpTypes.js'
+import { api, ApiError, describeError } from '../app/apiClient.js'
 import { Link } from '../app/Link.js'
 import { Logo } from './Logo.js'
 

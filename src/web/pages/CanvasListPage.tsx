@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react'
-import { api, ApiError, describeError, type CanvasSummary } from '../app/apiClient.js'
+import type { CanvasSummary } from '../../protocol/httpTypes.js'
+import { api, ApiError, describeError } from '../app/apiClient.js'
 import { Link } from '../app/Link.js'
 import { navigate, signInPathFor } from '../app/router.js'
 import { useSession } from '../app/session.js'

@@ -1,12 +1,14 @@
 import { useCallback, useEffect, useState } from 'react'
-import { api, ApiError, describeError, type CanvasSummary } from '../app/apiClient.js'
+import { CLOSE_CODES } from '../../protocol/closeCodes.js'
+import type { CanvasSummary } from '../../protocol/httpTypes.js'
+import { api, ApiError, describeError } from '../app/apiClient.js'
 import { Link } from '../app/Link.js'
 import { navigate, signInPathFor } from '../app/router.js'
 import { useSession } from '../app/session.js'
 import { Editor } from '../editor/Editor.js'
 import { useEngineState, useSyncEngine } from '../editor/useEngine.js'
 import type { SyncEngine } from '../sync/syncEngine.js'
-import { NoAccessPage, NotFoundPage } from './NotFoundPage.js'
+import { CanvasDeletedPage, NoAccessPage, NotFoundPage } from './NotFoundPage.js'
 import { ShareDialog } from './ShareDialog.js'
 
 type Loaded =
@@ -77,6 +79,7 @@ function LiveEditor({ canvas }: { canvas: CanvasSummary }) {
 
 function ConnectedEditor({ canvas: loaded, engine }: { canvas: CanvasSummary; engine: SyncEngine }) {
   const closeReason = useEngineState(engine, (s) => s.closeReason)
+  const pushed = useEngineState(engine, (s) => s.canvas)
   const [sharing, setSharing] = useState(false)
   const [canvas, setCanvas] = useState(loaded)
   const rename = useCallback(
@@ -84,12 +87,26 @@ function ConnectedEditor({ canvas: loaded, engine }: { canvas: CanvasSummary; en
     [canvas.id],
   )
 
+  // A rename made elsewhere (another tab, another member) reaches this page live; a pushed name
+  // older than the one we hold (our own rename's answer came first) is left alone.
+  useEffect(() => {
+    if (pushed === undefined) return
+    setCanvas((c) =>
+      pushed.id !== c.id || pushed.updatedAt < c.updatedAt
+        ? c
+        : { ...c, name: pushed.name, updatedAt: pushed.updatedAt },
+    )
+  }, [pushed])
+
   // Close codes the engine does not retry (docs/protocol.md "Errors and close codes").
   useEffect(() => {
-    if (closeReason?.code === 4401) navigate(signInPathFor(`/canvas/${canvas.id}`), { replace: true })
+    if (closeReason?.code === CLOSE_CODES.unauthorized)
+      navigate(signInPathFor(`/canvas/${canvas.id}`), { replace: true })
   }, [closeReason, canvas.id])
-  if (closeReason?.code === 4403) return <NoAccessPage canvasName={canvas.name} />
-  if (closeReason?.code === 4404) return <CanvasNotFound />
+  const closedWith = closeReason?.code
+  if (closedWith === CLOSE_CODES.forbidden) return <NoAccessPage canvasName={canvas.name} />
+  if (closedWith === CLOSE_CODES.notFound) return <CanvasNotFound />
+  if (closedWith === CLOSE_CODES.canvasDeleted) return <CanvasDeletedPage canvasName={canvas.name} />
 
   return (
     <>

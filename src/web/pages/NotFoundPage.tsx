@@ -50,3 +50,25 @@ export function NoAccessPage({ canvasName }: { canvasName?: string | undefined }
     </main>
   )
 }
+
+/** The canvas was deleted while it was open (WebSocket close 4410). */
+export function CanvasDeletedPage({ canvasName }: { canvasName?: string | undefined }) {
+  return (
+    <main className="message-page" data-testid="canvas-deleted">
+      <Logo />
+      <div className="message-icon" aria-hidden="true">
+        <svg viewBox="0 0 24 24" width="40" height="40" fill="none" stroke="currentColor" strokeWidth="1.75">
+          <path d="M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3" />
+        </svg>
+      </div>
+      <h1>This canvas was deleted</h1>
+      <p className="muted">
+        {canvasName ? `“${canvasName}” was` : 'It was'} deleted by its owner while you had it open. Changes
+        not saved by then are gone.
+      </p>
+      <Link className="button primary" href="/">
+        Back to my canvases
+      </Link>
+    </main>
+  )
+}

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react'
-import { api, ApiError, describeError, type CanvasSummary, type Member } from '../app/apiClient.js'
+import type { CanvasSummary, Member } from '../../protocol/httpTypes.js'
+import { api, ApiError, describeError } from '../app/apiClient.js'
 import type { MemberRole } from '../../protocol/roles.js'
 import { Avatar } from '../components/Avatar.js'
 import { Dialog } from '../components/Dialog.js'

@@ -1,5 +1,6 @@
 import { useEffect, useId, useState, type FormEvent } from 'react'
-import { api, ApiError, describeError, type CanvasSummary } from '../app/apiClient.js'
+import type { CanvasSummary } from '../../protocol/httpTypes.js'
+import { api, ApiError, describeError } from '../app/apiClient.js'
 import { Dialog } from '../components/Dialog.js'
 
 const NAME_MAX_LENGTH = 200

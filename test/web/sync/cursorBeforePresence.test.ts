@@ -1,43 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryPendingStore } from '../../../src/web/sync/pendingStore.js'
-import { SyncEngine, type SyncSocket } from '../../../src/web/sync/syncEngine.js'
-
-type Listener = (event: { data: unknown; code: number; reason: string }) => void
-
-/** A socket the test speaks for: whatever the server would send, in the order the test picks. */
-class ScriptedSocket implements SyncSocket {
-  static opened: ScriptedSocket[] = []
-  readyState = 0
-  readonly sent: string[] = []
-  private readonly listeners = new Map<string, Listener[]>()
-
-  constructor(readonly url: string) {
-    ScriptedSocket.opened.push(this)
-  }
-
-  send(data: string): void {
-    this.sent.push(data)
-  }
-
-  close(): void {
-    this.readyState = 3
-  }
-
-  addEventListener(type: string, listener: Listener): void {
-    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener])
-  }
-
-  open(): void {
-    this.readyState = 1
-    for (const listener of this.listeners.get('open') ?? [])
-      listener({ data: undefined, code: 0, reason: '' })
-  }
-
-  receive(message: object): void {
-    for (const listener of this.listeners.get('message') ?? [])
-      listener({ data: JSON.stringify(message), code: 0, reason: '' })
-  }
-}
+import { SyncEngine } from '../../../src/web/sync/syncEngine.js'
+import { ScriptedSocket } from './support/scriptedSocket.js'
 
 describe('remote cursors and presence', () => {
   // The server delivers `cursors` at once but may coalesce `user-connected` into its next fan-out

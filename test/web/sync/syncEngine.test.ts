@@ -1,5 +1,6 @@
 import WebSocket from 'ws'
 import { describe, expect, it } from 'vitest'
+import { CLOSE_CODES } from '../../../src/protocol/closeCodes.js'
 import { MemoryPendingStore, type PendingStore } from '../../../src/web/sync/pendingStore.js'
 import { canvasSocketUrl, SyncEngine } from '../../../src/web/sync/syncEngine.js'
 import { registerUser, shareCanvas } from '../../support/fixtures.js'
@@ -265,9 +266,9 @@ describe('SyncEngine against the server: presence and cursors', () => {
 
 describe('SyncEngine against the server: access', () => {
   it.each([
-    ['the canvas is not shared with the user', 'stranger', 4403],
-    ['the token is bad', 'bad-token', 4401],
-    ['the canvas does not exist', 'unknown', 4404],
+    ['the canvas is not shared with the user', 'stranger', CLOSE_CODES.forbidden],
+    ['the token is bad', 'bad-token', CLOSE_CODES.unauthorized],
+    ['the canvas does not exist', 'unknown', CLOSE_CODES.notFound],
   ])(
     '[SYNC23] when %s, then the engine stops with the close code and refuses edits',
     async (_, who, code) => {

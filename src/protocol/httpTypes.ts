@@ -1,0 +1,70 @@
+import type { ErrorCode } from './errorCodes.js'
+import type { CanvasObject } from './objects.js'
+import type { MemberRole, Role } from './roles.js'
+
+/**
+ * The HTTP API's response bodies (contract "Accounts and sessions", "Canvases"; docs/protocol.md):
+ * what the routes send and the web app reads, typed once. Types only. Errors have their own shape,
+ * `{"error":{"code","message","field"?}}` (ErrorBody).
+ */
+
+/** A signed-in account as the API shows it: never the password hash or the session. */
+export interface User {
+  id: string
+  email: string
+  username: string
+}
+
+/** A canvas as the caller sees it: `role` is the caller's own. */
+export interface CanvasSummary {
+  id: string
+  name: string
+  ownerId: string
+  role: Role
+  createdAt: string
+  updatedAt: string
+}
+
+export interface Member {
+  userId: string
+  email: string
+  username: string
+  role: Role
+}
+
+/** POST /api/register (201), POST /api/login, GET /api/session. */
+export interface UserBody {
+  user: User
+}
+
+/** GET /api/canvases: the canvases the caller owns or that are shared with them. */
+export interface CanvasListBody {
+  canvases: CanvasSummary[]
+}
+
+/** POST /api/canvases (201), GET and PATCH /api/canvases/:id. */
+export interface CanvasBody {
+  canvas: CanvasSummary
+}
+
+/** GET /api/canvases/:id/state: the canvas's objects at `seq`. */
+export interface CanvasStateBody {
+  canvasId: string
+  seq: number
+  objects: CanvasObject[]
+}
+
+/** GET /api/canvases/:id/members: the owner included. */
+export interface MemberListBody {
+  members: Member[]
+}
+
+/** POST /api/canvases/:id/members: 201 for a new member, 200 for a changed role. */
+export interface MemberBody {
+  member: Member & { role: MemberRole }
+}
+
+/** Every 4xx and 5xx answer. `field` names the offending input, e.g. `body.email`. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; field?: string }
+}
