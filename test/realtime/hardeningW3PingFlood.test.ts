@@ -176,7 +176,7 @@ describe('[W3] ping flood', () => {
         if (!flooder || flooder.cutOff()) {
           if (flooder) {
             // Like any client, it reconnects once its socket is closed. (One that abandons its
-            // sockets and reconnects at once is a connection flood: docs/reliability-ws.md.)
+            // sockets and reconnects at once is a connection flood: docs/reliability.md.)
             const close = await flooder.client.waitForClose(10_000)
             stats.closeCodes.set(close.code, (stats.closeCodes.get(close.code) ?? 0) + 1)
             stats.answers += flooder.answers()
