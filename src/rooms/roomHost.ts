@@ -1,3 +1,7 @@
+// Over 400 lines on purpose: join, the way in and the way out share one state (the objects, the
+// operations in flight, the seats' outboxes, the encoded state) whose invariants hold only if
+// they change together. What stands alone lives beside it: roomPresence.ts, snapshotWriter.ts,
+// fanOut.ts, encodeInSlices.ts, and the pure core in src/core/room/.
 import { applyEntry } from '../core/room/applyEntry.js'
 import { decideBatch, type Member } from '../core/room/decideOp.js'
 import { entryEvent } from '../core/room/entryEvent.js'

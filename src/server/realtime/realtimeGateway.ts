@@ -1,10 +1,12 @@
+// Over 400 lines on purpose: every stage of a socket's life (upgrade, pre-auth slots, handshake,
+// metering, dispatch, sweep, shutdown) reads and changes the same socket sets and counts. What
+// stands alone lives beside it: handshake.ts, connection.ts, socketListeners.ts, userBudgets.ts.
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
-import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import { WebSocketServer, type RawData } from 'ws'
 import type { Accounts } from '../../auth/accounts.js'
 import { opFromMessage } from '../../core/room/opFromMessage.js'
-import { fullBucket, refill, take, type Bucket } from '../../core/tokenBucket.js'
 import { AppError } from '../../protocol/appError.js'
 import { CLOSE_CODES } from '../../protocol/closeCodes.js'
 import {
@@ -21,6 +23,8 @@ import { sessionCookieOf } from '../plugins/authentication.js'
 import { addressKey } from './clientAddress.js'
 import { CanvasSocket, Connection, type Member, type SocketHandler } from './connection.js'
 import { handshake } from './handshake.js'
+import { destroySocket, listenTo, rawToString, refuseUpgrade } from './socketListeners.js'
+import { UserBudgets } from './userBudgets.js'
 import { DEFAULT_REALTIME_LIMITS, type RealtimeLimits } from './realtimeLimits.js'
 import type { RealtimeMetrics } from './realtimeMetrics.js'
 
@@ -63,8 +67,7 @@ export class RealtimeGateway implements SocketHandler {
   private readonly unauthenticated = new Set<Connection>()
   /** Pre-auth sockets per address key (see addressKey) [W6]. */
   private readonly unauthenticatedByAddress = new Map<string, number>()
-  /** Each user's message budget, kept while the user has sockets or until it has refilled [W3]. */
-  private readonly userBudgets = new Map<string, Bucket>()
+  private readonly userBudgets: UserBudgets
   private readonly bySession = new Map<string, Set<Connection>>()
   private readonly perUser = new Map<string, number>()
   private sweepTimer: NodeJS.Timeout | undefined
@@ -86,6 +89,7 @@ export class RealtimeGateway implements SocketHandler {
       WebSocket: CanvasSocket,
     })
     this.rooms = deps.rooms
+    this.userBudgets = new UserBudgets(this.limits.userMessages)
     this.lastHeartbeat = deps.now()
     this.sweepTimer = setInterval(() => this.sweep(), this.limits.sweepIntervalMs)
     this.sweepTimer.unref()
@@ -167,11 +171,7 @@ export class RealtimeGateway implements SocketHandler {
   private accept(connection: Connection, address: string): void {
     const socket = connection.socket
     socket.connection = connection
-    socket.on('message', onSocketMessage)
-    socket.on('close', onSocketClose)
-    socket.on('error', onSocketError)
-    socket.on('pong', onSocketPong)
-    socket.on('ping', onSocketPing)
+    listenTo(socket)
     socket.handler = this
     this.unauthenticated.add(connection)
     connection.preAuthAddress = address
@@ -249,10 +249,7 @@ export class RealtimeGateway implements SocketHandler {
     if (!connection.allowMessage(this.limits.messages, now)) return false
     const userId = connection.member?.userId
     if (userId === undefined) return true
-    const rule = this.limits.userMessages
-    const r = take(this.userBudgets.get(userId) ?? fullBucket(rule, now), rule, now)
-    this.userBudgets.set(userId, r.bucket)
-    return r.ok
+    return this.userBudgets.take(userId, now)
   }
 
   /**
@@ -501,7 +498,7 @@ export class RealtimeGateway implements SocketHandler {
     }
     if (heartbeat) {
       for (const connection of this.unauthenticated) if (!connection.closed) connection.socket.ping()
-      this.forgetRefilledBudgets(now)
+      this.userBudgets.forgetRefilled(now, (userId) => this.perUser.has(userId))
     }
     void this.rooms.evictIdle(this.limits.emptyRoomTtlMs)
   }
@@ -510,16 +507,6 @@ export class RealtimeGateway implements SocketHandler {
   private cutAfterGrace(connection: Connection, now: number): void {
     if (connection.closeGraceEndsAt === undefined) connection.closeGraceEndsAt = now + CLOSE_GRACE_MS
     else if (now >= connection.closeGraceEndsAt) connection.socket.terminate()
-  }
-
-  /** A user without sockets keeps an empty budget until it has refilled: reconnecting does not refill it. */
-  private forgetRefilledBudgets(now: number): void {
-    const rule = this.limits.userMessages
-    for (const [userId, bucket] of this.userBudgets) {
-      if (!this.perUser.has(userId) && refill(bucket, rule, now).tokens >= rule.capacity) {
-        this.userBudgets.delete(userId)
-      }
-    }
   }
 
   /**
@@ -539,50 +526,8 @@ export class RealtimeGateway implements SocketHandler {
   }
 }
 
-// Shared listeners: `this` is the socket, so no closure is allocated per connection.
-// The server constructs every socket as a CanvasSocket (WebSocketServer's `WebSocket` option).
-function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  const socket = this as CanvasSocket
-  if (socket.connection) socket.handler?.handleFrame(socket.connection, data, isBinary)
-}
-function onSocketClose(this: WebSocket): void {
-  const socket = this as CanvasSocket
-  if (socket.connection) socket.handler?.forget(socket.connection)
-  socket.connection = undefined
-}
-function onSocketError(): void {
-  // ws closes the socket after an error (oversized frame → 1009, bad UTF-8 → 1007); 'close' cleans up.
-}
-function onSocketPong(this: WebSocket): void {
-  const socket = this as CanvasSocket
-  if (socket.connection) socket.handler?.handlePong(socket.connection)
-}
-function onSocketPing(this: WebSocket, data: Buffer): void {
-  const socket = this as CanvasSocket
-  if (socket.connection) socket.handler?.handlePing(socket.connection, data)
-}
-/** On an upgrade socket until ws takes over (a reset just ends it), and after a refusal is written. */
-function destroySocket(this: Duplex): void {
-  this.destroy()
-}
-
 function reportRefusals(connection: Connection, results: readonly OpResult[]): void {
   for (const result of results) {
     if (!result.ok) connection.sendError(result.code, result.message, result.opId, result.field)
   }
-}
-
-function rawToString(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8')
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
-  return Buffer.from(data).toString('utf8')
-}
-
-/**
- * Answers and closes. The socket is destroyed once the answer is written: the HTTP server allows
- * half-open connections, so a client that never closes its side would otherwise keep it forever.
- */
-function refuseUpgrade(socket: Duplex, status: number, text: string): void {
-  socket.once('finish', destroySocket)
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
 }
