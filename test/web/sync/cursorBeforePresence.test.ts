@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryPendingStore } from '../../../src/web/sync/pendingStore.js'
 import { SyncEngine } from '../../../src/web/sync/syncEngine.js'
-import { ScriptedSocket } from './support/scriptedSocket.js'
+import { ScriptedSocket, welcome } from './support/scriptedSocket.js'
 
 describe('remote cursors and presence', () => {
   // The server delivers `cursors` at once but may coalesce `user-connected` into its next fan-out
@@ -18,16 +18,7 @@ describe('remote cursors and presence', () => {
     await engine.start()
     const socket = ScriptedSocket.opened.at(-1)!
     socket.open()
-    socket.receive({
-      type: 'auth-success',
-      userId: 'me',
-      username: 'Me',
-      color: '#111111',
-      role: 'editor',
-      seq: 0,
-      objects: [],
-      users: [{ userId: 'me', username: 'Me', color: '#111111' }],
-    })
+    socket.receive(welcome())
     expect(engine.getSnapshot().status).toBe('online')
 
     socket.receive({ type: 'cursors', cursors: [{ userId: 'carol', x: 10, y: 20 }] })
