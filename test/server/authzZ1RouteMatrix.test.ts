@@ -61,11 +61,15 @@ const SAMPLES: Record<string, Sample> = {
   'GET /': { request: () => ({ method: 'GET', url: '/' }), ok: 200 },
   'GET /*': { request: () => ({ method: 'GET', url: '/favicon.svg' }), ok: 200 },
   'POST /api/register': {
-    request: () => ({
-      method: 'POST',
-      url: '/api/register',
-      json: { email: uniqueEmail('z1'), username: 'z1', password: TEST_PASSWORD },
-    }),
+    request: () => {
+      // Usernames are unique too: the email's random part makes one.
+      const email = uniqueEmail('z1')
+      return {
+        method: 'POST',
+        url: '/api/register',
+        json: { email, username: email.split('@')[0], password: TEST_PASSWORD },
+      }
+    },
     ok: 201,
   },
   'POST /api/login': {

@@ -37,7 +37,9 @@ describe('collabcanvas migrate', () => {
 
     const db = openDatabase(dir)
     expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual(
-      [...STORE_MIGRATIONS, ...LOG_MIGRATIONS].map((m) => ({ version: m.version, name: m.name })),
+      [...STORE_MIGRATIONS, ...LOG_MIGRATIONS]
+        .sort((a, b) => a.version - b.version)
+        .map((m) => ({ version: m.version, name: m.name })),
     )
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok')
   })
