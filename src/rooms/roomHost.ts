@@ -292,7 +292,7 @@ export class RoomHost implements CanvasListener {
               settle,
               twins: undefined,
             }
-            this.inFlight.set(recentOpKey(member.userId, opId), flight)
+            this.inFlight.set(flight.held.key, flight)
             flights.push(flight)
           })
           inputs.push(input)
@@ -413,7 +413,7 @@ export class RoomHost implements CanvasListener {
   private forget(flight: InFlight): void {
     flight.done = true
     this.uncommitted.release(flight.held)
-    this.inFlight.delete(recentOpKey(flight.held.userId, flight.held.opId))
+    this.inFlight.delete(flight.held.key)
   }
 
   /** Settles an applied op and its twins; their acks ride the fan-out of the entries applied with it. */

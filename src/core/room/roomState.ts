@@ -51,9 +51,34 @@ export function encodedSize(value: unknown): number {
  * moved at 60 updates a second, and the same on every replica [ROOM26].
  */
 export function updateSizeDelta(current: object, changes: object): number {
-  const replaced: Record<string, unknown> = {}
-  for (const key of Object.keys(changes)) replaced[key] = (current as Record<string, unknown>)[key]
-  return encodedSize(changes) - encodedSize(replaced)
+  const before = current as Record<string, unknown>
+  let delta = 0
+  for (const [key, value] of Object.entries(changes)) delta += valueSize(value) - valueSize(before[key])
+  return delta
+}
+
+const NUMBER_SIZE = 12
+
+/** A value's JSON length, without building the JSON for the common cases (a number, a short string). */
+function valueSize(value: unknown): number {
+  switch (typeof value) {
+    case 'undefined':
+      return 0
+    case 'number':
+      // Coordinates are bounded (OBJECT_LIMITS.coordinate): a fixed width is close enough and
+      // spares a number-to-string conversion on every update (measured at ~2 % of bench:ws (b)).
+      return NUMBER_SIZE
+    case 'boolean':
+      return value ? 4 : 5
+    case 'string':
+      // Quotes, plus the characters; escapes make it a little longer, which the budget tolerates.
+      return value.length + 2
+    case 'object':
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+      return encodedSize(value)
+  }
 }
 
 /** Records an object's size (0 removes it) and keeps the total. */

@@ -19,8 +19,12 @@ export interface UncommittedView {
 interface Held {
   userId: string
   opId: string
+  /** recentOpKey(userId, opId), made once. */
+  key: string
   op: Op
   bytes: number
+  /** The id whose effect this op holds, if it has one. */
+  effectId: string | undefined
 }
 
 /**
@@ -28,11 +32,12 @@ interface Held {
  * decides each op when it arrives, so the decision must see what is still in flight: the log's
  * group commit is the only queue between a frame and its fsync [ROOM24].
  *
- * Per id it keeps the latest effect and how many held ops touch the id; the effect is dropped
- * when the last of them is released, at which point the state holds the truth again.
+ * Per id it keeps the latest effect and how many held ops with an effect touch the id; the effect
+ * is dropped when the last of them is released, at which point the state holds the truth again.
+ * An update that leaves parentId alone has no effect and costs no entry (most ops are such).
  */
 export class Uncommitted implements UncommittedView {
-  private readonly effects = new Map<string, { effect: Effect | undefined; holders: number }>()
+  private readonly effects = new Map<string, { effect: Effect; holders: number }>()
   private readonly opKeys = new Set<string>()
   private delta = 0
   private bytes = 0
@@ -59,30 +64,34 @@ export class Uncommitted implements UncommittedView {
 
   /** Records an accepted op; release the returned handle once it is applied or has failed. */
   hold(userId: string, opId: string, op: Op, bytes: number): Held {
-    this.opKeys.add(recentOpKey(userId, opId))
+    const key = recentOpKey(userId, opId)
+    this.opKeys.add(key)
     this.bytes += bytes
-    const effect = effectOf(op)
     if (op.kind === 'create') this.delta++
     if (op.kind === 'delete') this.delta--
-    const id = op.kind === 'create' ? op.object.id : op.id
-    const slot = this.effects.get(id)
-    if (slot) {
-      slot.holders++
-      if (effect !== undefined) slot.effect = effect
-    } else {
-      this.effects.set(id, { effect, holders: 1 })
+    const effect = effectOf(op)
+    let effectId: string | undefined
+    if (effect !== undefined) {
+      effectId = op.kind === 'create' ? op.object.id : op.id
+      const slot = this.effects.get(effectId)
+      if (slot) {
+        slot.holders++
+        slot.effect = effect
+      } else {
+        this.effects.set(effectId, { effect, holders: 1 })
+      }
     }
-    return { userId, opId, op, bytes }
+    return { userId, opId, key, op, bytes, effectId }
   }
 
   release(held: Held): void {
-    if (!this.opKeys.delete(recentOpKey(held.userId, held.opId))) return
+    if (!this.opKeys.delete(held.key)) return
     this.bytes -= held.bytes
     if (held.op.kind === 'create') this.delta--
     if (held.op.kind === 'delete') this.delta++
-    const id = held.op.kind === 'create' ? held.op.object.id : held.op.id
-    const slot = this.effects.get(id)
-    if (slot && --slot.holders === 0) this.effects.delete(id)
+    if (held.effectId === undefined) return
+    const slot = this.effects.get(held.effectId)
+    if (slot && --slot.holders === 0) this.effects.delete(held.effectId)
   }
 }
 
