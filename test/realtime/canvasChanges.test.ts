@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { OpInput } from '../../src/core/room/logEntry.js'
 import { opFromMessage } from '../../src/core/room/opFromMessage.js'
@@ -140,7 +141,19 @@ describe('canvas changes reach open editors live', () => {
   })
 
   it('[LIVE3] when the owner deletes the canvas, then every socket gets an error and close 4410, edits go nowhere and nothing is logged as failed', async () => {
-    server = await startTestServer({ clock: systemClock() })
+    const logLines: string[] = []
+    const logDestination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logLines.push(
+          ...chunk
+            .toString('utf8')
+            .split('\n')
+            .filter((line) => line !== ''),
+        )
+        done()
+      },
+    })
+    server = await startTestServer({ clock: systemClock(), logDestination })
     const s = server
     const { owner, members, canvas } = await sharedCanvas(s.http, ['editor', 'viewer'])
     const clients = await Promise.all(
@@ -148,6 +161,7 @@ describe('canvas changes reach open editors live', () => {
     )
     clients[1]?.send({ type: 'object-create', opId: 'c', object: { id: 'r', type: 'rect' } })
     await clients[1]?.waitForAck('c')
+    const room = await s.app.realtime.rooms.acquire(canvas.id)
     const res = await s.http.send({ method: 'DELETE', url: `/api/canvases/${canvas.id}`, token: owner.token })
     expect(res.status).toBe(204)
     for (const client of clients) {
@@ -156,6 +170,15 @@ describe('canvas changes reach open editors live', () => {
       expect((await client.closed).code).toBe(CLOSE_CODES.canvasDeleted)
     }
     expect(s.app.realtime.rooms.peek(canvas.id)).toBeUndefined()
+    // An edit that still reaches the old room (an HTTP caller holding it) is refused, not logged.
+    const late = await room.submit({ userId: owner.id, role: 'owner' }, [
+      opFromMessage(createMsg('late', { id: 'late' })),
+    ])
+    expect(late).toEqual([expect.objectContaining({ ok: false, code: 'not_found', opId: 'late' })])
+    const failures = logLines
+      .map((line) => JSON.parse(line) as { level: number; msg: string })
+      .filter((entry) => entry.level >= 40)
+    expect(failures.map((entry) => entry.msg)).toEqual([])
     // Reconnecting finds no canvas.
     const again = await WsTestClient.connect(s.baseUrl, canvas.id, {
       token: owner.token,

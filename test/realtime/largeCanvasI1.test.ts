@@ -87,9 +87,8 @@ describe('[I1][ROOM26][ROOM27] a canvas at its byte budget', () => {
       otherUserMaxMs: +Math.max(...latencies).toFixed(1),
     }
     reportNumbers('I1', report)
-    // Bounds that only a regression to one long synchronous stall (or a failure) would break.
+    // Timings are reported, never asserted; that the other user was served throughout is.
     expect(latencies.length).toBeGreaterThan(0)
-    expect(report.otherUserMaxMs).toBeLessThan(5_000)
     owners.close()
   }, 120_000)
 })

@@ -50,10 +50,6 @@ export class Uncommitted implements UncommittedView {
     return this.bytes
   }
 
-  get size(): number {
-    return this.opKeys.size
-  }
-
   effect(id: string): Effect | undefined {
     return this.effects.get(id)?.effect
   }

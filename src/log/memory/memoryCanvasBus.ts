@@ -2,6 +2,12 @@ import type { LogEntry } from '../../core/room/logEntry.js'
 import type { CanvasBus, CanvasListener, CanvasNotice } from '../canvasBus.js'
 
 /**
+ * Sets tolerate a listener unsubscribing (a deleted canvas's room) while they are iterated: no
+ * copy per publish, which runs on every commit.
+ */
+const NONE: ReadonlySet<CanvasListener> = new Set()
+
+/**
  * The bus of one process (BUS=memory): listeners are called synchronously, in subscription order,
  * with the entries themselves, so nothing is ever missed and no one reads the log for it.
  */
@@ -15,13 +21,13 @@ export class MemoryCanvasBus implements CanvasBus {
     entries: readonly LogEntry[],
     from?: CanvasListener,
   ): void {
-    for (const listener of this.listenersOf(canvasId)) {
+    for (const listener of this.listeners.get(canvasId) ?? NONE) {
       if (listener !== from) listener.committed(entries, headSeq)
     }
   }
 
   publishNotice(canvasId: string, notice: CanvasNotice): void {
-    for (const listener of this.listenersOf(canvasId)) listener.notice(notice)
+    for (const listener of this.listeners.get(canvasId) ?? NONE) listener.notice(notice)
   }
 
   subscribe(canvasId: string, listener: CanvasListener): () => void {
@@ -39,10 +45,5 @@ export class MemoryCanvasBus implements CanvasBus {
     this.closed = true
     this.listeners.clear()
     return Promise.resolve()
-  }
-
-  /** A copy: a listener may unsubscribe (or subscribe another) while being told. */
-  private listenersOf(canvasId: string): CanvasListener[] {
-    return [...(this.listeners.get(canvasId) ?? [])]
   }
 }
