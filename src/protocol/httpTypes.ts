@@ -59,9 +59,56 @@ export interface MemberListBody {
   members: Member[]
 }
 
-/** POST /api/canvases/:id/members: 201 for a new member, 200 for a changed role. */
+/** POST /api/canvases/:id/members for someone already a member: 200, their role changed. */
 export interface MemberBody {
   member: Member & { role: MemberRole }
+}
+
+/** An invitation to a canvas, as its owner sees it: by email, or a share link. */
+export interface Invite {
+  id: string
+  canvasId: string
+  kind: 'email' | 'link'
+  email?: string
+  role: MemberRole
+  createdBy: string
+  createdAt: string
+  expiresAt: string | null
+}
+
+/**
+ * POST /api/canvases/:id/members for anyone not yet a member: 201, the same answer whether the
+ * email has an account or not; access follows when they accept or register.
+ */
+export interface InviteBody {
+  invite: Invite
+}
+
+/** GET /api/canvases/:id/invites (owner): open email invitations and share links. */
+export interface InviteListBody {
+  invites: Invite[]
+}
+
+/** POST /api/canvases/:id/share-links (201): the token is shown this once; `path` joins with it. */
+export interface ShareLinkBody {
+  invite: Invite
+  token: string
+  path: string
+}
+
+/** An email invitation as its invitee sees it. */
+export interface InvitationForMe {
+  id: string
+  role: MemberRole
+  createdAt: string
+  expiresAt: string | null
+  canvas: { id: string; name: string }
+  invitedBy: { username: string }
+}
+
+/** GET /api/invites: invitations addressed to the caller's email. */
+export interface InvitationListBody {
+  invites: InvitationForMe[]
 }
 
 /** Every 4xx and 5xx answer. `field` names the offending input, e.g. `body.email`. */

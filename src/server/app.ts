@@ -4,7 +4,6 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { TrustProxy } from './config.js'
 import type { Deps } from './deps.js'
 import type { ObserveHttp } from './metrics.js'
 import { RealtimeGateway } from './realtime/realtimeGateway.js'
@@ -19,6 +18,8 @@ import { allowedHostsOf, API_HEADERS, isAllowedOrigin, registerSecurity } from '
 import { refuseUpgrade } from './plugins/upgradeGuard.js'
 import { metricsRoute } from './routes/metricsRoute.js'
 import { accountRoutes } from './routes/accountRoutes.js'
+import { clientAddressOf, proxyTrust } from './trustProxy.js'
+import { inviteRoutes } from './routes/inviteRoutes.js'
 import { canvasRoutes } from './routes/canvasRoutes.js'
 import { healthRoutes } from './routes/healthRoutes.js'
 
@@ -33,18 +34,6 @@ export interface RegisteredRoute {
 
 /** How often sessions past their expiry are deleted [A3]. */
 export const SESSION_PURGE_INTERVAL_MS = 10 * 60 * 1000
-
-/**
- * Fastify's trustProxy for TRUST_PROXY. A hop count is given as a function: Fastify turns a
- * bare number into "trust nobody" (a direct client could otherwise forge the hops).
- */
-export function fastifyTrustProxy(
-  trust: TrustProxy,
-): false | string[] | ((address: string, hop: number) => boolean) {
-  if (trust === false) return false
-  if ('hops' in trust) return (_address, hop) => hop < trust.hops
-  return [...trust.addresses]
-}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -62,6 +51,7 @@ declare module 'fastify' {
 /** Composes the HTTP app from its dependencies. Never listens: main.ts and tests do. */
 export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   const { config } = deps
+  const trust = proxyTrust(config.trustProxy)
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -70,7 +60,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     // How often Node enforces headersTimeout and requestTimeout (default every 30 s): a
     // slowloris connection trickling bytes then lasts at most about headersTimeout + 1 s [W7].
     http: { connectionsCheckingInterval: 1000 },
-    trustProxy: fastifyTrustProxy(config.trustProxy),
+    trustProxy: trust,
     // Node's and Fastify's own refusals in the contract's format, never quoting the input [I2].
     clientErrorHandler: answerClientError,
     frameworkErrors: answerFrameworkError,
@@ -131,6 +121,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     logger: deps.logger,
     now: deps.now,
     // Behind a TLS proxy the page is https while this hop is http: accept the host either way.
+    clientAddress: (request) => clientAddressOf(request, trust),
     isAllowedOrigin: (origin, request) =>
       isAllowedOrigin(origin, { protocol: 'http', host: request.headers.host ?? '' }, policy) ||
       isAllowedOrigin(origin, { protocol: 'https', host: request.headers.host ?? '' }, policy),
@@ -166,6 +157,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   if (config.metricsPort === undefined) await app.register(metricsRoute(deps))
   await app.register(accountRoutes(deps))
   await app.register(canvasRoutes(deps, rooms))
+  await app.register(inviteRoutes(deps))
   return app
 }
 

@@ -10,8 +10,10 @@ import { LOG_MIGRATIONS } from '../log/sqlite/migrations.js'
 import { migrate, type MigrationResult } from '../sqlite/migrate.js'
 import { openSqlite, type SqliteDb } from '../sqlite/openSqlite.js'
 import type { CanvasStore } from '../store/canvasStore.js'
+import type { InviteStore } from '../store/inviteStore.js'
 import { STORE_MIGRATIONS } from '../store/sqlite/migrations.js'
 import { SqliteCanvasStore } from '../store/sqlite/sqliteCanvasStore.js'
+import { SqliteInviteStore } from '../store/sqlite/sqliteInviteStore.js'
 import { ConfigError, type Config } from './config.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import type { RealtimeLimits } from './realtime/realtimeLimits.js'
@@ -22,6 +24,8 @@ export interface Deps {
   logger: FastifyBaseLogger
   now: () => number
   store: CanvasStore
+  /** Invitations by email and share links; same database as `store`. */
+  invites: InviteStore
   accounts: Accounts
   opLog: OpLog
   /** How commits and canvas changes reach every room of the canvas, here and elsewhere. */
@@ -102,6 +106,7 @@ export function createDeps(
     logger,
     now,
     store,
+    invites: new SqliteInviteStore(db, now),
     accounts,
     opLog,
     bus,

@@ -189,20 +189,30 @@ describe('web editor, end to end in Chromium', () => {
       await page.getByRole('button', { name: 'Share', exact: true }).click()
       const dialog = page.getByTestId('share-dialog')
       await dialog.getByLabel('Email').fill(bobAccount.email)
-      await dialog.getByLabel('Role').selectOption('editor')
+      await dialog.getByLabel('Role', { exact: true }).selectOption('editor')
       await dialog.getByRole('button', { name: 'Share', exact: true }).click()
-      await dialog.getByText('Shared with Bob (can edit).').waitFor()
+      // The same answer for anyone: an invitation, never "no account uses this email" [SHARE1].
+      await dialog.getByText(`Invitation sent to ${bobAccount.email}.`, { exact: false }).waitFor()
       await dialog.getByLabel('Email').fill(carolAccount.email)
-      await dialog.getByLabel('Role').selectOption('viewer')
+      await dialog.getByLabel('Role', { exact: true }).selectOption('viewer')
       await dialog.getByRole('button', { name: 'Share', exact: true }).click()
-      await dialog.getByText('Shared with Carol (can view).').waitFor()
-      const members = dialog.getByTestId('member-list').getByRole('listitem')
-      await members.filter({ hasText: carolAccount.email }).waitFor()
-      expect(await members.count()).toBe(3)
-      expect(await members.filter({ hasText: bobAccount.email }).textContent()).toContain('Can edit')
-      expect(await members.filter({ hasText: carolAccount.email }).textContent()).toContain('Can view')
+      await dialog.getByText(`Invitation sent to ${carolAccount.email}.`, { exact: false }).waitFor()
+      const invited = dialog.getByTestId('invite-list').getByRole('listitem')
+      await invited.filter({ hasText: carolAccount.email }).waitFor()
+      expect(await invited.filter({ hasText: bobAccount.email }).textContent()).toContain('Can edit')
+      expect(await invited.filter({ hasText: carolAccount.email }).textContent()).toContain('Can view')
+      expect(await dialog.getByTestId('member-list').getByRole('listitem').count()).toBe(1)
       await dialog.getByRole('button', { name: 'Close' }).click()
       await dialog.waitFor({ state: 'hidden' })
+
+      // Bob and Carol accept from their canvas lists; only then are they members.
+      bob = await signedIn(bobAccount)
+      const carol = await signedIn(carolAccount)
+      for (const person of [bob, carol]) {
+        await person.editor.page.goto(server.baseUrl)
+        await person.editor.page.getByRole('button', { name: 'Accept the invitation to Team board' }).click()
+        await person.editor.page.getByTestId('canvas-card').filter({ hasText: 'Team board' }).waitFor()
+      }
 
       const res = await fetch(`${server.baseUrl}/api/canvases/${canvasId}/members`, {
         headers: { authorization: `Bearer ${alice.token}` },
@@ -216,7 +226,6 @@ describe('web editor, end to end in Chromium', () => {
         ]),
       )
 
-      bob = await signedIn(bobAccount)
       await openCanvas(bob)
       expect(await bob.editor.page.getByTestId('view-only-badge').count()).toBe(0)
       // Alice sees Bob arrive.

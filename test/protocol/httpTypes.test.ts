@@ -5,13 +5,19 @@ import type {
   CanvasStateBody,
   CanvasSummary,
   ErrorBody,
+  InvitationForMe,
+  InvitationListBody,
+  Invite,
+  InviteBody,
+  InviteListBody,
   Member,
   MemberBody,
   MemberListBody,
+  ShareLinkBody,
   User,
   UserBody,
 } from '../../src/protocol/httpTypes.js'
-import { createCanvas, registerUser, shareCanvas } from '../support/fixtures.js'
+import { createCanvas, registerUser } from '../support/fixtures.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
 
 // httpTypes.ts is what the web app believes the server sends: each body's keys, listed here so
@@ -28,6 +34,19 @@ function keysOf<T>() {
 const USER = keysOf<User>()('id', 'email', 'username')
 const CANVAS = keysOf<CanvasSummary>()('id', 'name', 'ownerId', 'role', 'createdAt', 'updatedAt')
 const MEMBER = keysOf<Member>()('userId', 'email', 'username', 'role')
+const INVITE = keysOf<Invite>()(
+  'id',
+  'canvasId',
+  'kind',
+  'email',
+  'role',
+  'createdBy',
+  'createdAt',
+  'expiresAt',
+)
+/** A share link has no email. */
+const LINK = INVITE.filter((k) => k !== 'email')
+const INVITATION = keysOf<InvitationForMe>()('id', 'role', 'createdAt', 'expiresAt', 'canvas', 'invitedBy')
 const STATE = keysOf<CanvasStateBody>()('canvasId', 'seq', 'objects')
 const keys = (o: object | undefined) => Object.keys(o ?? {}).sort()
 
@@ -69,15 +88,46 @@ describe('the HTTP response types (src/protocol/httpTypes.ts)', () => {
     expect(keys(list.body)).toEqual(['canvases'])
     expect(list.body.canvases.map(keys)).toEqual([CANVAS])
 
-    const shared = await api.send<MemberBody>({
+    const invited = await api.send<InviteBody>({
       method: 'POST',
       url: `/api/canvases/${created.id}/members`,
       token: alice.token,
       json: { email: bob.email, role: 'viewer' },
     })
-    expect(keys(shared.body)).toEqual(['member'])
-    expect(keys(shared.body.member)).toEqual(MEMBER)
-    await shareCanvas(api, alice, created.id, bob, 'editor')
+    expect(keys(invited.body)).toEqual(['invite'])
+    expect(keys(invited.body.invite)).toEqual(INVITE)
+    const mine = await api.send<InvitationListBody>({ method: 'GET', url: '/api/invites', token: bob.token })
+    expect(keys(mine.body)).toEqual(['invites'])
+    expect(mine.body.invites.map(keys)).toEqual([INVITATION])
+    const accepted = await api.send<CanvasBody>({
+      method: 'POST',
+      url: `/api/invites/${invited.body.invite.id}/accept`,
+      token: bob.token,
+    })
+    expect(keys(accepted.body.canvas)).toEqual(CANVAS)
+    const changed = await api.send<MemberBody>({
+      method: 'POST',
+      url: `/api/canvases/${created.id}/members`,
+      token: alice.token,
+      json: { email: bob.email, role: 'editor' },
+    })
+    expect(keys(changed.body)).toEqual(['member'])
+    expect(keys(changed.body.member)).toEqual(MEMBER)
+    const link = await api.send<ShareLinkBody>({
+      method: 'POST',
+      url: `/api/canvases/${created.id}/share-links`,
+      token: alice.token,
+      json: { role: 'viewer', expiresInDays: 2 },
+    })
+    expect(keys(link.body)).toEqual(['invite', 'path', 'token'])
+    expect(keys(link.body.invite)).toEqual(LINK)
+    const open = await api.send<InviteListBody>({
+      method: 'GET',
+      url: `/api/canvases/${created.id}/invites`,
+      token: alice.token,
+    })
+    expect(keys(open.body)).toEqual(['invites'])
+    expect(open.body.invites.map(keys)).toEqual([LINK])
     const members = await api.send<MemberListBody>({
       method: 'GET',
       url: `/api/canvases/${created.id}/members`,

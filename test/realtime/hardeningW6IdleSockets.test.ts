@@ -236,4 +236,52 @@ describe('[W6] idle and unauthenticated sockets', () => {
       CountingClient.connect(s.baseUrl, canvasId, { authenticate: false, localAddress: '127.0.0.2' }),
     ).rejects.toEqual(new UpgradeRefused(503))
   })
+
+  it('[W6 per address] when clients behind a trusted proxy (TRUST_PROXY) wait to authenticate, then the cap counts each client by X-Forwarded-For: one client is capped, another behind the same proxy connects at once', async () => {
+    const perAddress = 3
+    server = await startTestServer({
+      clock: systemClock(),
+      env: { TRUST_PROXY: '127.0.0.1' },
+      realtimeLimits: { maxUnauthenticatedPerAddress: perAddress },
+    })
+    const s = server
+    const { users, canvasId } = await canvasWithMembers(s, 1)
+    const viaProxy = (client: string) => ({
+      localAddress: '127.0.0.1',
+      headers: { 'x-forwarded-for': client },
+    })
+    const attempts = await Promise.allSettled(
+      Array.from({ length: perAddress + 2 }, () =>
+        CountingClient.connect(s.baseUrl, canvasId, { authenticate: false, ...viaProxy('203.0.113.5') }),
+      ),
+    )
+    expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(perAddress)
+    const other = await CountingClient.connect(s.baseUrl, canvasId, {
+      token: (users[0] as TestUser).token,
+      ...viaProxy('203.0.113.6'),
+    })
+    expect(other.authSuccess?.userId).toBe((users[0] as TestUser).id)
+  })
+
+  it('[W6 per address] when the server trusts no proxy, then a client rotating X-Forwarded-For is still counted by its own address', async () => {
+    const perAddress = 3
+    server = await startTestServer({
+      clock: systemClock(),
+      realtimeLimits: { maxUnauthenticatedPerAddress: perAddress },
+    })
+    const s = server
+    const { canvasId } = await canvasWithMembers(s, 1)
+    const attempts = await Promise.allSettled(
+      Array.from({ length: perAddress + 2 }, (_, i) =>
+        CountingClient.connect(s.baseUrl, canvasId, {
+          authenticate: false,
+          localAddress: '127.0.0.4',
+          headers: { 'x-forwarded-for': `198.51.100.${i + 1}` },
+        }),
+      ),
+    )
+    expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(perAddress)
+    for (const r of attempts.filter((a) => a.status === 'rejected'))
+      expect(r.status === 'rejected' && r.reason).toEqual(new UpgradeRefused(503))
+  })
 })

@@ -48,7 +48,7 @@ type Setup = Awaited<ReturnType<typeof canvasWithRoles>> & {
 
 interface Sample {
   /** A valid request to the route; the actor's token is added by the test. */
-  request(s: Setup, actor: TestUser): ApiRequest
+  request(s: Setup, actor: TestUser): ApiRequest | Promise<ApiRequest>
   /** The status of an allowed call. */
   ok: number
 }
@@ -114,6 +114,74 @@ const SAMPLES: Record<string, Sample> = {
     request: (s) => ({ method: 'DELETE', url: canvasUrl(s, `/members/${s.invitee.id}`) }),
     ok: 204,
   },
+  'GET /api/canvases/:id/invites': {
+    request: (s) => ({ method: 'GET', url: canvasUrl(s, '/invites') }),
+    ok: 200,
+  },
+  'POST /api/canvases/:id/share-links': {
+    request: (s) => ({ method: 'POST', url: canvasUrl(s, '/share-links'), json: { role: 'viewer' } }),
+    ok: 201,
+  },
+  'DELETE /api/canvases/:id/invites/:inviteId': {
+    request: async (s) => ({
+      method: 'DELETE',
+      url: canvasUrl(s, `/invites/${await canvasInvite(s)}`),
+    }),
+    ok: 204,
+  },
+  // The caller's own invitations: each actor acts on one addressed to them; anyone else's is
+  // 404 (tests/server/invites.test.ts).
+  'GET /api/invites': { request: () => ({ method: 'GET', url: '/api/invites' }), ok: 200 },
+  'POST /api/invites/:inviteId/accept': {
+    request: async (s, actor) => ({
+      method: 'POST',
+      url: `/api/invites/${await inviteFor(s, actor)}/accept`,
+    }),
+    ok: 200,
+  },
+  'DELETE /api/invites/:inviteId': {
+    request: async (s, actor) => ({ method: 'DELETE', url: `/api/invites/${await inviteFor(s, actor)}` }),
+    ok: 204,
+  },
+  // Redeeming a link is how a stranger becomes a member: the token is the permission.
+  'POST /api/share-links/:token/accept': {
+    request: async (s) => ({ method: 'POST', url: `/api/share-links/${await shareLinkOf(s)}/accept` }),
+    ok: 200,
+  },
+}
+
+/** Routes whose success lets a stranger see the canvas by design (a share link's token). */
+const GRANTS_ACCESS = new Set(['POST /api/share-links/:token/accept'])
+
+/** An email invitation to `user`, from someone else's canvas (the newcomer's). */
+async function inviteFor(s: Setup, user: TestUser): Promise<string> {
+  const host = await createCanvas(server.http, s.newcomer, 'Invitation canvas')
+  return invite(s.newcomer, host.id, user.email)
+}
+
+/** An open invitation on the matrix canvas, to an email with no account. */
+const canvasInvite = (s: Setup) => invite(s.owner, s.canvas.id, uniqueEmail('nobody'))
+
+async function invite(from: TestUser, canvasId: string, email: string): Promise<string> {
+  const res = await server.http.send<{ invite: { id: string } }>({
+    method: 'POST',
+    url: `/api/canvases/${canvasId}/members`,
+    token: from.token,
+    json: { email, role: 'viewer' },
+  })
+  expect(res.status, res.text).toBe(201)
+  return res.body.invite.id
+}
+
+async function shareLinkOf(s: Setup): Promise<string> {
+  const res = await server.http.send<{ token: string }>({
+    method: 'POST',
+    url: canvasUrl(s, '/share-links'),
+    token: s.owner.token,
+    json: { role: 'viewer' },
+  })
+  expect(res.status, res.text).toBe(201)
+  return res.body.token
 }
 
 /** The documented outcome of one cell: a status, and the error code when it is an error. */
@@ -166,7 +234,7 @@ describe('[Z1] BOLA matrix', () => {
       const want: Partial<Record<Actor, number>> = {}
       for (const actor of ACTORS) {
         const user = actor === 'anonymous' ? setup.stranger : setup[actor]
-        const request = sample.request(setup, user)
+        const request = await sample.request(setup, user)
         const res = await server.http.send(
           actor === 'anonymous' ? request : { ...request, token: user.token },
         )
@@ -175,7 +243,7 @@ describe('[Z1] BOLA matrix', () => {
         const code = ERROR_CODE_OF[res.status as keyof typeof ERROR_CODE_OF]
         if (code) expectError(res, res.status, code)
         // A stranger learns nothing of the canvas: not its name, not its id.
-        if (actor === 'stranger' || actor === 'anonymous') {
+        if ((actor === 'stranger' && !GRANTS_ACCESS.has(key)) || actor === 'anonymous') {
           expect(res.text, `${actor} ${key}`).not.toContain('Matrix canvas')
           expect(res.text, `${actor} ${key}`).not.toContain(setup.canvas.id)
         }
@@ -192,7 +260,7 @@ describe('[Z1] BOLA matrix', () => {
     }
     for (const [key, access] of Object.entries(ROUTE_ACCESS)) {
       if (access.kind === 'public') continue
-      const request = (SAMPLES[key] as Sample).request(setup, setup.owner)
+      const request = await (SAMPLES[key] as Sample).request(setup, setup.owner)
       expectError(await server.http.send({ ...request, token: 'C'.repeat(43) }), 401, 'unauthorized')
     }
   })

@@ -85,6 +85,14 @@ const BODY_SAMPLES: Record<string, BodySample> = {
     // The role is the point of the body: only the member roles are accepted, never `owner`.
     own: { role: 'owner' },
   },
+  'POST /api/canvases/:id/share-links': {
+    request: () => ({
+      method: 'POST',
+      url: `/api/canvases/${canvas.id}/share-links`,
+      json: { role: 'viewer', expiresInDays: 7 },
+    }),
+    own: { role: 'owner' },
+  },
 }
 
 /** Everything a mass assignment could have changed, as the owner and the friend see it. */
@@ -95,6 +103,7 @@ async function snapshot() {
     ownerCanvases: (await get('/api/canvases', owner)) as { canvases: CanvasForUser[] },
     friendCanvases: (await get('/api/canvases', friend)) as { canvases: CanvasForUser[] },
     members: (await get(`/api/canvases/${canvas.id}/members`, owner)) as { members: Member[] },
+    invites: (await get(`/api/canvases/${canvas.id}/invites`, owner)) as { invites: unknown[] },
     newAccount: await server.deps.store.findUserByEmail(newEmail),
   }
 }

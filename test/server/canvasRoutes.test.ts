@@ -241,11 +241,11 @@ describe('canvas members', () => {
     })
   })
 
-  it('when the owner shares then 201 created; sharing again with another role then 200 updated', async () => {
+  it('[SHARE1] when the owner shares with an account then 201 with an invitation, and access follows only its acceptance; sharing a member again with another role then 200', async () => {
     const owner = await registerUser(server.http)
     const friend = await registerUser(server.http, { username: '<b>friend</b>' })
     const canvas = await createCanvas(server.http, owner)
-    const first = await server.http.send({
+    const first = await server.http.send<{ invite: { id: string } }>({
       method: 'POST',
       url: `/api/canvases/${canvas.id}/members`,
       token: owner.token,
@@ -253,8 +253,24 @@ describe('canvas members', () => {
     })
     expect(first.status, first.text).toBe(201)
     expect(first.body).toStrictEqual({
-      member: { userId: friend.id, email: friend.email, username: '<b>friend</b>', role: 'viewer' },
+      invite: {
+        id: anyString(),
+        canvasId: canvas.id,
+        kind: 'email',
+        email: friend.email,
+        role: 'viewer',
+        createdBy: owner.id,
+        createdAt: anyString(),
+        expiresAt: anyString(),
+      },
     })
+    expectError(await get(`/api/canvases/${canvas.id}`, friend), 404, 'not_found')
+    const accepted = await server.http.send({
+      method: 'POST',
+      url: `/api/invites/${first.body.invite.id}/accept`,
+      token: friend.token,
+    })
+    expect(accepted.status, accepted.text).toBe(200)
     const second = await server.http.send({
       method: 'POST',
       url: `/api/canvases/${canvas.id}/members`,
@@ -262,20 +278,34 @@ describe('canvas members', () => {
       json: { email: friend.email, role: 'editor' },
     })
     expect(second.status, second.text).toBe(200)
+    expect(second.body).toStrictEqual({
+      member: { userId: friend.id, email: friend.email, username: '<b>friend</b>', role: 'editor' },
+    })
     expect(((await get(`/api/canvases/${canvas.id}`, friend)).body as CanvasBody).canvas.role).toBe('editor')
   })
 
-  it('when the email has no account then 404 naming body.email; when it is the owner then 409', async () => {
+  it('[SHARE1] when the email has no account then the same answer as for one that has; when it is the owner then 409', async () => {
     const owner = await registerUser(server.http)
+    const someone = await registerUser(server.http)
     const canvas = await createCanvas(server.http, owner)
     const share = (email: string) =>
-      server.http.send({
+      server.http.send<{ invite: Record<string, unknown> }>({
         method: 'POST',
         url: `/api/canvases/${canvas.id}/members`,
         token: owner.token,
         json: { email, role: 'editor' },
       })
-    expectError(await share('nobody-here@example.test'), 404, 'not_found', 'body.email')
+    const unknown = await share('nobody-here@example.test')
+    const known = await share(someone.email)
+    expect([unknown.status, known.status]).toEqual([201, 201])
+    const shape = (body: { invite: Record<string, unknown> }) =>
+      Object.fromEntries(
+        Object.entries(body.invite).filter(([k]) => !['id', 'email', 'createdAt', 'expiresAt'].includes(k)),
+      )
+    expect(shape(unknown.body)).toStrictEqual(shape(known.body))
+    expect(Object.keys(unknown.body.invite).sort()).toStrictEqual(Object.keys(known.body.invite).sort())
+    // Nothing reaches the registered user's list until they accept.
+    expect(((await get('/api/canvases', someone)).body as { canvases: unknown[] }).canvases).toStrictEqual([])
     expectError(await share(owner.email), 409, 'conflict')
   })
 

@@ -83,7 +83,7 @@ describe('[I1] canvases per owner', () => {
 })
 
 describe('[I1] members per canvas', () => {
-  it(`[I1][ST5] when a canvas has ${DEFAULT_STORE_LIMITS.maxMembersPerCanvas} members and the owner shares with one more, then 403 limit_exceeded; a role change still works`, async () => {
+  it(`[I1][ST5] when a canvas has ${DEFAULT_STORE_LIMITS.maxMembersPerCanvas} members and one more accepts an invitation, then 403 limit_exceeded; a role change still works`, async () => {
     const server = await start()
     const { owner, members, canvas } = await sharedCanvas(server.http, ['viewer'])
     const store = server.deps.store
@@ -105,11 +105,18 @@ describe('[I1] members per canvas', () => {
         json: { email: user.email, role },
       })
 
-    const res = await server.http.send({
+    // The invitation is sent (the owner learns nothing of the invitee); accepting it is refused.
+    const invited = await server.http.send<{ invite: { id: string } }>({
       method: 'POST',
       url: `/api/canvases/${canvas.id}/members`,
       token: owner.token,
       json: { email: newcomer.email, role: 'viewer' },
+    })
+    expect(invited.status, invited.text).toBe(201)
+    const res = await server.http.send({
+      method: 'POST',
+      url: `/api/invites/${invited.body.invite.id}/accept`,
+      token: newcomer.token,
     })
     expectError(res, 403, 'limit_exceeded')
     expect(await store.getCanvasForUser(canvas.id, newcomer.id)).toBeUndefined()

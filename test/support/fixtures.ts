@@ -57,6 +57,10 @@ export async function createCanvas(
   return res.body.canvas
 }
 
+/**
+ * Gives `member` the role: the owner invites their email and they accept, as in the web app
+ * (sharing adds nobody without their consent [SHARE1]); a member already there just changes role.
+ */
 export async function shareCanvas(
   api: ApiClient,
   owner: TestUser,
@@ -64,13 +68,20 @@ export async function shareCanvas(
   member: TestUser,
   role: MemberRole,
 ): Promise<void> {
-  const res = await api.send({
+  const res = await api.send<{ invite?: { id: string } }>({
     method: 'POST',
     url: `/api/canvases/${canvasId}/members`,
     token: owner.token,
     json: { email: member.email, role },
   })
   expect(res.status, res.text).toBeOneOf([200, 201])
+  if (res.body.invite === undefined) return
+  const accepted = await api.send({
+    method: 'POST',
+    url: `/api/invites/${res.body.invite.id}/accept`,
+    token: member.token,
+  })
+  expect(accepted.status, accepted.text).toBe(200)
 }
 
 /** A canvas with one user of each role plus a stranger who was never invited [Z1]. */

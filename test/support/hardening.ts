@@ -26,6 +26,8 @@ export interface CountingConnectOptions {
   /** ws client option: false makes the socket ignore the server's pings [W6]. */
   autoPong?: boolean
   localAddress?: string
+  /** Extra upgrade request headers (X-Forwarded-For through a proxy) [W6]. */
+  headers?: Record<string, string>
   /** Record the seq of every object-* message in arrival order (resume checks) [R1]. */
   recordSeqs?: boolean
   timeoutMs?: number
@@ -101,6 +103,7 @@ export class CountingClient {
     const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws/${canvasId}`, {
       autoPong: options.autoPong ?? true,
       ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+      ...(options.headers ? { headers: options.headers } : {}),
     })
     const client = new CountingClient(socket, options.recordSeqs ?? false)
     await opened(socket)

@@ -49,6 +49,8 @@ export interface GatewayDeps {
   now: () => number
   /** Decides whether a browser page from `origin` may open a socket for a request to `host`. */
   isAllowedOrigin(origin: string, request: IncomingMessage): boolean
+  /** The client's address, through trusted proxies (TRUST_PROXY): what per-address caps count [W6]. */
+  clientAddress(request: IncomingMessage): string | undefined
   limits?: Partial<RealtimeLimits>
   /** Test hook [W10]: called before each message is handled; may throw or reject. */
   beforeHandle?: (type: string) => void | Promise<void>
@@ -113,7 +115,7 @@ export class RealtimeGateway implements SocketHandler {
     if (origin !== undefined ? !this.deps.isAllowedOrigin(origin, request) : cookieToken !== undefined) {
       return refuseUpgrade(socket, 403, 'Forbidden')
     }
-    const address = addressKey(request.socket.remoteAddress)
+    const address = addressKey(this.deps.clientAddress(request))
     if (
       this.unauthenticated.size >= this.limits.maxUnauthenticated ||
       (this.unauthenticatedByAddress.get(address) ?? 0) >= this.limits.maxUnauthenticatedPerAddress

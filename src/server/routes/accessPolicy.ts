@@ -40,6 +40,15 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /api/canvases/:id/members': { kind: 'canvas', action: 'view' },
   'POST /api/canvases/:id/members': { kind: 'canvas', action: 'share' },
   'DELETE /api/canvases/:id/members/:userId': { kind: 'canvas', action: 'share', orSelf: true },
+  'GET /api/canvases/:id/invites': { kind: 'canvas', action: 'share' },
+  'POST /api/canvases/:id/share-links': { kind: 'canvas', action: 'share' },
+  'DELETE /api/canvases/:id/invites/:inviteId': { kind: 'canvas', action: 'share' },
+  // The caller's own invitations only: one addressed to another email is 404 [SHARE1].
+  'GET /api/invites': { kind: 'signed-in' },
+  'POST /api/invites/:inviteId/accept': { kind: 'signed-in' },
+  'DELETE /api/invites/:inviteId': { kind: 'signed-in' },
+  // The link's token is the capability: whoever holds it and is signed in may join.
+  'POST /api/share-links/:token/accept': { kind: 'signed-in' },
 }
 
 export function routeKey(method: string, url: string): string {

@@ -44,6 +44,11 @@ export const accountRoutes =
           )
         }
         const signedIn = await accounts.register(request.body, request.ip)
+        // Invitations sent to this email before it had an account apply now [SHARE1]. The account
+        // exists either way: a failure here leaves them pending, to accept from the list.
+        await deps.invites.acceptAllForEmail(signedIn.user, deps.now()).catch((err: unknown) => {
+          request.log.warn({ err }, 'applying pending invitations failed')
+        })
         setSessionCookie(request, reply, signedIn, config.sessionTimeoutSec)
         return reply.code(201).send(signedInBody(signedIn))
       },

@@ -1,18 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { normaliseEmail } from '../../auth/accounts.js'
-import { can } from '../../core/permissions.js'
-import { AppError, forbidden, notFound } from '../../protocol/appError.js'
+import { AppError, notFound } from '../../protocol/appError.js'
 import type { CanvasForUser } from '../../store/canvasStore.js'
 import type { Deps } from '../deps.js'
 import { VisibleText } from './textSchemas.js'
 import type { RoomRegistry } from '../../rooms/roomRegistry.js'
-import { ROUTE_ACCESS, routeKey } from './accessPolicy.js'
 import { requireAuth } from '../plugins/authentication.js'
+import { canvasAccess } from './canvasAccess.js'
 
-const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
-const CanvasParams = Type.Object({ id: Id })
+export const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
+export const CanvasParams = Type.Object({ id: Id })
 const CanvasName = VisibleText(200)
 const NameBody = Type.Object({ name: CanvasName }, { additionalProperties: false })
 
@@ -21,25 +18,7 @@ export const canvasRoutes =
   async (app) => {
     const { accounts, store, bus } = deps
 
-    /**
-     * The canvas as the caller sees it, checked against this route's row in ROUTE_ACCESS: 404
-     * when missing or not shared, 403 when seen but not allowed. `targetUserId` is the user the
-     * route acts on, for rows that let anyone do it to themselves.
-     */
-    async function canvasFor(request: FastifyRequest, canvasId: string, targetUserId?: string) {
-      const key = routeKey(request.method, request.routeOptions.url ?? '')
-      const access = ROUTE_ACCESS[key]
-      if (access?.kind !== 'canvas') throw new AppError('internal', `no canvas access policy for ${key}`)
-      const { user } = await requireAuth(request, accounts)
-      const canvas = await store.getCanvasForUser(canvasId, user.id)
-      if (!canvas) throw notFound('canvas')
-      const self = access.orSelf === true && targetUserId === user.id
-      if (!can(canvas.role, access.action) && !self) {
-        const article = /^[aeiou]/.test(canvas.role) ? 'an' : 'a'
-        throw forbidden(`${article} ${canvas.role} cannot ${access.action.replace('-', ' ')} this canvas`)
-      }
-      return { user, canvas }
-    }
+    const canvasFor = canvasAccess(accounts, store)
 
     app.post('/api/canvases', { schema: { body: NameBody } }, async (request, reply) => {
       const { user } = await requireAuth(request, accounts)
@@ -89,37 +68,6 @@ export const canvasRoutes =
       const { canvas } = await canvasFor(request, request.params.id)
       return { members: await store.listMembers(canvas.id) }
     })
-
-    app.post(
-      '/api/canvases/:id/members',
-      {
-        schema: {
-          params: CanvasParams,
-          body: Type.Object(
-            {
-              email: Type.String({ format: 'email', maxLength: 254 }),
-              role: Type.Union([Type.Literal('editor'), Type.Literal('viewer')]),
-            },
-            { additionalProperties: false },
-          ),
-        },
-      },
-      async (request, reply) => {
-        const { canvas } = await canvasFor(request, request.params.id)
-        const invitee = await store.findUserByEmail(normaliseEmail(request.body.email))
-        if (!invitee) throw new AppError('not_found', 'no account with that email', { field: 'body.email' })
-        if (invitee.id === canvas.ownerId) throw new AppError('conflict', 'the owner already has full access')
-        const outcome = await store.upsertMember(canvas.id, invitee.id, request.body.role)
-        bus.publishNotice(canvas.id, { kind: 'access', userId: invitee.id, role: request.body.role })
-        const member = {
-          userId: invitee.id,
-          email: invitee.email,
-          username: invitee.username,
-          role: request.body.role,
-        }
-        return reply.code(outcome === 'created' ? 201 : 200).send({ member })
-      },
-    )
 
     app.delete(
       '/api/canvases/:id/members/:userId',

@@ -27,7 +27,7 @@ function uniqueUsernames(db: SqliteDb): void {
 }
 
 /**
- * The store's tables: accounts, sessions, canvases, members. Append only; versions are shared
+ * The store's tables: accounts, sessions, canvases, members, invitations. Append only; versions are shared
  * with the log's migrations (src/sqlite/migrate.ts says how they are numbered).
  */
 export const STORE_MIGRATIONS: readonly Migration[] = [
@@ -73,5 +73,25 @@ export const STORE_MIGRATIONS: readonly Migration[] = [
     name: 'unique usernames',
     sql: 'ALTER TABLE users ADD COLUMN username_key TEXT',
     after: uniqueUsernames,
+  },
+  {
+    version: 4,
+    name: 'canvas invitations',
+    // One row per invitation: an email one (email set) or a link (token_hash set), never both.
+    sql: `
+      CREATE TABLE canvas_invites (
+        id         TEXT PRIMARY KEY,
+        canvas_id  TEXT NOT NULL REFERENCES canvases(id) ON DELETE CASCADE,
+        email      TEXT,
+        token_hash TEXT UNIQUE,
+        role       TEXT NOT NULL CHECK (role IN ('editor', 'viewer')),
+        created_by TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at INTEGER,
+        CHECK ((email IS NULL) <> (token_hash IS NULL))
+      );
+      CREATE UNIQUE INDEX canvas_invites_canvas_email ON canvas_invites(canvas_id, email) WHERE email IS NOT NULL;
+      CREATE INDEX canvas_invites_email ON canvas_invites(email) WHERE email IS NOT NULL;
+    `,
   },
 ]

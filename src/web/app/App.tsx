@@ -4,6 +4,7 @@ import { api } from './apiClient.js'
 import { AuthPage } from '../pages/AuthPage.js'
 import { CanvasListPage } from '../pages/CanvasListPage.js'
 import { EditorPage } from '../pages/EditorPage.js'
+import { JoinPage } from '../pages/JoinPage.js'
 import { NotFoundPage } from '../pages/NotFoundPage.js'
 import { navigate, parseRoute, signInPathFor, useLocation } from './router.js'
 import { SessionProvider, type Session } from './session.js'
@@ -42,7 +43,9 @@ export function App() {
     navigate(next ?? '/', { replace: true })
   }, [])
 
-  const needsSignIn = session.kind === 'signed-out' && (route.name === 'home' || route.name === 'canvas')
+  const needsSignIn =
+    session.kind === 'signed-out' &&
+    (route.name === 'home' || route.name === 'canvas' || route.name === 'join')
   const signedInOnAuthPage =
     session.kind === 'signed-in' && (route.name === 'sign-in' || route.name === 'register')
   useEffect(() => {
@@ -66,14 +69,13 @@ export function App() {
       return <NotFoundPage signedIn={value !== undefined} />
     case 'home':
     case 'canvas':
+    case 'join':
       if (!value) return null
       return (
         <SessionProvider session={value}>
-          {route.name === 'home' ? (
-            <CanvasListPage />
-          ) : (
-            <EditorPage key={route.canvasId} canvasId={route.canvasId} />
-          )}
+          {route.name === 'home' && <CanvasListPage />}
+          {route.name === 'canvas' && <EditorPage key={route.canvasId} canvasId={route.canvasId} />}
+          {route.name === 'join' && <JoinPage key={route.token} token={route.token} />}
         </SessionProvider>
       )
   }

@@ -3,8 +3,12 @@ import type {
   CanvasBody,
   CanvasListBody,
   ErrorBody,
+  InvitationListBody,
+  InviteBody,
+  InviteListBody,
   MemberBody,
   MemberListBody,
+  ShareLinkBody,
   UserBody,
 } from '../../protocol/httpTypes.js'
 import type { MemberRole } from '../../protocol/roles.js'
@@ -79,8 +83,31 @@ export const api = {
 
   listMembers: (id: string) =>
     request<MemberListBody>('GET', `/api/canvases/${encodeURIComponent(id)}/members`),
+  /** An invitation for anyone not yet a member (the same answer whether they have an account); a role change for a member. */
   shareCanvas: (id: string, email: string, role: MemberRole) =>
-    request<MemberBody>('POST', `/api/canvases/${encodeURIComponent(id)}/members`, { email, role }),
+    request<MemberBody | InviteBody>('POST', `/api/canvases/${encodeURIComponent(id)}/members`, {
+      email,
+      role,
+    }),
+  listInvites: (id: string) =>
+    request<InviteListBody>('GET', `/api/canvases/${encodeURIComponent(id)}/invites`),
+  createShareLink: (id: string, role: MemberRole, expiresInDays?: number) =>
+    request<ShareLinkBody>('POST', `/api/canvases/${encodeURIComponent(id)}/share-links`, {
+      role,
+      ...(expiresInDays === undefined ? {} : { expiresInDays }),
+    }),
+  revokeInvite: (id: string, inviteId: string) =>
+    request<undefined>(
+      'DELETE',
+      `/api/canvases/${encodeURIComponent(id)}/invites/${encodeURIComponent(inviteId)}`,
+    ),
+  myInvitations: () => request<InvitationListBody>('GET', '/api/invites'),
+  acceptInvitation: (inviteId: string) =>
+    request<CanvasBody>('POST', `/api/invites/${encodeURIComponent(inviteId)}/accept`),
+  declineInvitation: (inviteId: string) =>
+    request<undefined>('DELETE', `/api/invites/${encodeURIComponent(inviteId)}`),
+  joinWithLink: (token: string) =>
+    request<CanvasBody>('POST', `/api/share-links/${encodeURIComponent(token)}/accept`),
   removeMember: (id: string, userId: string) =>
     request<undefined>(
       'DELETE',

@@ -1,7 +1,7 @@
 import { useSyncExternalStore } from 'react'
 
 /**
- * A small History API router: the app has five routes, no nesting. The server answers every
+ * A small History API router: the app has six routes, no nesting. The server answers every
  * page path with index.html (SPA fallback) and the app decides what to show.
  */
 
@@ -10,9 +10,11 @@ export type Route =
   | { name: 'sign-in'; next: string | undefined }
   | { name: 'register'; next: string | undefined }
   | { name: 'canvas'; canvasId: string }
+  | { name: 'join'; token: string }
   | { name: 'not-found' }
 
 const CANVAS_PATH = /^\/canvas\/([A-Za-z0-9_-]{1,64})\/?$/
+const JOIN_PATH = /^\/join\/([A-Za-z0-9_-]{1,64})\/?$/
 const LOCATION_CHANGE = 'collabcanvas:locationchange'
 
 export function parseRoute(pathname: string, search: string): Route {
@@ -22,6 +24,8 @@ export function parseRoute(pathname: string, search: string): Route {
   if (pathname === '/register') return { name: 'register', next }
   const canvas = CANVAS_PATH.exec(pathname)
   if (canvas?.[1] !== undefined) return { name: 'canvas', canvasId: canvas[1] }
+  const join = JOIN_PATH.exec(pathname)
+  if (join?.[1] !== undefined) return { name: 'join', token: join[1] }
   return { name: 'not-found' }
 }
 

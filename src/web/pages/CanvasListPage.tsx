@@ -7,6 +7,7 @@ import { useSession } from '../app/session.js'
 import { AppHeader } from './AppHeader.js'
 import { DeleteCanvasDialog, NameCanvasDialog } from './canvasDialogs.js'
 import { relativeTime } from './relativeTime.js'
+import { InvitationsPanel } from './InvitationsPanel.js'
 import { ShareDialog } from './ShareDialog.js'
 
 type Listing =
@@ -67,6 +68,8 @@ export function CanvasListPage() {
             <PlusIcon /> New canvas
           </button>
         </div>
+
+        <InvitationsPanel onAccepted={() => void load()} />
 
         {listing.kind === 'loading' && (
           <p className="muted" aria-busy="true">
