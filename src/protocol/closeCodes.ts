@@ -13,7 +13,7 @@ export const CLOSE_CODES = {
   flood: 4008,
   /** The client read too slowly; resume with lastSeq [W4]. */
   slowConsumer: 4009,
-  /** Too many sockets for this user [I1]. */
+  /** Too many sockets for this user [I1], or joins too fast (a reconnect loop); retry later. */
   tooManyConnections: 4029,
   /** Not signed in, bad token, or the session ended. */
   unauthorized: 4401,

@@ -70,6 +70,7 @@ export class RealtimeGateway implements SocketHandler {
   /** Pre-auth sockets per address key (see addressKey) [W6]. */
   private readonly unauthenticatedByAddress = new Map<string, number>()
   private readonly userBudgets: UserBudgets
+  private readonly userJoins: UserBudgets
   private readonly bySession = new Map<string, Set<Connection>>()
   private readonly perUser = new Map<string, number>()
   private sweepTimer: NodeJS.Timeout | undefined
@@ -92,6 +93,7 @@ export class RealtimeGateway implements SocketHandler {
     })
     this.rooms = deps.rooms
     this.userBudgets = new UserBudgets(this.limits.userMessages)
+    this.userJoins = new UserBudgets(this.limits.userJoins)
     this.lastHeartbeat = deps.now()
     this.sweepTimer = setInterval(() => this.sweep(), this.limits.sweepIntervalMs)
     this.sweepTimer.unref()
@@ -377,6 +379,10 @@ export class RealtimeGateway implements SocketHandler {
       )
       return this.finishAuth(connection, CLOSE_CODES.tooManyConnections)
     }
+    if (!this.userJoins.take(member.userId, this.deps.now())) {
+      connection.sendError('rate_limited', 'too many joins for this user: wait a moment before reconnecting')
+      return this.finishAuth(connection, CLOSE_CODES.tooManyConnections)
+    }
     this.releasePreAuth(connection)
     this.perUser.set(member.userId, count + 1)
     connection.member = member
@@ -501,6 +507,7 @@ export class RealtimeGateway implements SocketHandler {
     if (heartbeat) {
       for (const connection of this.unauthenticated) if (!connection.closed) connection.socket.ping()
       this.userBudgets.forgetRefilled(now, (userId) => this.perUser.has(userId))
+      this.userJoins.forgetRefilled(now, (userId) => this.perUser.has(userId))
     }
     void this.rooms.evictIdle(this.limits.emptyRoomTtlMs)
   }

@@ -35,6 +35,11 @@ export interface RealtimeLimits extends RoomLimits {
   messages: BucketRule
   /** The same budget per user, across that user's sockets in this process [W3]. */
   userMessages: BucketRule
+  /**
+   * Joins per user: each costs the canvas's state sent and a presence change for everyone else,
+   * so a reconnect loop is refused (4029) rather than served [W5 joins].
+   */
+  userJoins: BucketRule
   /** Rejections a socket may earn before it is closed with 4008 [W5]. */
   strikes: BucketRule
   /** How often open sockets are checked for expired sessions and missed deadlines. */
@@ -65,6 +70,9 @@ export const DEFAULT_REALTIME_LIMITS: Readonly<RealtimeLimits> = Object.freeze({
   messages: { capacity: 1_500, refillPerSec: 750 },
   // Several tabs of one person; 50 sockets of one user do not get 50 budgets.
   userMessages: { capacity: 3_000, refillPerSec: 1_500 },
+  // Every tab of a person reopening at once after a restart (50 sockets at most), then one
+  // join every half second: a reconnecting client backs off far slower than that.
+  userJoins: { capacity: 60, refillPerSec: 2 },
   strikes: { capacity: 200, refillPerSec: 10 },
   resumeWindowEntries: 10_000,
   snapshotEveryEntries: 1_000,
