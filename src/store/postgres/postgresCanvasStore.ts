@@ -49,8 +49,10 @@ const CANVAS_WITH_ROLE = `
 
 /**
  * The store in PostgreSQL. Caps [ST5] are checked under a row lock on the parent (the owner for
- * canvases, the canvas for members) taken with SELECT … FOR UPDATE: concurrent writers for one
- * parent, in this process or another, run their count and insert one after the other.
+ * canvases, the canvas for members) taken with SELECT … FOR NO KEY UPDATE: concurrent writers
+ * for one parent, in this process or another, run their count and insert one after the other.
+ * NO KEY UPDATE, not UPDATE, because it leaves the KEY SHARE locks of foreign-key checks (and of
+ * the op log's appends) free: a member change never waits for an append to the canvas.
  *
  * The pool is borrowed (the op log shares it); whoever opened it ends it.
  */
@@ -174,7 +176,7 @@ export class PostgresCanvasStore implements CanvasStore {
     const { maxCanvasesPerOwner } = this.limits
     return inTransaction(this.pool, async (client) => {
       // The owner's row lock serialises this owner's creates: the count below cannot go stale [ST5].
-      await client.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [canvas.ownerId])
+      await client.query('SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE', [canvas.ownerId])
       if (
         (await countOf(client, 'SELECT count(*) FROM canvases WHERE owner_id = $1', [canvas.ownerId])) >=
         maxCanvasesPerOwner
@@ -237,7 +239,7 @@ export class PostgresCanvasStore implements CanvasStore {
     return inTransaction(this.pool, async (client) => {
       // The canvas's row lock serialises membership changes of this canvas [ST5]; it also waits
       // for a concurrent delete, after which the insert below fails on the foreign key.
-      await client.query('SELECT 1 FROM canvases WHERE id = $1 FOR UPDATE', [canvasId])
+      await client.query('SELECT 1 FROM canvases WHERE id = $1 FOR NO KEY UPDATE', [canvasId])
       const existed =
         (
           await client.query('SELECT 1 FROM canvas_members WHERE canvas_id = $1 AND user_id = $2', [
