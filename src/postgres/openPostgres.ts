@@ -17,6 +17,7 @@ export interface PostgresOptions {
 export const DEFAULT_MAX_CONNECTIONS = 10
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 export const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000
 
 /**
  * Opens a pool on a `postgres://` URL. Opening connects nothing: the first query does, and a
@@ -29,6 +30,11 @@ export function openPostgres(url: string, options: PostgresOptions): PgPool {
     statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
+    // A process that stops mid-transaction (frozen, partitioned) must not hold its row and
+    // advisory locks, and so every other process's appends to its canvases, for longer than this.
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    // Notices a silently dropped connection to the server (no FIN, no RST) on an idle socket.
+    keepAlive: true,
     application_name: 'collabcanvas',
   })
   // An idle client whose backend dies emits 'error' on the pool; unheard, that event would

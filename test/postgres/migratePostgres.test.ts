@@ -109,3 +109,14 @@ describe('PostgreSQL errors', () => {
     expect(toStorageError(bug)).toBe(bug)
   })
 })
+
+describe('openPostgres', () => {
+  it('when a pool connects, then its sessions cancel slow statements and end transactions left idle, so no lock is held forever', async () => {
+    const schema = await useTestSchema()
+    const db = pool(schema.url)
+    const setting = async (name: string) =>
+      (await db.query<Record<string, string>>(`SHOW ${name}`)).rows[0]?.[name]
+    expect(await setting('statement_timeout')).toBe('30s')
+    expect(await setting('idle_in_transaction_session_timeout')).toBe('10s')
+  })
+})
