@@ -5,12 +5,19 @@ import { LoginThrottle, RegistrationThrottle } from '../auth/loginThrottle.js'
 import type { CanvasBus } from '../log/canvasBus.js'
 import { MemoryCanvasBus } from '../log/memory/memoryCanvasBus.js'
 import type { OpLog } from '../log/opLog.js'
+import { PG_LOG_MIGRATIONS } from '../log/postgres/migrations.js'
+import { PostgresOpLog } from '../log/postgres/postgresOpLog.js'
 import { SqliteOpLog } from '../log/sqlite/sqliteOpLog.js'
 import { LOG_MIGRATIONS } from '../log/sqlite/migrations.js'
+import { migratePostgres } from '../postgres/migrate.js'
+import { openPostgres } from '../postgres/openPostgres.js'
 import { migrate, type MigrationResult } from '../sqlite/migrate.js'
 import { openSqlite, type SqliteDb } from '../sqlite/openSqlite.js'
 import type { CanvasStore } from '../store/canvasStore.js'
 import type { InviteStore } from '../store/inviteStore.js'
+import { PG_STORE_MIGRATIONS } from '../store/postgres/migrations.js'
+import { PostgresCanvasStore } from '../store/postgres/postgresCanvasStore.js'
+import { PostgresInviteStore } from '../store/postgres/postgresInviteStore.js'
 import { STORE_MIGRATIONS } from '../store/sqlite/migrations.js'
 import { SqliteCanvasStore } from '../store/sqlite/sqliteCanvasStore.js'
 import { SqliteInviteStore } from '../store/sqlite/sqliteInviteStore.js'
@@ -61,20 +68,42 @@ export function migrateSqlite(db: SqliteDb): MigrationResult {
   return migrate(db, STORE_MIGRATIONS, LOG_MIGRATIONS)
 }
 
-export function createDeps(
+/**
+ * Brings the configured database to the latest schema: the `migrate` command. With
+ * DATABASE_URL the server runs it before createDeps (the PostgreSQL driver is asynchronous);
+ * SQLite is migrated inside createDeps.
+ */
+export async function migrateDatabase(
   config: Readonly<Config>,
-  options: { logger?: FastifyBaseLogger; now?: () => number; realtimeLimits?: Partial<RealtimeLimits> } = {},
-): Deps {
-  if (config.databaseUrl !== undefined) {
-    throw new ConfigError(
-      'DATABASE_URL: PostgreSQL storage is not available in this version; unset it to use SQLite',
-    )
+  logger: FastifyBaseLogger = createLogger(config),
+): Promise<MigrationResult> {
+  if (config.databaseUrl === undefined) {
+    const db = openSqlite(config.dataDir)
+    try {
+      return migrateSqlite(db)
+    } finally {
+      db.close()
+    }
   }
-  if (config.bus !== 'memory') {
-    throw new ConfigError(`BUS=${config.bus} is not available in this version; use BUS=memory (one process)`)
+  const pool = openPostgres(config.databaseUrl, {
+    maxConnections: 1,
+    onIdleError: (err) => logger.warn({ err }, 'PostgreSQL connection failed while idle'),
+  })
+  try {
+    return await migratePostgres(pool, PG_STORE_MIGRATIONS, PG_LOG_MIGRATIONS)
+  } finally {
+    await pool.end()
   }
-  const now = options.now ?? Date.now
-  const logger = options.logger ?? createLogger(config)
+}
+
+interface Storage {
+  store: CanvasStore
+  invites: InviteStore
+  opLog: OpLog
+  close(): Promise<void>
+}
+
+function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, now: () => number): Storage {
   const db = openSqlite(config.dataDir)
   migrateSqlite(db)
   // One connection serves the store and the log: better-sqlite3 is synchronous, so a second
@@ -93,6 +122,53 @@ export function createDeps(
     },
     'sqlite opened',
   )
+  return {
+    store,
+    invites: new SqliteInviteStore(db, now),
+    opLog,
+    close: async () => {
+      await opLog.close()
+      await store.close()
+      db.close()
+    },
+  }
+}
+
+/** The schema must be migrated already (migrateDatabase): opening connects nothing yet. */
+function openPostgresStorage(databaseUrl: string, logger: FastifyBaseLogger, now: () => number): Storage {
+  // One pool for the store and the log. An idle connection's failure (a restart, a failover)
+  // is logged; the pool replaces the connection, and /health reports the outage meanwhile.
+  const pool = openPostgres(databaseUrl, {
+    onIdleError: (err) => logger.warn({ err }, 'PostgreSQL connection failed while idle'),
+  })
+  const store = new PostgresCanvasStore(pool, now)
+  const opLog = new PostgresOpLog(pool, now)
+  return {
+    store,
+    invites: new PostgresInviteStore(pool, now),
+    opLog,
+    close: async () => {
+      await opLog.close()
+      await store.close()
+      await pool.end()
+    },
+  }
+}
+
+export function createDeps(
+  config: Readonly<Config>,
+  options: { logger?: FastifyBaseLogger; now?: () => number; realtimeLimits?: Partial<RealtimeLimits> } = {},
+): Deps {
+  if (config.bus !== 'memory') {
+    throw new ConfigError(`BUS=${config.bus} is not available in this version; use BUS=memory (one process)`)
+  }
+  const now = options.now ?? Date.now
+  const logger = options.logger ?? createLogger(config)
+  const storage =
+    config.databaseUrl === undefined
+      ? openSqliteStorage(config, logger, now)
+      : openPostgresStorage(config.databaseUrl, logger, now)
+  const { store, invites, opLog } = storage
   const accounts = new Accounts(store, {
     sessionTimeoutSec: config.sessionTimeoutSec,
     now,
@@ -106,7 +182,7 @@ export function createDeps(
     logger,
     now,
     store,
-    invites: new SqliteInviteStore(db, now),
+    invites,
     accounts,
     opLog,
     bus,
@@ -114,9 +190,7 @@ export function createDeps(
     ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
     close: async () => {
       await bus.close()
-      await opLog.close()
-      await store.close()
-      db.close()
+      await storage.close()
     },
   }
 }

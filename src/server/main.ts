@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-import { openSqlite } from '../sqlite/openSqlite.js'
+import { AppError } from '../protocol/appError.js'
 import { buildApp, buildMetricsApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
-import { createDeps, createLogger, migrateSqlite } from './deps.js'
+import { createDeps, createLogger, migrateDatabase } from './deps.js'
 
 // The only file that reads process.env, listens and traps signals.
 
 const USAGE = 'usage: collabcanvas [serve|migrate]'
 
 async function serve(config: Readonly<Config>): Promise<void> {
+  // SQLite is migrated inside createDeps; PostgreSQL's driver is asynchronous, so first.
+  if (config.databaseUrl !== undefined) await migrateDatabase(config)
   const deps = createDeps(config)
   const app = await buildApp(deps)
   const metricsApp = config.metricsPort === undefined ? undefined : await buildMetricsApp(deps)
@@ -36,18 +38,17 @@ async function serve(config: Readonly<Config>): Promise<void> {
   }
 }
 
-function runMigrations(config: Readonly<Config>): void {
+async function runMigrations(config: Readonly<Config>): Promise<void> {
   const logger = createLogger(config)
-  const db = openSqlite(config.dataDir)
-  try {
-    const result = migrateSqlite(db)
-    logger.info(
-      { applied: result.applied, version: result.current, dataDir: config.dataDir },
-      'migrations done',
-    )
-  } finally {
-    db.close()
-  }
+  const result = await migrateDatabase(config, logger)
+  logger.info(
+    {
+      applied: result.applied,
+      version: result.current,
+      ...(config.databaseUrl === undefined ? { dataDir: config.dataDir } : { database: 'postgres' }),
+    },
+    'migrations done',
+  )
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -56,7 +57,7 @@ async function main(argv: readonly string[]): Promise<void> {
   try {
     config = loadConfig(process.env)
     if (command === 'serve') await serve(config)
-    else if (command === 'migrate') runMigrations(config)
+    else if (command === 'migrate') await runMigrations(config)
     else {
       process.stderr.write(`${USAGE}\n`)
       process.exit(2)
@@ -64,6 +65,12 @@ async function main(argv: readonly string[]): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`collabcanvas: configuration error: ${err.message}\n`)
+      process.exit(1)
+    }
+    // PostgreSQL down at start (serve migrates first, as migrate does): one line, not a stack.
+    if (err instanceof AppError && err.code === 'storage_unavailable') {
+      const cause = err.cause instanceof Error ? `: ${err.cause.message}` : ''
+      process.stderr.write(`collabcanvas: the database is unavailable${cause}\n`)
       process.exit(1)
     }
     throw err

@@ -11,6 +11,11 @@ export interface Harness {
   newCanvas(): Promise<string>
   /** Closes the log and opens a new one on the same storage. Durable implementations only. */
   reopen?(): Promise<OpLog>
+  /**
+   * Another log object on its own connection to the same storage, as a second server process
+   * opens it. Implementations whose storage several processes share only; cleanup() closes it.
+   */
+  openAnother?(): Promise<OpLog>
   /** Closes the log if still open and deletes its storage. */
   cleanup(): Promise<void>
 }
@@ -19,6 +24,8 @@ export interface OpLogImplementation {
   name: string
   /** Whether entries outlive the log object: then the harness must offer reopen(). */
   durable: boolean
+  /** Whether several processes may append to the same storage: then the harness must offer openAnother(). */
+  shared: boolean
   create(options: { now: () => number }): Promise<Harness>
 }
 
@@ -291,6 +298,76 @@ export function registerOpLogContractTests(impl: OpLogImplementation): void {
         expect(await log.headSeq(canvas)).toBe(3)
         expect(await log.firstSeq(canvas)).toBe(4)
         expect(seqs(await log.append(canvas, [input('d')]))).toEqual([4])
+      })
+    }
+
+    if (impl.shared) {
+      /** Three log objects on one storage: this process and two others. */
+      async function threeProcesses(h: Harness): Promise<OpLog[]> {
+        if (!h.openAnother) throw new Error(`${impl.name} is shared but its harness has no openAnother()`)
+        return [h.log, await h.openAnother(), await h.openAnother()]
+      }
+
+      /** Each process appends `rounds` times a pair of calls at once (one of them with two inputs). */
+      async function appendFrom(log: OpLog, canvasId: string, name: string, rounds: number) {
+        const calls: LogEntry[][] = []
+        for (let r = 0; r < rounds; r++) {
+          calls.push(
+            ...(await Promise.all([
+              log.append(canvasId, [input(`${name}-${r}-a`)]),
+              log.append(canvasId, [input(`${name}-${r}-b1`), input(`${name}-${r}-b2`)]),
+            ])),
+          )
+        }
+        return calls
+      }
+
+      it('[LOG1][LOG5] when three processes append to one canvas at once, then every seq is taken exactly once without gaps, and each numbers its calls in call order', async () => {
+        const { h } = await start()
+        const canvas = await h.newCanvas()
+        const logs = await threeProcesses(h)
+        const perProcess = await Promise.all(logs.map((log, i) => appendFrom(log, canvas, `p${i}`, 30)))
+        const acked = perProcess.flat(2).sort((x, y) => x.seq - y.seq)
+        expect(seqs(acked)).toEqual(range(1, 270))
+        for (const calls of perProcess) {
+          const own = seqs(calls.flat())
+          expect(own).toEqual([...own].sort((x, y) => x - y))
+        }
+        for (const log of logs) {
+          expect(await log.headSeq(canvas)).toBe(270)
+          expect(await log.readAfter(canvas, 0)).toEqual(acked)
+        }
+      })
+
+      it('[LOG2][LOG3] when processes append at once, then a reader paging by seq sees every acked entry once, in order, never skipping one that commits late', async () => {
+        const { h } = await start()
+        const canvas = await h.newCanvas()
+        const [reader, ...writers] = await threeProcesses(h)
+        let writing = true
+        const appends = Promise.all(writers.map((log, i) => appendFrom(log, canvas, `w${i}`, 40))).finally(
+          () => {
+            writing = false
+          },
+        )
+        const seen: LogEntry[] = []
+        const jumps: string[] = []
+        for (let caughtUp = false; writing || !caughtUp;) {
+          const last = seen.at(-1)?.seq ?? 0
+          // Read before looking: an empty page counts as the end only if every append was acked first.
+          const ackedAll = !writing
+          const page = await (reader as OpLog).readAfter(canvas, last, 50)
+          // A page always continues right after what was read: a later seq visible before an
+          // earlier one commits would show here as a jump, and the earlier entry would be lost.
+          if (page.length > 0 && page[0]?.seq !== last + 1) jumps.push(`after ${last} came ${page[0]?.seq}`)
+          seen.push(...page)
+          caughtUp = ackedAll && page.length === 0
+          // Lets the writers' commits (and, in-process, their queued flushes) run between reads.
+          await new Promise((resolve) => setImmediate(resolve))
+        }
+        const acked = (await appends).flat(2).sort((x, y) => x.seq - y.seq)
+        expect(jumps).toEqual([])
+        expect(seqs(acked)).toEqual(range(1, 240))
+        expect(seen).toEqual(acked)
       })
     }
   })

@@ -22,6 +22,7 @@ interface SqliteHarness {
   newCanvas(): Promise<string>
   deleteCanvas(canvasId: string): Promise<boolean>
   reopen(): Promise<SqliteOpLog>
+  openAnother(): Promise<SqliteOpLog>
   cleanup(): Promise<void>
 }
 
@@ -34,6 +35,8 @@ function sqliteHarness(now: () => number, options: SqliteOpLogOptions = {}): Sql
   let store = new SqliteCanvasStore(db, now)
   let ownerId: string | undefined
   let cleaned = false
+  // Other processes' connections to the same file (openAnother).
+  const others: { db: SqliteDb; log: SqliteOpLog }[] = []
   return {
     get log() {
       return log
@@ -64,9 +67,19 @@ function sqliteHarness(now: () => number, options: SqliteOpLogOptions = {}): Sql
       store = new SqliteCanvasStore(db, now)
       return log
     },
+    openAnother() {
+      const otherDb = openSqlite(dir.path)
+      const other = { db: otherDb, log: new SqliteOpLog(otherDb, now, options) }
+      others.push(other)
+      return Promise.resolve(other.log)
+    },
     async cleanup() {
       if (cleaned) return
       cleaned = true
+      for (const other of others) {
+        await other.log.close()
+        other.db.close()
+      }
       await log.close()
       db.close()
       dir.remove()
@@ -77,6 +90,7 @@ function sqliteHarness(now: () => number, options: SqliteOpLogOptions = {}): Sql
 registerOpLogContractTests({
   name: 'sqlite',
   durable: true,
+  shared: true,
   create: ({ now }) => Promise.resolve(sqliteHarness(now)),
 })
 

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type pino from 'pino'
 import { buildApp } from '../../src/server/app.js'
 import { loadConfig, type Config, type Env } from '../../src/server/config.js'
-import { createDeps, createLogger, type Deps } from '../../src/server/deps.js'
+import { createDeps, createLogger, migrateDatabase, type Deps } from '../../src/server/deps.js'
 import type { RealtimeLimits } from '../../src/server/realtime/realtimeLimits.js'
 import { fetchClient, injectClient, type ApiClient } from './apiClient.js'
 import { testClock, type TestClock } from './clock.js'
@@ -42,7 +42,8 @@ export interface TestServerOptions {
 }
 
 /**
- * A real app on a real SQLite file in a fresh temp dir, listening on 127.0.0.1 port 0.
+ * A real app on a real SQLite file in a fresh temp dir (PostgreSQL when `env.DATABASE_URL` is set),
+ * listening on 127.0.0.1 port 0.
  * `close()` stops it, closes the database and deletes the directory.
  */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -58,6 +59,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.env,
   })
   const logger = options.logDestination ? createLogger(config, options.logDestination) : undefined
+  // As main.ts does: PostgreSQL (env DATABASE_URL, a test schema) is migrated before createDeps.
+  if (config.databaseUrl !== undefined) await migrateDatabase(config, logger)
   const deps: Deps = {
     ...createDeps(config, {
       now: clock.now,
