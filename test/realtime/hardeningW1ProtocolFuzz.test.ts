@@ -170,13 +170,19 @@ describe(`[W1] protocol fuzz (FC_SEED=${seed})`, () => {
     const processFailures = watchProcessFailures()
     try {
       // The strike bucket closes a socket with 4008 after ~200 refused frames (W5 tests that,
-      // with the shipped limits), and the message budgets refuse a user's 20,000 frames sent at
-      // once (W3 tests those). Here they are out of the way, so that every one of the frames is
+      // with the shipped limits), the message budgets refuse a user's 20,000 frames sent at
+      // once (W3 tests those) and the join budget refuses the lanes' reconnects after each 1007
+      // (W5 joins tests that). Here they are out of the way, so that every one of the frames is
       // read and answered and can be checked one by one.
       const unlimited = { capacity: 1_000_000_000, refillPerSec: 1_000_000_000 }
       server = await startTestServer({
         clock: systemClock(),
-        realtimeLimits: { strikes: unlimited, messages: unlimited, userMessages: unlimited },
+        realtimeLimits: {
+          strikes: unlimited,
+          messages: unlimited,
+          userMessages: unlimited,
+          userJoins: unlimited,
+        },
       })
       const s = server
       const [owner, watcher] = await Promise.all([registerUser(s.http), registerUser(s.http)])

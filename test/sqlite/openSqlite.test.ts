@@ -97,7 +97,7 @@ describe('openSqlite pragmas', () => {
         ('u4', 'd@x.io', 'ada (2)', 'h', '2026-01-04'),
         ('u5', 'e@x.io', 'Grace', 'h', '2026-01-05');
     `)
-    expect(migrateSqlite(db).applied).toEqual([3])
+    expect(migrateSqlite(db).applied).toContain(3)
     const names = db.prepare('SELECT id, username FROM users ORDER BY id').all()
     expect(names).toEqual([
       { id: 'u1', username: 'Ada' },
