@@ -22,6 +22,7 @@ import { clientAddressOf, proxyTrust } from './trustProxy.js'
 import { inviteRoutes } from './routes/inviteRoutes.js'
 import { canvasRoutes } from './routes/canvasRoutes.js'
 import { healthRoutes } from './routes/healthRoutes.js'
+import { triggerRoutes } from './routes/triggers/triggerRoutes.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
 
@@ -158,6 +159,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(accountRoutes(deps))
   await app.register(canvasRoutes(deps, rooms))
   await app.register(inviteRoutes(deps))
+  await app.register(triggerRoutes(deps, rooms))
   return app
 }
 

@@ -41,6 +41,12 @@ export interface Config {
   registrationsPerHour: number
   /** Live sessions one user may hold; the oldest is ended beyond it. */
   maxSessionsPerUser: number
+  /** ALLOW_PRIVATE_WEBHOOKS: webhook URLs may point at loopback and private addresses (tests, closed networks). */
+  allowPrivateWebhooks: boolean
+  /** WEBHOOK_TIMEOUT_MS: one webhook attempt's deadline. */
+  webhookTimeoutMs: number
+  /** WEBHOOK_RETRY_DELAYS_MS: waits before each retry (comma-separated ms); unset: the documented schedule. */
+  webhookRetryDelaysMs: readonly number[] | undefined
 }
 
 /**
@@ -84,6 +90,18 @@ function boolVar(env: Env, name: string): boolean {
   if (raw === undefined || raw === 'false' || raw === '0' || raw === 'no') return false
   if (raw === 'true' || raw === '1' || raw === 'yes') return true
   throw new ConfigError(`${name} must be true or false, got "${raw}"`)
+}
+
+function msList(env: Env, name: string): readonly number[] | undefined {
+  const raw = nonEmpty(env, name)
+  if (raw === undefined) return undefined
+  const values = raw.split(',').map((v) => Number(v.trim()))
+  if (values.length > 20 || values.some((v) => !Number.isInteger(v) || v < 1 || v > 7 * 24 * 3600 * 1000)) {
+    throw new ConfigError(
+      `${name} must be up to 20 comma-separated whole milliseconds (1 to one week), got "${raw}"`,
+    )
+  }
+  return Object.freeze(values)
 }
 
 function urlVar(env: Env, name: string, protocols: readonly string[]): string | undefined {
@@ -196,6 +214,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
     metricsHost: nonEmpty(env, 'METRICS_HOST') ?? '127.0.0.1',
     registrationsPerHour: intVar(env, 'REGISTRATIONS_PER_HOUR', 20, 1, 1_000_000),
     maxSessionsPerUser: intVar(env, 'MAX_SESSIONS_PER_USER', 20, 1, 10_000),
+    allowPrivateWebhooks: boolVar(env, 'ALLOW_PRIVATE_WEBHOOKS'),
+    webhookTimeoutMs: intVar(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 100, 30_000),
+    webhookRetryDelaysMs: msList(env, 'WEBHOOK_RETRY_DELAYS_MS'),
   }
   if (nonEmpty(env, 'METRICS_HOST') !== undefined && config.metricsPort === undefined) {
     throw new ConfigError('METRICS_PORT is required when METRICS_HOST is set')

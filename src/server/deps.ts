@@ -21,6 +21,14 @@ import { PostgresInviteStore } from '../store/postgres/postgresInviteStore.js'
 import { STORE_MIGRATIONS } from '../store/sqlite/migrations.js'
 import { SqliteCanvasStore } from '../store/sqlite/sqliteCanvasStore.js'
 import { SqliteInviteStore } from '../store/sqlite/sqliteInviteStore.js'
+import type { CanvasEventSource } from '../triggers/canvasEventSource.js'
+import { PG_TRIGGER_MIGRATIONS } from '../triggers/postgres/migrations.js'
+import { PostgresTriggerStore } from '../triggers/postgres/postgresTriggerStore.js'
+import { MemoryRateLimiter } from '../triggers/rateLimiter.js'
+import { TRIGGER_MIGRATIONS } from '../triggers/sqlite/migrations.js'
+import { SqliteTriggerStore } from '../triggers/sqlite/sqliteTriggerStore.js'
+import type { TriggerStore } from '../triggers/triggerStore.js'
+import { Triggers, type TriggersOptions } from '../triggers/triggers.js'
 import { ConfigError, type Config } from './config.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import type { RealtimeLimits } from './realtime/realtimeLimits.js'
@@ -38,6 +46,8 @@ export interface Deps {
   /** How commits and canvas changes reach every room of the canvas, here and elsewhere. */
   bus: CanvasBus
   metrics: Metrics
+  /** The Triggers API: keys, events, webhooks, canvas events (src/triggers). */
+  triggers: Triggers
   /** Where the built web app is; `<repo>/dist/web` unless a test says otherwise. */
   webRoot?: string
   /** Overrides of the realtime limits (tests shorten deadlines and caps). */
@@ -63,9 +73,13 @@ export function createLogger(
   return pino({ level: config.logLevel, redact: LOG_REDACTIONS }, destination)
 }
 
-/** The database's schema: the store's tables, then the log's, which reference canvases. */
+/** The database's schema: the store's tables, then the log's, which reference canvases, then the triggers'. */
+export const SQLITE_MIGRATIONS = [STORE_MIGRATIONS, LOG_MIGRATIONS, TRIGGER_MIGRATIONS] as const
+/** The same schema, version for version, in PostgreSQL. */
+export const PG_MIGRATIONS = [PG_STORE_MIGRATIONS, PG_LOG_MIGRATIONS, PG_TRIGGER_MIGRATIONS] as const
+
 export function migrateSqlite(db: SqliteDb): MigrationResult {
-  return migrate(db, STORE_MIGRATIONS, LOG_MIGRATIONS)
+  return migrate(db, ...SQLITE_MIGRATIONS)
 }
 
 /**
@@ -90,7 +104,7 @@ export async function migrateDatabase(
     onIdleError: (err) => logger.warn({ err }, 'PostgreSQL connection failed while idle'),
   })
   try {
-    return await migratePostgres(pool, PG_STORE_MIGRATIONS, PG_LOG_MIGRATIONS)
+    return await migratePostgres(pool, ...PG_MIGRATIONS)
   } finally {
     await pool.end()
   }
@@ -100,6 +114,8 @@ interface Storage {
   store: CanvasStore
   invites: InviteStore
   opLog: OpLog
+  /** In the log's database, so canvas events are read and written in one transaction [CEV1]. */
+  triggerStore: TriggerStore & CanvasEventSource
   close(): Promise<void>
 }
 
@@ -122,11 +138,16 @@ function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, 
     },
     'sqlite opened',
   )
+  // The trigger store shares the log's database, so the canvas event consumer reads the log and
+  // writes events and its position in one transaction [CEV1].
+  const triggerStore = new SqliteTriggerStore(db)
   return {
     store,
     invites: new SqliteInviteStore(db, now),
     opLog,
+    triggerStore,
     close: async () => {
+      await triggerStore.close()
       await opLog.close()
       await store.close()
       db.close()
@@ -143,11 +164,14 @@ function openPostgresStorage(databaseUrl: string, logger: FastifyBaseLogger, now
   })
   const store = new PostgresCanvasStore(pool, now)
   const opLog = new PostgresOpLog(pool, now)
+  const triggerStore = new PostgresTriggerStore(pool)
   return {
     store,
     invites: new PostgresInviteStore(pool, now),
     opLog,
+    triggerStore,
     close: async () => {
+      await triggerStore.close()
       await opLog.close()
       await store.close()
       await pool.end()
@@ -157,7 +181,13 @@ function openPostgresStorage(databaseUrl: string, logger: FastifyBaseLogger, now
 
 export function createDeps(
   config: Readonly<Config>,
-  options: { logger?: FastifyBaseLogger; now?: () => number; realtimeLimits?: Partial<RealtimeLimits> } = {},
+  options: {
+    logger?: FastifyBaseLogger
+    now?: () => number
+    realtimeLimits?: Partial<RealtimeLimits>
+    /** Tests shorten the webhook retry schedule, resolve host names themselves, and so on. */
+    triggers?: Partial<Omit<TriggersOptions, 'store' | 'canvasEvents' | 'now' | 'logger'>>
+  } = {},
 ): Deps {
   if (config.bus !== 'memory') {
     throw new ConfigError(`BUS=${config.bus} is not available in this version; use BUS=memory (one process)`)
@@ -168,7 +198,7 @@ export function createDeps(
     config.databaseUrl === undefined
       ? openSqliteStorage(config, logger, now)
       : openPostgresStorage(config.databaseUrl, logger, now)
-  const { store, invites, opLog } = storage
+  const { store, invites, opLog, triggerStore } = storage
   const accounts = new Accounts(store, {
     sessionTimeoutSec: config.sessionTimeoutSec,
     now,
@@ -177,6 +207,19 @@ export function createDeps(
     maxSessionsPerUser: config.maxSessionsPerUser,
   })
   const bus = new MemoryCanvasBus()
+  const triggers = new Triggers({
+    store: triggerStore,
+    canvasEvents: triggerStore,
+    limiter: new MemoryRateLimiter(),
+    now,
+    logger,
+    allowPrivateWebhooks: config.allowPrivateWebhooks,
+    webhookTimeoutMs: config.webhookTimeoutMs,
+    ...(config.webhookRetryDelaysMs
+      ? { deliveryPolicy: { retryDelaysMs: config.webhookRetryDelaysMs } }
+      : {}),
+    ...options.triggers,
+  })
   return {
     config,
     logger,
@@ -187,9 +230,11 @@ export function createDeps(
     opLog,
     bus,
     metrics: createMetrics(),
+    triggers,
     ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
     close: async () => {
       await bus.close()
+      await triggers.close()
       await storage.close()
     },
   }

@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 import { AppError } from '../protocol/appError.js'
+import { openPostgres } from '../postgres/openPostgres.js'
+import { openSqlite } from '../sqlite/openSqlite.js'
+import { runKeysCommand } from '../triggers/keysCommand.js'
+import { PostgresTriggerStore } from '../triggers/postgres/postgresTriggerStore.js'
+import { SqliteTriggerStore } from '../triggers/sqlite/sqliteTriggerStore.js'
 import { buildApp, buildMetricsApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { createDeps, createLogger, migrateDatabase } from './deps.js'
 
 // The only file that reads process.env, listens and traps signals.
 
-const USAGE = 'usage: collabcanvas [serve|migrate]'
+const USAGE = 'usage: collabcanvas [serve|migrate|keys set-tier <keyId|prefix> <tier>]'
 
 async function serve(config: Readonly<Config>): Promise<void> {
   // SQLite is migrated inside createDeps; PostgreSQL's driver is asynchronous, so first.
@@ -51,6 +56,30 @@ async function runMigrations(config: Readonly<Config>): Promise<void> {
   )
 }
 
+/** `collabcanvas keys set-tier …`: the operator changes an API key's tier (src/triggers). */
+async function keys(config: Readonly<Config>, args: readonly string[]): Promise<void> {
+  await migrateDatabase(config)
+  const report = ({ code, out }: { code: number; out: string }) => {
+    ;(code === 0 ? process.stdout : process.stderr).write(`${out}\n`)
+    process.exitCode = code
+  }
+  if (config.databaseUrl !== undefined) {
+    const pool = openPostgres(config.databaseUrl, { maxConnections: 1, onIdleError: () => undefined })
+    try {
+      report(await runKeysCommand(new PostgresTriggerStore(pool), args))
+    } finally {
+      await pool.end()
+    }
+    return
+  }
+  const db = openSqlite(config.dataDir)
+  try {
+    report(await runKeysCommand(new SqliteTriggerStore(db), args))
+  } finally {
+    db.close()
+  }
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   const command = argv[0] ?? 'serve'
   let config: Readonly<Config>
@@ -58,6 +87,7 @@ async function main(argv: readonly string[]): Promise<void> {
     config = loadConfig(process.env)
     if (command === 'serve') await serve(config)
     else if (command === 'migrate') await runMigrations(config)
+    else if (command === 'keys') await keys(config, argv.slice(1))
     else {
       process.stderr.write(`${USAGE}\n`)
       process.exit(2)

@@ -15,6 +15,7 @@ import {
   type TestUser,
 } from '../support/fixtures.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
+import { generateKey, withKey, type TestKey } from '../support/triggerFixtures.js'
 import { tempDir } from '../support/tempDir.js'
 
 // [Z1] Every HTTP route the app registers × anonymous, stranger, viewer, editor and owner,
@@ -28,7 +29,14 @@ beforeAll(async () => {
   // A stand-in web build, so the web app's routes are registered whether or not dist/ is built.
   fs.writeFileSync(path.join(web.path, 'index.html'), '<!doctype html><title>CollabCanvas</title>')
   fs.writeFileSync(path.join(web.path, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>')
-  server = await startTestServer({ webRoot: web.path })
+  server = await startTestServer({
+    webRoot: web.path,
+    // Webhook deliveries go nowhere: the matrix is about who may call what.
+    triggers: {
+      resolveHost: async () => [{ address: '203.0.114.10', family: 4 }],
+      sendWebhook: async () => ({ statusCode: 204, error: null, durationMs: 0 }),
+    },
+  })
 })
 afterAll(async () => {
   await server.close()
@@ -44,6 +52,17 @@ type Setup = Awaited<ReturnType<typeof canvasWithRoles>> & {
   invitee: TestUser
   /** Not yet a member: the one others try to invite. */
   newcomer: TestUser
+  /** Per user id: an API key, and things of their own for the Triggers API routes to act on. */
+  own: Map<string, Own>
+}
+
+interface Own {
+  key: TestKey
+  eventId: string
+  webhookId: string
+  deliveryId: string
+  /** An object on the canvas, for this user's PATCH and DELETE. */
+  objectId: string
 }
 
 interface Sample {
@@ -54,6 +73,11 @@ interface Sample {
 }
 
 const canvasUrl = (s: Setup, tail = '') => `/api/canvases/${s.canvas.id}${tail}`
+const own = (s: Setup, user: TestUser): Own => {
+  const found = s.own.get(user.id)
+  if (!found) throw new Error(`no Triggers API setup for ${user.username}`)
+  return found
+}
 
 const SAMPLES: Record<string, Sample> = {
   'GET /health': { request: () => ({ method: 'GET', url: '/health' }), ok: 200 },
@@ -148,6 +172,85 @@ const SAMPLES: Record<string, Sample> = {
     request: async (s) => ({ method: 'POST', url: `/api/share-links/${await shareLinkOf(s)}/accept` }),
     ok: 200,
   },
+  'POST /api/keys/generate': {
+    request: () => ({ method: 'POST', url: '/api/keys/generate', json: { name: 'z1' } }),
+    ok: 201,
+  },
+  'GET /api/keys': { request: () => ({ method: 'GET', url: '/api/keys' }), ok: 200 },
+  'DELETE /api/keys/:id': {
+    request: (s, actor) => ({ method: 'DELETE', url: `/api/keys/${own(s, actor).key.keyId}` }),
+    ok: 204,
+  },
+  'POST /api/events': {
+    request: () => ({ method: 'POST', url: '/api/events', json: { type: 'z1.event', payload: { a: 1 } } }),
+    ok: 202,
+  },
+  'GET /api/inbox': { request: () => ({ method: 'GET', url: '/api/inbox' }), ok: 200 },
+  'POST /api/ack/:id': {
+    request: (s, actor) => ({ method: 'POST', url: `/api/ack/${own(s, actor).eventId}` }),
+    ok: 200,
+  },
+  'GET /api/events/:id/deliveries': {
+    request: (s, actor) => ({ method: 'GET', url: `/api/events/${own(s, actor).eventId}/deliveries` }),
+    ok: 200,
+  },
+  'GET /api/queue/stats': { request: () => ({ method: 'GET', url: '/api/queue/stats' }), ok: 200 },
+  'POST /api/webhook/config': {
+    request: () => ({
+      method: 'POST',
+      url: '/api/webhook/config',
+      json: { url: 'https://hooks.example.test/z1' },
+    }),
+    ok: 200,
+  },
+  'POST /api/webhooks': {
+    request: () => ({
+      method: 'POST',
+      url: '/api/webhooks',
+      json: { url: 'https://hooks.example.test/z1b' },
+    }),
+    ok: 201,
+  },
+  'GET /api/webhooks': { request: () => ({ method: 'GET', url: '/api/webhooks' }), ok: 200 },
+  'DELETE /api/webhooks/:id': {
+    request: (s, actor) => ({ method: 'DELETE', url: `/api/webhooks/${own(s, actor).webhookId}` }),
+    ok: 204,
+  },
+  'POST /api/webhooks/:id/rotate-secret': {
+    request: (s, actor) => ({
+      method: 'POST',
+      url: `/api/webhooks/${own(s, actor).webhookId}/rotate-secret`,
+    }),
+    ok: 200,
+  },
+  'POST /api/webhooks/:id/enable': {
+    request: (s, actor) => ({ method: 'POST', url: `/api/webhooks/${own(s, actor).webhookId}/enable` }),
+    ok: 200,
+  },
+  'POST /api/deliveries/:id/replay': {
+    request: (s, actor) => ({ method: 'POST', url: `/api/deliveries/${own(s, actor).deliveryId}/replay` }),
+    ok: 202,
+  },
+  'POST /api/canvases/:id/objects': {
+    request: (s) => ({
+      method: 'POST',
+      url: canvasUrl(s, '/objects'),
+      json: { object: { type: 'rect', x: 1, y: 2, width: 3, height: 4 } },
+    }),
+    ok: 201,
+  },
+  'PATCH /api/canvases/:id/objects/:objectId': {
+    request: (s, actor) => ({
+      method: 'PATCH',
+      url: canvasUrl(s, `/objects/${own(s, actor).objectId}`),
+      json: { changes: { x: 10 } },
+    }),
+    ok: 200,
+  },
+  'DELETE /api/canvases/:id/objects/:objectId': {
+    request: (s, actor) => ({ method: 'DELETE', url: canvasUrl(s, `/objects/${own(s, actor).objectId}`) }),
+    ok: 200,
+  },
 }
 
 /** Routes whose success lets a stranger see the canvas by design (a share link's token). */
@@ -184,11 +287,69 @@ async function shareLinkOf(s: Setup): Promise<string> {
   return res.body.token
 }
 
+/** Each user's key (enterprise: the matrix is not about rate limits) and things of their own. */
+async function triggerSetup(s: Omit<Setup, 'own'>): Promise<Map<string, Own>> {
+  const result = new Map<string, Own>()
+  const ownerKey = await generateKey(server.http, s.owner)
+  for (const user of [s.owner, s.editor, s.viewer, s.stranger]) {
+    const key = user === s.owner ? ownerKey : await generateKey(server.http, user)
+    await server.deps.triggers.store.setKeyTier(key.keyId, 'enterprise')
+    const send = <T>(request: Parameters<typeof withKey>[1], k: TestKey = key) =>
+      server.http.send<T>(withKey(k, request))
+    const hook = await send<{ webhook: { id: string } }>({
+      method: 'POST',
+      url: '/api/webhooks',
+      json: { url: 'https://hooks.example.test/own' },
+    })
+    expect(hook.status, hook.text).toBe(201)
+    const event = await send<{ id: string }>({
+      method: 'POST',
+      url: '/api/events',
+      json: { type: 'own', payload: {} },
+    })
+    expect(event.status, event.text).toBe(202)
+    const deliveries = await send<{ deliveries: { id: string }[] }>({
+      method: 'GET',
+      url: `/api/events/${event.body.id}/deliveries`,
+    })
+    const deliveryId = deliveries.body.deliveries[0]?.id
+    if (deliveryId === undefined) throw new Error(`no delivery: ${deliveries.text}`)
+    const object = await send<{ id: string }>(
+      { method: 'POST', url: `/api/canvases/${s.canvas.id}/objects`, json: { object: { type: 'rect' } } },
+      ownerKey,
+    )
+    expect(object.status, object.text).toBe(201)
+    result.set(user.id, {
+      key,
+      eventId: event.body.id,
+      webhookId: hook.body.webhook.id,
+      deliveryId,
+      objectId: object.body.id,
+    })
+  }
+  return result
+}
+
+async function matrixSetup(): Promise<Setup> {
+  const base = {
+    ...(await canvasWithRoles(server.http, 'Matrix canvas')),
+    invitee: await registerUser(server.http),
+    newcomer: await registerUser(server.http),
+  }
+  return { ...base, own: await triggerSetup(base) }
+}
+
+/** How an actor authenticates to a route: its API key for the Triggers API's key routes. */
+function authenticated(access: Access, request: ApiRequest, s: Setup, user: TestUser): ApiRequest {
+  if (access.kind === 'api-key' || access.kind === 'api-key-canvas') return withKey(own(s, user).key, request)
+  return { ...request, token: user.token }
+}
+
 /** The documented outcome of one cell: a status, and the error code when it is an error. */
 function expected(access: Access, actor: Actor, ok: number): number {
   if (access.kind === 'public') return ok
   if (actor === 'anonymous') return 401
-  if (access.kind === 'signed-in') return ok
+  if (access.kind === 'signed-in' || access.kind === 'api-key') return ok
   if (actor === 'stranger') return 404
   return can(actor, access.action) ? ok : 403
 }
@@ -224,11 +385,7 @@ describe('[Z1] BOLA matrix', () => {
       const access = ROUTE_ACCESS[key] as Access
       const sample = SAMPLES[key]
       if (!sample) throw new Error(`route ${key} has no sample request in this test`)
-      const setup: Setup = {
-        ...(await canvasWithRoles(server.http, 'Matrix canvas')),
-        invitee: await registerUser(server.http),
-        newcomer: await registerUser(server.http),
-      }
+      const setup = await matrixSetup()
       await shareCanvas(server.http, setup.owner, setup.canvas.id, setup.invitee, 'viewer')
       const seen: Partial<Record<Actor, number>> = {}
       const want: Partial<Record<Actor, number>> = {}
@@ -236,7 +393,7 @@ describe('[Z1] BOLA matrix', () => {
         const user = actor === 'anonymous' ? setup.stranger : setup[actor]
         const request = await sample.request(setup, user)
         const res = await server.http.send(
-          actor === 'anonymous' ? request : { ...request, token: user.token },
+          actor === 'anonymous' ? request : authenticated(access, request, setup, user),
         )
         seen[actor] = res.status
         want[actor] = expected(access, actor, sample.ok)
@@ -253,15 +410,15 @@ describe('[Z1] BOLA matrix', () => {
   )
 
   it('[Z1] when a bad token is sent to a route that needs a session, then 401, as with none', async () => {
-    const setup: Setup = {
-      ...(await canvasWithRoles(server.http, 'Matrix canvas')),
-      invitee: await registerUser(server.http),
-      newcomer: await registerUser(server.http),
-    }
+    const setup = await matrixSetup()
     for (const [key, access] of Object.entries(ROUTE_ACCESS)) {
       if (access.kind === 'public') continue
       const request = await (SAMPLES[key] as Sample).request(setup, setup.owner)
       expectError(await server.http.send({ ...request, token: 'C'.repeat(43) }), 401, 'unauthorized')
+      if (access.kind === 'api-key' || access.kind === 'api-key-canvas') {
+        const badKey = `cck_${'a'.repeat(8)}_${'B'.repeat(43)}`
+        expectError(await server.http.send(withKey(badKey, request)), 401, 'unauthorized')
+      }
     }
   })
 })

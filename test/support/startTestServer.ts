@@ -39,6 +39,12 @@ export interface TestServerOptions {
   beforeHandle?: (type: string) => void | Promise<void>
   /** Where the built web app is (default `<repo>/dist/web`, which exists only after a build). */
   webRoot?: string
+  /** Triggers API overrides: retry schedule, host resolution, poll intervals. */
+  triggers?: Parameters<typeof createDeps>[1] extends infer O
+    ? O extends { triggers?: infer T }
+      ? T
+      : never
+    : never
 }
 
 /**
@@ -66,6 +72,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       now: clock.now,
       ...(logger ? { logger } : {}),
       ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
+      ...(options.triggers ? { triggers: options.triggers } : {}),
     }),
     // A test hook, not configuration: set on the deps, never through createDeps.
     ...(options.beforeHandle ? { beforeHandle: options.beforeHandle } : {}),

@@ -18,6 +18,17 @@ export type Access =
    * may still do it to themselves (leave a canvas).
    */
   | { kind: 'canvas'; action: CanvasAction; orSelf?: true }
+  /**
+   * An API key (X-API-Key or `Authorization: Bearer cck_…`), rate limited by its tier; the route
+   * acts on the key owner's own events and webhooks only (another owner's id is 404). With
+   * `orSession`, a signed-in session may call it too (without a rate limit).
+   */
+  | { kind: 'api-key'; orSession?: true }
+  /**
+   * An API key whose owner is a member of the canvas in the path: a non-member's key gets 404,
+   * a key whose owner's role lacks `action` gets 403 (the Triggers API's canvas actions).
+   */
+  | { kind: 'api-key-canvas'; action: CanvasAction }
 
 /** Keyed by `METHOD path` as registered; HEAD is answered by the GET route. */
 export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
@@ -49,6 +60,26 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'DELETE /api/invites/:inviteId': { kind: 'signed-in' },
   // The link's token is the capability: whoever holds it and is signed in may join.
   'POST /api/share-links/:token/accept': { kind: 'signed-in' },
+  // The Triggers API (src/triggers, docs/triggers.md). Keys are made and revoked by their owner's
+  // session; everything else takes a key.
+  'POST /api/keys/generate': { kind: 'signed-in' },
+  'GET /api/keys': { kind: 'api-key', orSession: true },
+  'DELETE /api/keys/:id': { kind: 'signed-in' },
+  'POST /api/events': { kind: 'api-key' },
+  'GET /api/inbox': { kind: 'api-key' },
+  'POST /api/ack/:id': { kind: 'api-key' },
+  'GET /api/events/:id/deliveries': { kind: 'api-key' },
+  'GET /api/queue/stats': { kind: 'api-key' },
+  'POST /api/webhook/config': { kind: 'api-key' },
+  'POST /api/webhooks': { kind: 'api-key' },
+  'GET /api/webhooks': { kind: 'api-key' },
+  'DELETE /api/webhooks/:id': { kind: 'api-key' },
+  'POST /api/webhooks/:id/rotate-secret': { kind: 'api-key' },
+  'POST /api/webhooks/:id/enable': { kind: 'api-key' },
+  'POST /api/deliveries/:id/replay': { kind: 'api-key' },
+  'POST /api/canvases/:id/objects': { kind: 'api-key-canvas', action: 'edit-objects' },
+  'PATCH /api/canvases/:id/objects/:objectId': { kind: 'api-key-canvas', action: 'edit-objects' },
+  'DELETE /api/canvases/:id/objects/:objectId': { kind: 'api-key-canvas', action: 'edit-objects' },
 }
 
 export function routeKey(method: string, url: string): string {

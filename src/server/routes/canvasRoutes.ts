@@ -16,13 +16,17 @@ const NameBody = Type.Object({ name: CanvasName }, { additionalProperties: false
 export const canvasRoutes =
   (deps: Deps, rooms: RoomRegistry): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const { accounts, store, bus } = deps
+    const { accounts, store, bus, triggers } = deps
 
     const canvasFor = canvasAccess(accounts, store)
 
     app.post('/api/canvases', { schema: { body: NameBody } }, async (request, reply) => {
       const { user } = await requireAuth(request, accounts)
       const canvas = await store.createCanvas({ name: request.body.name.trim(), ownerId: user.id })
+      await triggers.canvasChanged(canvas.ownerId, 'canvas.created', {
+        canvasId: canvas.id,
+        name: canvas.name,
+      })
       return reply.code(201).send({ canvas })
     })
 
@@ -45,6 +49,10 @@ export const canvasRoutes =
         kind: 'renamed',
         canvas: { id: renamed.id, name: renamed.name, updatedAt: renamed.updatedAt },
       })
+      await triggers.canvasChanged(canvas.ownerId, 'canvas.renamed', {
+        canvasId: canvas.id,
+        name: renamed.name,
+      })
       const result: CanvasForUser = { ...renamed, role: canvas.role }
       return { canvas: result }
     })
@@ -54,6 +62,7 @@ export const canvasRoutes =
       await store.deleteCanvas(canvas.id)
       // Open sockets close with 4410 and the room goes: its next edit would have nowhere to go.
       bus.publishNotice(canvas.id, { kind: 'deleted' })
+      await triggers.canvasChanged(canvas.ownerId, 'canvas.deleted', { canvasId: canvas.id })
       return reply.code(204).send()
     })
 
@@ -79,6 +88,11 @@ export const canvasRoutes =
         if (userId === canvas.ownerId) throw new AppError('conflict', 'the owner cannot be removed')
         if (!(await store.removeMember(canvas.id, userId))) throw notFound('member')
         bus.publishNotice(canvas.id, { kind: 'access', userId, role: null })
+        await triggers.canvasChanged(canvas.ownerId, 'canvas.shared', {
+          canvasId: canvas.id,
+          userId,
+          role: null,
+        })
         return reply.code(204).send()
       },
     )

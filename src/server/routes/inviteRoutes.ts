@@ -3,6 +3,7 @@ import { Type } from 'typebox'
 import { normaliseEmail } from '../../auth/accounts.js'
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from '../../auth/sessionTokens.js'
 import { AppError, notFound } from '../../protocol/appError.js'
+import type { Role } from '../../protocol/roles.js'
 import type { Acceptance } from '../../store/inviteStore.js'
 import type { Deps } from '../deps.js'
 import { requireAuth } from '../plugins/authentication.js'
@@ -24,15 +25,21 @@ const InviteParams = Type.Object({ inviteId: Id })
 export const inviteRoutes =
   (deps: Deps): FastifyPluginAsyncTypebox =>
   async (app) => {
-    const { accounts, store, invites, bus, now } = deps
+    const { accounts, store, invites, bus, triggers, now } = deps
     const canvasFor = canvasAccess(accounts, store)
 
     /** A member's new role reaches their open sockets on every instance, as a role change does. */
     async function announce({ canvasId, role }: Acceptance, userId: string) {
-      if (role !== 'owner') bus.publishNotice(canvasId, { kind: 'access', userId, role })
       const canvas = await store.getCanvasForUser(canvasId, userId)
       if (!canvas) throw notFound('canvas')
+      if (role !== 'owner') await shared(canvas.ownerId, canvasId, userId, role)
       return { canvas }
+    }
+
+    /** Someone's access changed: their open sockets, and the owner's automations, hear of it. */
+    async function shared(ownerId: string, canvasId: string, userId: string, role: Role) {
+      bus.publishNotice(canvasId, { kind: 'access', userId, role })
+      await triggers.canvasChanged(ownerId, 'canvas.shared', { canvasId, userId, role })
     }
 
     app.post(
@@ -56,7 +63,7 @@ export const inviteRoutes =
         if (member) {
           if (member.role !== role) {
             await store.upsertMember(canvas.id, member.userId, role)
-            bus.publishNotice(canvas.id, { kind: 'access', userId: member.userId, role })
+            await shared(canvas.ownerId, canvas.id, member.userId, role)
           }
           return reply.code(200).send({ member: { ...member, role } })
         }
