@@ -9,6 +9,7 @@ import { PG_LOG_MIGRATIONS } from '../log/postgres/migrations.js'
 import { PostgresOpLog } from '../log/postgres/postgresOpLog.js'
 import { SqliteOpLog } from '../log/sqlite/sqliteOpLog.js'
 import { LOG_MIGRATIONS } from '../log/sqlite/migrations.js'
+import { QUEUE_MIGRATIONS } from '../log/sqlite/queueMigrations.js'
 import { migratePostgres } from '../postgres/migrate.js'
 import { openPostgres } from '../postgres/openPostgres.js'
 import { migrate, type MigrationResult } from '../sqlite/migrate.js'
@@ -73,8 +74,16 @@ export function createLogger(
   return pino({ level: config.logLevel, redact: LOG_REDACTIONS }, destination)
 }
 
-/** The database's schema: the store's tables, then the log's, which reference canvases, then the triggers'. */
-export const SQLITE_MIGRATIONS = [STORE_MIGRATIONS, LOG_MIGRATIONS, TRIGGER_MIGRATIONS] as const
+/**
+ * The database's schema: the store's tables, then the log's, which reference canvases, then the
+ * triggers', then the message queue's (BUS=sqlite).
+ */
+export const SQLITE_MIGRATIONS = [
+  STORE_MIGRATIONS,
+  LOG_MIGRATIONS,
+  TRIGGER_MIGRATIONS,
+  QUEUE_MIGRATIONS,
+] as const
 /** The same schema, version for version, in PostgreSQL. */
 export const PG_MIGRATIONS = [PG_STORE_MIGRATIONS, PG_LOG_MIGRATIONS, PG_TRIGGER_MIGRATIONS] as const
 
