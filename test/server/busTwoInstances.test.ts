@@ -1,7 +1,11 @@
+import path from 'node:path'
+import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SQLITE_FILE_NAME } from '../../src/sqlite/openSqlite.js'
 import { fetchClient, type ApiClient } from '../support/apiClient.js'
 import { startCluster, type Cluster, type ClusterBus } from '../support/cluster.js'
 import { sharedCanvas, canvasState } from '../support/sharedCanvas.js'
+import { metricValue, scrapeMetrics } from '../support/metricValue.js'
 import { WsTestClient } from '../support/wsTestClient.js'
 
 // Two `collabcanvas serve` processes of one deployment, a client on each (docs/scaling.md):
@@ -100,6 +104,45 @@ describe.each<ClusterBus>(['sqlite', 'redis'])('BUS=%s with two instances', (bus
     expect(res.status).toBeLessThan(300)
     await socket.waitForClose()
   })
+
+  if (bus === 'sqlite') {
+    it('[SQ4] when a live instance lags behind the queue, then /health says degraded (warning: 200, critical: 503) and /metrics shows the backlog', async () => {
+      const db = new Database(path.join(cluster.dataDir, SQLITE_FILE_NAME))
+      db.pragma('busy_timeout = 5000')
+      try {
+        const insert = db.prepare(
+          "INSERT INTO message_queue (canvas_id, message_type, payload, created_at, expires_at) VALUES ('lagging', 'hello', '{}', ?, ?)",
+        )
+        const lagging = db.prepare(
+          "INSERT INTO canvas_watermarks VALUES ('lagging', 'slow-instance', 0, ?) ON CONFLICT DO UPDATE SET updated_at = excluded.updated_at",
+        )
+        const now = Date.now()
+        db.transaction(() => {
+          for (let i = 0; i < 1_000; i++) insert.run(now, now + 60_000)
+        })()
+        lagging.run(Date.now())
+        const health = async () => {
+          const res = await two.send<{ status: string; checks: { bus: string } }>({
+            method: 'GET',
+            url: '/health',
+          })
+          return { code: res.status, status: res.body.status, bus: res.body.checks.bus }
+        }
+        await expect.poll(health).toEqual({ code: 200, status: 'degraded', bus: 'warning' })
+        const metrics = await scrapeMetrics(two)
+        expect(metricValue(metrics, 'bus_queue_backlog_messages')).toBeGreaterThanOrEqual(1_000)
+        expect(metricValue(metrics, 'bus_queue_messages')).toBeGreaterThanOrEqual(1_000)
+        expect(metricValue(metrics, 'bus_poll_seconds_count')).toBeGreaterThan(0)
+        insert.run(now - 31_000, now + 60_000)
+        lagging.run(Date.now())
+        await expect.poll(health).toEqual({ code: 503, status: 'degraded', bus: 'critical' })
+        db.prepare("DELETE FROM canvas_watermarks WHERE server_instance_id = 'slow-instance'").run()
+        await expect.poll(health).toEqual({ code: 200, status: 'ok', bus: 'ok' })
+      } finally {
+        db.close()
+      }
+    })
+  }
 
   // Last: it kills instance 0.
   it(`[BUS6] when an instance is SIGKILLed, then its users disappear for the others within the presence expiry (${PRESENCE_EXPIRY_MS} ms + a heartbeat)`, async () => {
