@@ -3,15 +3,64 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import type { CanvasBus } from '../log/canvasBus.js'
 import { MemoryCanvasBus } from '../log/memory/memoryCanvasBus.js'
 import type { OpLog } from '../log/opLog.js'
-import { createRedisCanvasBus } from '../log/redis/redisCanvasBus.js'
-import { createSqliteQueueBus } from '../log/sqlite/sqliteQueueBus.js'
+import { createRedisCanvasBus, REDIS_BUS_DEFAULTS } from '../log/redis/redisCanvasBus.js'
+import { RedisSocketCounts } from '../log/redis/redisSocketCounts.js'
+import { LocalSocketCounts, type SocketCounts } from '../log/socketCounts.js'
+import { createSqliteQueueBus, SQLITE_QUEUE_DEFAULTS } from '../log/sqlite/sqliteQueueBus.js'
+import { SqliteSocketCounts } from '../log/sqlite/sqliteSocketCounts.js'
 import { ConfigError, type Config } from './config.js'
+
+/** What BUS picks: the bus, and the per-deployment counters kept beside it. */
+export interface Deployment {
+  bus: CanvasBus
+  socketCounts: SocketCounts
+}
 
 /**
  * Picks the bus BUS names and gives it its metrics (docs/scaling.md):
  * memory: one process; sqlite: processes sharing DATA_DIR; redis: instances anywhere.
  */
-export function createBus(
+export function createDeployment(
+  config: Readonly<Config>,
+  opLog: OpLog,
+  logger: FastifyBaseLogger,
+  registry: Registry,
+): Deployment {
+  const bus = createBus(config, opLog, logger, registry)
+  const onError = throttledWarn(logger)
+  const timing = (defaults: { presenceHeartbeatMs: number; presenceExpiryMs: number }) => ({
+    heartbeatMs: config.busTuning.presenceHeartbeatMs ?? defaults.presenceHeartbeatMs,
+    expiryMs: config.busTuning.presenceExpiryMs ?? defaults.presenceExpiryMs,
+  })
+  switch (config.bus) {
+    case 'memory':
+      return { bus, socketCounts: new LocalSocketCounts() }
+    case 'sqlite':
+      return {
+        bus,
+        socketCounts: new SqliteSocketCounts({
+          dataDir: config.dataDir,
+          instanceId: bus.instanceId,
+          ...timing(SQLITE_QUEUE_DEFAULTS),
+          onError,
+        }),
+      }
+    case 'redis':
+      return {
+        bus,
+        socketCounts: new RedisSocketCounts({
+          redisUrl: config.redisUrl ?? '',
+          instanceId: bus.instanceId,
+          ...timing(REDIS_BUS_DEFAULTS),
+          onError,
+        }),
+      }
+    default:
+      return config.bus satisfies never
+  }
+}
+
+function createBus(
   config: Readonly<Config>,
   opLog: OpLog,
   logger: FastifyBaseLogger,

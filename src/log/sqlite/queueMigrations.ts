@@ -35,4 +35,19 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 21,
+    name: 'bus: open sockets per user and instance',
+    // The per-user socket cap counted over every instance [I1]; rows of an instance that stopped
+    // refreshing them stop counting (socketCounts.ts).
+    sql: `
+      CREATE TABLE user_sockets (
+        user_id            TEXT    NOT NULL,
+        server_instance_id TEXT    NOT NULL,
+        sockets            INTEGER NOT NULL,
+        updated_at         INTEGER NOT NULL,
+        PRIMARY KEY (user_id, server_instance_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ]
