@@ -1,5 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { LoginThrottle, type LoginThrottling } from '../auth/loginThrottle.js'
+import { RedisSharedBuckets } from '../auth/redisSharedBuckets.js'
+import { SharedLoginThrottle, type SharedBuckets } from '../auth/sharedLoginThrottle.js'
+import { SqliteSharedBuckets } from '../auth/sqliteSharedBuckets.js'
 import type { CanvasBus } from '../log/canvasBus.js'
 import { MemoryCanvasBus } from '../log/memory/memoryCanvasBus.js'
 import type { OpLog } from '../log/opLog.js'
@@ -14,6 +18,10 @@ import { ConfigError, type Config } from './config.js'
 export interface Deployment {
   bus: CanvasBus
   socketCounts: SocketCounts
+  /** Failed logins counted over every instance [A2]. */
+  loginThrottle: LoginThrottling
+  /** Closes the counters (not the bus, which the app closes itself). */
+  close(): Promise<void>
 }
 
 /**
@@ -25,6 +33,7 @@ export function createDeployment(
   opLog: OpLog,
   logger: FastifyBaseLogger,
   registry: Registry,
+  now: () => number,
 ): Deployment {
   const bus = createBus(config, opLog, logger, registry)
   const onError = throttledWarn(logger)
@@ -32,29 +41,40 @@ export function createDeployment(
     heartbeatMs: config.busTuning.presenceHeartbeatMs ?? defaults.presenceHeartbeatMs,
     expiryMs: config.busTuning.presenceExpiryMs ?? defaults.presenceExpiryMs,
   })
+  const shared = (socketCounts: SocketCounts, buckets: SharedBuckets): Deployment => ({
+    bus,
+    socketCounts,
+    loginThrottle: new SharedLoginThrottle(buckets, now),
+    close: async () => {
+      await socketCounts.close()
+      await buckets.close()
+    },
+  })
   switch (config.bus) {
-    case 'memory':
-      return { bus, socketCounts: new LocalSocketCounts() }
+    case 'memory': {
+      const socketCounts = new LocalSocketCounts()
+      return { bus, socketCounts, loginThrottle: new LoginThrottle(now), close: () => socketCounts.close() }
+    }
     case 'sqlite':
-      return {
-        bus,
-        socketCounts: new SqliteSocketCounts({
+      return shared(
+        new SqliteSocketCounts({
           dataDir: config.dataDir,
           instanceId: bus.instanceId,
           ...timing(SQLITE_QUEUE_DEFAULTS),
           onError,
         }),
-      }
+        new SqliteSharedBuckets(config.dataDir),
+      )
     case 'redis':
-      return {
-        bus,
-        socketCounts: new RedisSocketCounts({
+      return shared(
+        new RedisSocketCounts({
           redisUrl: config.redisUrl ?? '',
           instanceId: bus.instanceId,
           ...timing(REDIS_BUS_DEFAULTS),
           onError,
         }),
-      }
+        new RedisSharedBuckets(config.redisUrl ?? ''),
+      )
     default:
       return config.bus satisfies never
   }

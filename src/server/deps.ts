@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import pino from 'pino'
 import { Redis } from 'ioredis'
 import { Accounts } from '../auth/accounts.js'
-import { LoginThrottle, RegistrationThrottle } from '../auth/loginThrottle.js'
+import { RegistrationThrottle } from '../auth/loginThrottle.js'
 import type { CanvasBus } from '../log/canvasBus.js'
 import type { SocketCounts } from '../log/socketCounts.js'
 import type { OpLog } from '../log/opLog.js'
@@ -218,15 +218,16 @@ export function createDeps(
       ? openSqliteStorage(config, logger, now)
       : openPostgresStorage(config.databaseUrl, logger, now)
   const { store, invites, opLog, triggerStore } = storage
+  const metrics = createMetrics()
+  const deployment = createDeployment(config, opLog, logger, metrics.registry, now)
+  const { bus, socketCounts } = deployment
   const accounts = new Accounts(store, {
     sessionTimeoutSec: config.sessionTimeoutSec,
     now,
-    throttle: new LoginThrottle(now),
+    throttle: deployment.loginThrottle,
     registrationThrottle: new RegistrationThrottle(config.registrationsPerHour, now),
     maxSessionsPerUser: config.maxSessionsPerUser,
   })
-  const metrics = createMetrics()
-  const { bus, socketCounts } = createDeployment(config, opLog, logger, metrics.registry)
   // A session ended here ends its sockets on every instance, one ended elsewhere here [BUS8].
   accounts.onSessionRevoked((sessionHash, origin) => {
     if (origin === 'here') bus.publishSessionEnded(sessionHash)
@@ -264,7 +265,7 @@ export function createDeps(
     triggers,
     ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
     close: async () => {
-      await socketCounts.close()
+      await deployment.close()
       await bus.close()
       await triggers.close()
       await redisLimiter?.close()

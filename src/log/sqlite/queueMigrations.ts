@@ -50,4 +50,19 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 22,
+    name: 'bus: login throttle buckets shared by instances',
+    // Failed-login buckets counted over every instance [A2] (src/auth/sqliteSharedBuckets.ts);
+    // full_at: when the bucket is full again and can be forgotten.
+    sql: `
+      CREATE TABLE login_buckets (
+        key     TEXT    PRIMARY KEY,
+        tokens  REAL    NOT NULL,
+        at      INTEGER NOT NULL,
+        full_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX login_buckets_full_at ON login_buckets (full_at);
+    `,
+  },
 ]
