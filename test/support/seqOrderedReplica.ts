@@ -77,6 +77,8 @@ export class SeqOrderedReplica {
   /** Every entry with seq <= this has been applied, in order. */
   seq = 0
   readonly problems: string[] = []
+  /** Who this client is told is on the canvas (userId → username): auth-success's users, then arrivals and departures. */
+  readonly present = new Map<string, string>()
   /** The last messages received, for failure reports. */
   readonly history: string[] = []
   private socket: WebSocket | undefined
@@ -229,6 +231,11 @@ export class SeqOrderedReplica {
     await this.until(() => this.seq >= seq, timeoutMs, `applied through seq ${seq}`)
   }
 
+  /** Resolves once `done()` holds, checked after every message; rejects after `timeoutMs`. */
+  async waitUntil(done: () => boolean, what: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+    await this.until(done, timeoutMs, what)
+  }
+
   describe(): string {
     return (
       `${this.label}: seq ${this.seq}, ahead [${[...this.ahead.keys()].join(',')}], ` +
@@ -240,6 +247,8 @@ export class SeqOrderedReplica {
   private handle(message: UnbatchedServerMessage): void {
     switch (message.type) {
       case 'auth-success':
+        this.present.clear()
+        for (const user of message.users) this.present.set(user.userId, user.username)
         return this.welcome(message.seq, message.resumed === true, message.objects)
       case 'object-created':
       case 'object-updated':
@@ -272,10 +281,13 @@ export class SeqOrderedReplica {
       }
       case 'user-connected':
         this.arrivals.add(message.userId)
+        this.present.set(message.userId, message.username)
+        return
+      case 'user-disconnected':
+        this.present.delete(message.userId)
         return
       case 'cursors':
       case 'selections':
-      case 'user-disconnected':
       case 'pong':
       case 'canvas-updated':
       case 'role-changed':
