@@ -15,7 +15,7 @@ import {
   type RoomState,
 } from '../core/room/roomState.js'
 import { Uncommitted, type HeldOp } from '../core/room/uncommitted.js'
-import type { CanvasBus, CanvasListener, CanvasNotice } from '../log/canvasBus.js'
+import type { CanvasBus, CanvasListener, CanvasNotice, Ephemeral } from '../log/canvasBus.js'
 import type { OpLog } from '../log/opLog.js'
 import { AppError } from '../protocol/appError.js'
 import { CLOSE_CODES } from '../protocol/closeCodes.js'
@@ -98,8 +98,12 @@ export class RoomHost implements CanvasListener {
       frames: (n) => deps.observer.frames(n),
       delay: (ms) => deps.observer.fanOutDelay(ms),
     })
-    this.presence = new RoomPresence(this.receivers, deps.limits, deps.observer, (message, except) =>
-      this.fanOut.send(JSON.stringify(message), except),
+    this.presence = new RoomPresence(
+      this.receivers,
+      deps.limits,
+      deps.observer,
+      (message, except) => this.fanOut.send(JSON.stringify(message), except),
+      (message) => deps.bus.publishEphemeral(canvasId, message, this),
     )
   }
 
@@ -339,6 +343,12 @@ export class RoomHost implements CanvasListener {
       default:
         notice satisfies never
     }
+  }
+
+  /** Presence, cursors and selections from the canvas's rooms on other instances. */
+  ephemeral(message: Ephemeral, source: string): void {
+    // One room per canvas per instance: what comes from this instance is this room's own.
+    if (source !== this.deps.bus.instanceId) this.presence.fromElsewhere(message, source)
   }
 
   moveCursor(client: RoomClient, x: number, y: number): void {

@@ -47,6 +47,23 @@ export interface Config {
   webhookTimeoutMs: number
   /** WEBHOOK_RETRY_DELAYS_MS: waits before each retry (comma-separated ms); unset: the documented schedule. */
   webhookRetryDelaysMs: readonly number[] | undefined
+  /** The BUS=sqlite|redis tunables, BUS_* (docs/scaling.md). */
+  busTuning: BusTuning
+}
+
+/** What scale-out buses read from BUS_* variables; unset fields keep the bus's defaults. */
+export interface BusTuning {
+  pollIntervalMs?: number
+  pollIdleMs?: number
+  maxMessagesPerPoll?: number
+  messageTtlMs?: number
+  cleanupIntervalMs?: number
+  watermarkSaveMs?: number
+  cursorBatchMs?: number
+  localBroadcast?: boolean
+  wakeUp?: boolean
+  presenceHeartbeatMs?: number
+  presenceExpiryMs?: number
 }
 
 /**
@@ -186,11 +203,52 @@ function oidcConfig(env: Env): OidcConfig | undefined {
   }
 }
 
+function optionalInt(env: Env, name: string, min: number, max: number): number | undefined {
+  return nonEmpty(env, name) === undefined ? undefined : intVar(env, name, 0, min, max)
+}
+
+function optionalBool(env: Env, name: string): boolean | undefined {
+  return nonEmpty(env, name) === undefined ? undefined : boolVar(env, name)
+}
+
+/** BUS_* tunables (docs/scaling.md); only the ones set, so each bus keeps its own defaults. */
+function busTuning(env: Env): BusTuning {
+  const tuning: BusTuning = {
+    pollIntervalMs: optionalInt(env, 'BUS_POLL_INTERVAL_MS', 1, 60_000),
+    pollIdleMs: optionalInt(env, 'BUS_POLL_IDLE_MS', 1, 60_000),
+    maxMessagesPerPoll: optionalInt(env, 'BUS_MAX_MESSAGES_PER_POLL', 1, 100_000),
+    messageTtlMs: optionalInt(env, 'BUS_MESSAGE_TTL_MS', 1_000, 86_400_000),
+    cleanupIntervalMs: optionalInt(env, 'BUS_CLEANUP_INTERVAL_MS', 100, 3_600_000),
+    watermarkSaveMs: optionalInt(env, 'BUS_WATERMARK_SAVE_MS', 100, 600_000),
+    cursorBatchMs: optionalInt(env, 'BUS_CURSOR_BATCH_MS', 0, 10_000),
+    localBroadcast: optionalBool(env, 'BUS_LOCAL_BROADCAST'),
+    wakeUp: optionalBool(env, 'BUS_WAKEUP'),
+    presenceHeartbeatMs: optionalInt(env, 'BUS_PRESENCE_HEARTBEAT_MS', 100, 600_000),
+    presenceExpiryMs: optionalInt(env, 'BUS_PRESENCE_EXPIRY_MS', 300, 3_600_000),
+  }
+  const heartbeat = tuning.presenceHeartbeatMs ?? 5_000
+  const expiry = tuning.presenceExpiryMs ?? 15_000
+  if (expiry < 2 * heartbeat) {
+    throw new ConfigError(
+      `BUS_PRESENCE_EXPIRY_MS (${expiry}) must be at least twice BUS_PRESENCE_HEARTBEAT_MS (${heartbeat}): one lost heartbeat must not drop a live instance's users`,
+    )
+  }
+  for (const key of Object.keys(tuning) as (keyof BusTuning)[]) {
+    if (tuning[key] === undefined) delete tuning[key]
+  }
+  return Object.freeze(tuning)
+}
+
 /** Parses and validates every variable of the contract once; the result is frozen. */
 export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
   const bus = oneOf(env, 'BUS', BUS_KINDS, 'memory')
   const redisUrl = urlVar(env, 'REDIS_URL', ['redis:', 'rediss:'])
   if (bus === 'redis' && redisUrl === undefined) throw new ConfigError('REDIS_URL is required when BUS=redis')
+  if (bus === 'sqlite' && nonEmpty(env, 'DATABASE_URL') !== undefined) {
+    throw new ConfigError(
+      'BUS=sqlite shares the SQLite file in DATA_DIR between processes; with DATABASE_URL use BUS=redis',
+    )
+  }
   const debug = boolVar(env, 'DEBUG')
   const level = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info')
   const logLevel = debug ? 'debug' : level
@@ -217,6 +275,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
     allowPrivateWebhooks: boolVar(env, 'ALLOW_PRIVATE_WEBHOOKS'),
     webhookTimeoutMs: intVar(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 100, 30_000),
     webhookRetryDelaysMs: msList(env, 'WEBHOOK_RETRY_DELAYS_MS'),
+    busTuning: busTuning(env),
   }
   if (nonEmpty(env, 'METRICS_HOST') !== undefined && config.metricsPort === undefined) {
     throw new ConfigError('METRICS_PORT is required when METRICS_HOST is set')

@@ -3,12 +3,12 @@ import pino from 'pino'
 import { Accounts } from '../auth/accounts.js'
 import { LoginThrottle, RegistrationThrottle } from '../auth/loginThrottle.js'
 import type { CanvasBus } from '../log/canvasBus.js'
-import { MemoryCanvasBus } from '../log/memory/memoryCanvasBus.js'
 import type { OpLog } from '../log/opLog.js'
 import { PG_LOG_MIGRATIONS } from '../log/postgres/migrations.js'
 import { PostgresOpLog } from '../log/postgres/postgresOpLog.js'
 import { SqliteOpLog } from '../log/sqlite/sqliteOpLog.js'
 import { LOG_MIGRATIONS } from '../log/sqlite/migrations.js'
+import { QUEUE_MIGRATIONS } from '../log/sqlite/queueMigrations.js'
 import { migratePostgres } from '../postgres/migrate.js'
 import { openPostgres } from '../postgres/openPostgres.js'
 import { migrate, type MigrationResult } from '../sqlite/migrate.js'
@@ -29,7 +29,8 @@ import { TRIGGER_MIGRATIONS } from '../triggers/sqlite/migrations.js'
 import { SqliteTriggerStore } from '../triggers/sqlite/sqliteTriggerStore.js'
 import type { TriggerStore } from '../triggers/triggerStore.js'
 import { Triggers, type TriggersOptions } from '../triggers/triggers.js'
-import { ConfigError, type Config } from './config.js'
+import { createBus } from './busSetup.js'
+import type { Config } from './config.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import type { RealtimeLimits } from './realtime/realtimeLimits.js'
 
@@ -73,8 +74,16 @@ export function createLogger(
   return pino({ level: config.logLevel, redact: LOG_REDACTIONS }, destination)
 }
 
-/** The database's schema: the store's tables, then the log's, which reference canvases, then the triggers'. */
-export const SQLITE_MIGRATIONS = [STORE_MIGRATIONS, LOG_MIGRATIONS, TRIGGER_MIGRATIONS] as const
+/**
+ * The database's schema: the store's tables, then the log's, which reference canvases, then the
+ * triggers', then the message queue's (BUS=sqlite).
+ */
+export const SQLITE_MIGRATIONS = [
+  STORE_MIGRATIONS,
+  LOG_MIGRATIONS,
+  TRIGGER_MIGRATIONS,
+  QUEUE_MIGRATIONS,
+] as const
 /** The same schema, version for version, in PostgreSQL. */
 export const PG_MIGRATIONS = [PG_STORE_MIGRATIONS, PG_LOG_MIGRATIONS, PG_TRIGGER_MIGRATIONS] as const
 
@@ -189,9 +198,6 @@ export function createDeps(
     triggers?: Partial<Omit<TriggersOptions, 'store' | 'canvasEvents' | 'now' | 'logger'>>
   } = {},
 ): Deps {
-  if (config.bus !== 'memory') {
-    throw new ConfigError(`BUS=${config.bus} is not available in this version; use BUS=memory (one process)`)
-  }
   const now = options.now ?? Date.now
   const logger = options.logger ?? createLogger(config)
   const storage =
@@ -206,7 +212,13 @@ export function createDeps(
     registrationThrottle: new RegistrationThrottle(config.registrationsPerHour, now),
     maxSessionsPerUser: config.maxSessionsPerUser,
   })
-  const bus = new MemoryCanvasBus()
+  const metrics = createMetrics()
+  const bus = createBus(config, opLog, logger, metrics.registry)
+  // A session ended here ends its sockets on every instance, one ended elsewhere here [BUS8].
+  accounts.onSessionRevoked((sessionHash, origin) => {
+    if (origin === 'here') bus.publishSessionEnded(sessionHash)
+  })
+  bus.onSessionEnded((sessionHash) => accounts.sessionEndedElsewhere(sessionHash))
   const triggers = new Triggers({
     store: triggerStore,
     canvasEvents: triggerStore,
@@ -229,7 +241,7 @@ export function createDeps(
     accounts,
     opLog,
     bus,
-    metrics: createMetrics(),
+    metrics,
     triggers,
     ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
     close: async () => {
