@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import pino from 'pino'
+import { Redis } from 'ioredis'
 import { Accounts } from '../auth/accounts.js'
 import { LoginThrottle, RegistrationThrottle } from '../auth/loginThrottle.js'
 import type { CanvasBus } from '../log/canvasBus.js'
@@ -24,7 +25,10 @@ import { SqliteInviteStore } from '../store/sqlite/sqliteInviteStore.js'
 import type { CanvasEventSource } from '../triggers/canvasEventSource.js'
 import { PG_TRIGGER_MIGRATIONS } from '../triggers/postgres/migrations.js'
 import { PostgresTriggerStore } from '../triggers/postgres/postgresTriggerStore.js'
-import { MemoryRateLimiter } from '../triggers/rateLimiter.js'
+import type { RateLimiter } from '../triggers/rateLimiter.js'
+import { PostgresRateLimiter } from '../triggers/postgres/postgresRateLimiter.js'
+import { RedisRateLimiter } from '../triggers/redis/redisRateLimiter.js'
+import { openRateLimitDb, SqliteRateLimiter } from '../triggers/sqlite/sqliteRateLimiter.js'
 import { TRIGGER_MIGRATIONS } from '../triggers/sqlite/migrations.js'
 import { SqliteTriggerStore } from '../triggers/sqlite/sqliteTriggerStore.js'
 import type { TriggerStore } from '../triggers/triggerStore.js'
@@ -125,6 +129,8 @@ interface Storage {
   opLog: OpLog
   /** In the log's database, so canvas events are read and written in one transaction [CEV1]. */
   triggerStore: TriggerStore & CanvasEventSource
+  /** API key buckets where every instance sees them [RL1] (Redis instead when REDIS_URL is set). */
+  rateLimiter: RateLimiter
   close(): Promise<void>
 }
 
@@ -150,12 +156,15 @@ function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, 
   // The trigger store shares the log's database, so the canvas event consumer reads the log and
   // writes events and its position in one transaction [CEV1].
   const triggerStore = new SqliteTriggerStore(db)
+  const rateLimiter = new SqliteRateLimiter(openRateLimitDb(config.dataDir))
   return {
     store,
     invites: new SqliteInviteStore(db, now),
     opLog,
     triggerStore,
+    rateLimiter,
     close: async () => {
+      await rateLimiter.close()
       await triggerStore.close()
       await opLog.close()
       await store.close()
@@ -179,6 +188,7 @@ function openPostgresStorage(databaseUrl: string, logger: FastifyBaseLogger, now
     invites: new PostgresInviteStore(pool, now),
     opLog,
     triggerStore,
+    rateLimiter: new PostgresRateLimiter(pool),
     close: async () => {
       await triggerStore.close()
       await opLog.close()
@@ -219,10 +229,15 @@ export function createDeps(
     if (origin === 'here') bus.publishSessionEnded(sessionHash)
   })
   bus.onSessionEnded((sessionHash) => accounts.sessionEndedElsewhere(sessionHash))
+  // A command that cannot reach Redis fails after one reconnect (503) instead of waiting for it.
+  const redisLimiter =
+    config.redisUrl === undefined
+      ? undefined
+      : new RedisRateLimiter(new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }))
   const triggers = new Triggers({
     store: triggerStore,
     canvasEvents: triggerStore,
-    limiter: new MemoryRateLimiter(),
+    limiter: redisLimiter ?? storage.rateLimiter,
     now,
     logger,
     allowPrivateWebhooks: config.allowPrivateWebhooks,
@@ -247,6 +262,7 @@ export function createDeps(
     close: async () => {
       await bus.close()
       await triggers.close()
+      await redisLimiter?.close()
       await storage.close()
     },
   }
