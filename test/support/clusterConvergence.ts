@@ -134,7 +134,10 @@ export async function expectConverged(options: {
     const entry = bySeq.get(a.seq)
     return entry === undefined || !sameOp(entry, a.op)
   })
-  expect(missing, `acked ops missing from the log (of ${acked.length} acked)`).toEqual([])
+  expect(
+    missing.map((a) => ({ ...a, inLog: bySeq.get(a.seq) })),
+    `acked ops missing from the log (of ${acked.length} acked; log ${log.seq} entries)`,
+  ).toEqual([])
   // The highest acked seq is in the log, and nothing acked is ahead of it.
   const last = log.seq
   await Promise.all(
