@@ -92,9 +92,11 @@ export class Accounts {
       })
     }
     const user = await this.store.findUserByEmail(email)
-    const ok = user
-      ? await verifyPassword(user.passwordHash, input.password)
-      : await verifyAgainstDummy(input.password)
+    // An account without a password (OpenID Connect only) answers like an unknown email.
+    const ok =
+      typeof user?.passwordHash === 'string'
+        ? await verifyPassword(user.passwordHash, input.password)
+        : await verifyAgainstDummy(input.password)
     if (!user || !ok) {
       throttle.recordFailure(attempt)
       // One answer for unknown email and wrong password [A2].

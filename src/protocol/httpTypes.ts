@@ -37,6 +37,11 @@ export interface UserBody {
   user: User
 }
 
+/** GET /api/session/current: the signed-in user, or null (200 either way). */
+export interface CurrentSessionBody {
+  user: User | null
+}
+
 /** GET /api/canvases: the canvases the caller owns or that are shared with them. */
 export interface CanvasListBody {
   canvases: CanvasSummary[]

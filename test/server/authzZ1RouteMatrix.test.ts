@@ -106,6 +106,7 @@ const SAMPLES: Record<string, Sample> = {
   },
   'POST /api/logout': { request: () => ({ method: 'POST', url: '/api/logout' }), ok: 204 },
   'GET /api/session': { request: () => ({ method: 'GET', url: '/api/session' }), ok: 200 },
+  'GET /api/session/current': { request: () => ({ method: 'GET', url: '/api/session/current' }), ok: 200 },
   'POST /api/canvases': {
     request: () => ({ method: 'POST', url: '/api/canvases', json: { name: 'mine' } }),
     ok: 201,

@@ -42,6 +42,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   // Ends the session it is given, if any; without one it only clears the cookie.
   'POST /api/logout': { kind: 'public' },
   'GET /api/session': { kind: 'signed-in' },
+  // Who the caller is, or null: the web app's page-load question [ED-D6].
+  'GET /api/session/current': { kind: 'public' },
   'POST /api/canvases': { kind: 'signed-in' },
   'GET /api/canvases': { kind: 'signed-in' },
   'GET /api/canvases/:id': { kind: 'canvas', action: 'view' },

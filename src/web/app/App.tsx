@@ -23,9 +23,10 @@ export function App() {
   // The session survives a reload: the cookie is HttpOnly, so ask the server who we are.
   useEffect(() => {
     let cancelled = false
-    api.session().then(
-      ({ user }) => !cancelled && setSession({ kind: 'signed-in', user }),
-      // 401, or the server is unreachable: either way the sign-in page is where to start.
+    api.currentSession().then(
+      ({ user }) =>
+        !cancelled && setSession(user === null ? { kind: 'signed-out' } : { kind: 'signed-in', user }),
+      // The server is unreachable: the sign-in page is where to start.
       () => !cancelled && setSession({ kind: 'signed-out' }),
     )
     return () => {

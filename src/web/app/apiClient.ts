@@ -3,6 +3,7 @@ import type {
   ApiKeyListBody,
   CanvasBody,
   CanvasListBody,
+  CurrentSessionBody,
   ErrorBody,
   InvitationListBody,
   InviteBody,
@@ -71,6 +72,8 @@ function toApiError(status: number, parsed: unknown): ApiError {
 
 export const api = {
   session: () => request<UserBody>('GET', '/api/session'),
+  /** 200 with null when signed out: no failed request in the console on a signed-out load [ED-D6]. */
+  currentSession: () => request<CurrentSessionBody>('GET', '/api/session/current'),
   register: (input: { email: string; username: string; password: string }) =>
     request<UserBody>('POST', '/api/register', input),
   login: (input: { email: string; password: string }) => request<UserBody>('POST', '/api/login', input),

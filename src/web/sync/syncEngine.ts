@@ -32,7 +32,8 @@ export type { SyncEngineOptions, SyncSnapshot } from './syncTypes.js'
  */
 
 const DEFAULT_CURSOR_INTERVAL_MS = 50
-const DEFAULT_HEARTBEAT_MS = 15_000
+/** A dead socket is noticed within two of these (a ping after one quiet one, unanswered for one) [ED-D3]. */
+const DEFAULT_HEARTBEAT_MS = 5_000
 
 type Listener = () => void
 
