@@ -120,3 +120,28 @@ export interface InvitationListBody {
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; field?: string }
 }
+
+/** An API key of the Triggers API as lists show it: never the key itself, which is shown once. */
+export interface ApiKeySummary {
+  keyId: string
+  name: string
+  /** `cck_` and 8 characters: how a key is told apart from the others. */
+  prefix: string
+  tier: 'free' | 'starter' | 'professional' | 'enterprise'
+  createdAt: string
+  lastUsedAt: string | null
+}
+
+/** GET /api/keys with a session: the caller's live keys. */
+export interface ApiKeyListBody {
+  keys: ApiKeySummary[]
+}
+
+/** POST /api/keys/generate (201): `apiKey` is shown this once; only its hash is stored. */
+export interface NewApiKeyBody {
+  apiKey: string
+  keyId: string
+  tier: ApiKeySummary['tier']
+  prefix: string
+  name: string
+}

@@ -412,6 +412,14 @@ describe('[Z1] BOLA matrix', () => {
 
   it('[Z1] when a bad token is sent to a route that needs a session, then 401, as with none', async () => {
     const setup = await matrixSetup()
+    // A key that worked until its owner revoked it is refused like one that never existed.
+    const revoked = await generateKey(server.http, setup.owner)
+    const revoking = await server.http.send({
+      method: 'DELETE',
+      url: `/api/keys/${revoked.keyId}`,
+      token: setup.owner.token,
+    })
+    expect(revoking.status, revoking.text).toBe(204)
     for (const [key, access] of Object.entries(ROUTE_ACCESS)) {
       if (access.kind === 'public') continue
       const request = await (SAMPLES[key] as Sample).request(setup, setup.owner)
@@ -419,6 +427,7 @@ describe('[Z1] BOLA matrix', () => {
       if (access.kind === 'api-key' || access.kind === 'api-key-canvas') {
         const badKey = `cck_${'a'.repeat(8)}_${'B'.repeat(43)}`
         expectError(await server.http.send(withKey(badKey, request)), 401, 'unauthorized')
+        expectError(await server.http.send(withKey(revoked, request)), 401, 'unauthorized')
       }
     }
   })

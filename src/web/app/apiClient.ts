@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../../protocol/errorCodes.js'
 import type {
+  ApiKeyListBody,
   CanvasBody,
   CanvasListBody,
   CurrentSessionBody,
@@ -9,6 +10,7 @@ import type {
   InviteListBody,
   MemberBody,
   MemberListBody,
+  NewApiKeyBody,
   ShareLinkBody,
   UserBody,
 } from '../../protocol/httpTypes.js'
@@ -111,6 +113,9 @@ export const api = {
     request<undefined>('DELETE', `/api/invites/${encodeURIComponent(inviteId)}`),
   joinWithLink: (token: string) =>
     request<CanvasBody>('POST', `/api/share-links/${encodeURIComponent(token)}/accept`),
+  listApiKeys: () => request<ApiKeyListBody>('GET', '/api/keys'),
+  createApiKey: (name: string) => request<NewApiKeyBody>('POST', '/api/keys/generate', { name }),
+  revokeApiKey: (keyId: string) => request<undefined>('DELETE', `/api/keys/${encodeURIComponent(keyId)}`),
   removeMember: (id: string, userId: string) =>
     request<undefined>(
       'DELETE',
