@@ -1,3 +1,4 @@
+import type { AiQuotaState } from '../protocol/aiHttpTypes.js'
 import { fullBucket, take, type Bucket, type BucketRule } from '../core/tokenBucket.js'
 
 /**
@@ -11,12 +12,7 @@ export interface AiQuotaRule {
   tokensPerDay: number
 }
 
-export interface QuotaState {
-  limit: number
-  remaining: number
-  /** Seconds until one more command is allowed; 0 when one is. */
-  retryAfterSec: number
-}
+export type QuotaState = AiQuotaState
 
 const DAY_MS = 86_400_000
 /** Users remembered before full buckets are swept (they carry no information). */

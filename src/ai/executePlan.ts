@@ -1,3 +1,4 @@
+import type { AiPreview } from '../protocol/aiHttpTypes.js'
 import type { CanvasObject, NewObject, ObjectChanges } from '../protocol/objects.js'
 import { COMPONENTS } from './components/catalog.js'
 import type { Component } from './components/draft.js'
@@ -19,13 +20,7 @@ export interface PlanContext {
   newId: () => string
 }
 
-/** An edit of existing objects, for the user to accept or reject [AI review]. */
-export interface Preview {
-  /** `before`: the values the changes replace, so accepting never overwrites what others changed since. */
-  updates: { id: string; changes: ObjectChanges; before: ObjectChanges }[]
-  /** `version`: the object as previewed; a changed object is not deleted. */
-  deletes: { id: string; version: number }[]
-}
+export type Preview = AiPreview
 
 export interface Outcome {
   /** New objects, each component's frame before its parts. */

@@ -1,6 +1,6 @@
 import type { ShapesStep } from '../planner/plan.js'
 import type { Theme } from '../themes/themes.js'
-import { fitLabel, lineHeight, textWidth, type Component, type Draft } from './draft.js'
+import { fitLabel, lineHeight, snapUp, textWidth, type Component, type Draft } from './draft.js'
 
 const CELL = { small: 48, medium: 64, large: 96 } as const
 const GAP = 24
@@ -12,7 +12,7 @@ export function shapeGrid(step: ShapesStep, theme: Theme): Component {
   const text = step.text ?? 'Text'
   const [width, height] =
     step.shape === 'text'
-      ? [Math.min(960, textWidth(text, fontSize)), lineHeight(fontSize)]
+      ? [snapUp(Math.min(960, textWidth(text, fontSize))), snapUp(lineHeight(fontSize))]
       : step.shape === 'line'
         ? [side * 2, 0]
         : [step.square ? side : Math.round(side * 1.5), side]
@@ -61,8 +61,8 @@ export function shapeGrid(step: ShapesStep, theme: Theme): Component {
       total === 1
         ? `${noun[0]?.toUpperCase() ?? ''}${noun.slice(1)}`
         : `${step.rows}×${step.columns} ${noun}s`,
-    width: step.columns * (width + GAP) - GAP,
-    height: step.rows * (Math.max(height, 8) + GAP) - GAP,
+    width: snapUp(step.columns * (width + GAP) - GAP),
+    height: snapUp(step.rows * (Math.max(height, 8) + GAP) - GAP),
     fill: 'transparent',
     stroke: 'transparent',
     parts,
