@@ -28,6 +28,8 @@ export interface Config {
   sessionTimeoutSec: number
   logLevel: LogLevel
   anthropicApiKey: string | undefined
+  /** AI commands (docs/ai.md): Claude's model, endpoint, one deadline for the whole call, per-user limits. */
+  ai: AiConfig
   oidc: OidcConfig | undefined
   publicUrl: string | undefined
   /** Which peers may set X-Forwarded-For/-Proto/-Host (TRUST_PROXY). */
@@ -64,6 +66,15 @@ export interface BusTuning {
   wakeUp?: boolean
   presenceHeartbeatMs?: number
   presenceExpiryMs?: number
+}
+
+export interface AiConfig {
+  model: string
+  /** ANTHROPIC_BASE_URL: another Messages API endpoint (a proxy; tests' local fake). */
+  baseUrl: string | undefined
+  deadlineMs: number
+  commandsPerHour: number
+  tokensPerDay: number
 }
 
 /**
@@ -263,6 +274,13 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
     sessionTimeoutSec: intVar(env, 'SESSION_TIMEOUT', 86_400, 60, 31_536_000),
     logLevel,
     anthropicApiKey: nonEmpty(env, 'ANTHROPIC_API_KEY'),
+    ai: Object.freeze({
+      model: nonEmpty(env, 'ANTHROPIC_MODEL') ?? 'claude-haiku-4-5',
+      baseUrl: urlVar(env, 'ANTHROPIC_BASE_URL', ['https:', 'http:']),
+      deadlineMs: intVar(env, 'AI_DEADLINE_MS', 2_500, 100, 60_000),
+      commandsPerHour: intVar(env, 'AI_COMMANDS_PER_HOUR', 10, 1, 100_000),
+      tokensPerDay: intVar(env, 'AI_TOKENS_PER_DAY', 200_000, 1_000, 100_000_000),
+    }),
     oidc: oidcConfig(env),
     publicUrl: urlVar(env, 'PUBLIC_URL', ['https:', 'http:']),
     trustProxy: trustProxyVar(env),

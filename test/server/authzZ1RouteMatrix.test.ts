@@ -252,6 +252,11 @@ const SAMPLES: Record<string, Sample> = {
     request: (s, actor) => ({ method: 'DELETE', url: canvasUrl(s, `/objects/${own(s, actor).objectId}`) }),
     ok: 200,
   },
+  'POST /api/canvases/:id/ai': {
+    request: (s) => ({ method: 'POST', url: canvasUrl(s, '/ai'), json: { command: 'add a badge' } }),
+    ok: 200,
+  },
+  'GET /api/ai/quota': { request: () => ({ method: 'GET', url: '/api/ai/quota' }), ok: 200 },
 }
 
 /** Routes whose success lets a stranger see the canvas by design (a share link's token). */

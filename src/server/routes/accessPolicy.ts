@@ -82,6 +82,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /api/canvases/:id/objects': { kind: 'api-key-canvas', action: 'edit-objects' },
   'PATCH /api/canvases/:id/objects/:objectId': { kind: 'api-key-canvas', action: 'edit-objects' },
   'DELETE /api/canvases/:id/objects/:objectId': { kind: 'api-key-canvas', action: 'edit-objects' },
+  // AI commands (docs/ai.md): they make objects, so viewers are refused; the quota is the caller's own.
+  'POST /api/canvases/:id/ai': { kind: 'canvas', action: 'edit-objects' },
+  'GET /api/ai/quota': { kind: 'signed-in' },
 }
 
 export function routeKey(method: string, url: string): string {
