@@ -199,7 +199,7 @@ export function createDeps(
     /** Tests shorten the webhook retry schedule, resolve host names themselves, and so on. */
     triggers?: Partial<Omit<TriggersOptions, 'store' | 'canvasEvents' | 'now' | 'logger'>>
     /** Tests shorten the discovery retries and the JWKS cooldown. */
-    oidc?: { discoveryRetryMs?: readonly number[]; jwksCooldownMs?: number }
+    oidc?: { discoveryRetryMs?: readonly number[]; jwksCooldownMs?: number; jwksMaxAgeMs?: number }
   } = {},
 ): Deps {
   if (config.bus !== 'memory') {

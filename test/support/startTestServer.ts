@@ -40,7 +40,7 @@ export interface TestServerOptions {
   /** Where the built web app is (default `<repo>/dist/web`, which exists only after a build). */
   webRoot?: string
   /** OpenID Connect overrides: discovery retries, JWKS cooldown. */
-  oidc?: { discoveryRetryMs?: readonly number[]; jwksCooldownMs?: number }
+  oidc?: { discoveryRetryMs?: readonly number[]; jwksCooldownMs?: number; jwksMaxAgeMs?: number }
   /** Triggers API overrides: retry schedule, host resolution, poll intervals. */
   triggers?: Parameters<typeof createDeps>[1] extends infer O
     ? O extends { triggers?: infer T }

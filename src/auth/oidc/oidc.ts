@@ -42,12 +42,14 @@ export function createOidc(
     identities: IdentityStore
     discoveryRetryMs?: readonly number[]
     jwksCooldownMs?: number
+    jwksMaxAgeMs?: number
   },
 ): Oidc {
   const client = new OidcClient(settings, deps.logger, deps.discoveryRetryMs)
   const jwks = new JwksCache(() => client.jwksUri, {
     now: deps.now,
     ...(deps.jwksCooldownMs === undefined ? {} : { cooldownMs: deps.jwksCooldownMs }),
+    ...(deps.jwksMaxAgeMs === undefined ? {} : { maxAgeMs: deps.jwksMaxAgeMs }),
     onFetchError: (err) => deps.logger.warn({ err }, 'fetching the provider\u2019s signing keys failed'),
   })
   const accessTokens =
