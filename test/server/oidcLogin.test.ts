@@ -1,6 +1,14 @@
-import { describe, expect, it } from 'vitest'
-import { CookieJar } from '../support/oidcTestProvider.js'
-import { startOidcSetup } from '../support/oidcFixtures.js'
+import { Writable } from 'node:stream'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { systemClock } from '../support/clock.js'
+import { freePort, startOidcSetup } from '../support/oidcFixtures.js'
+import {
+  CookieJar,
+  startTestProvider,
+  TEST_CLIENT_ID,
+  TEST_CLIENT_SECRET,
+} from '../support/oidcTestProvider.js'
+import { startTestServer } from '../support/startTestServer.js'
 
 // [OIDC] Sign-in through a real OpenID provider (oidc-provider on 127.0.0.1, its own login page,
 // scripted): first login, second login, returnTo, linking, the email-collision page, unlinking,
@@ -226,7 +234,6 @@ describe('[OIDC] logout and configuration', () => {
   })
 
   it('[OIDC] when OIDC is not configured then the /auth/ routes answer 404 and the providers say so', async () => {
-    const { startTestServer } = await import('../support/startTestServer.js')
     const server = await startTestServer()
     try {
       for (const path of ['/auth/login', '/auth/callback?code=x&state=y', '/auth/logout']) {
@@ -238,5 +245,44 @@ describe('[OIDC] logout and configuration', () => {
     } finally {
       await server.close()
     }
+  })
+
+  it('[OIDC] when the provider cannot be reached at start then the error is logged, password login works, SSO says unavailable, and discovery succeeds once it is up', async () => {
+    const idpPort = await freePort()
+    const appPort = await freePort()
+    const lines: string[] = []
+    const logDestination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString())
+        done()
+      },
+    })
+    const server = await startTestServer({
+      clock: systemClock(),
+      logDestination,
+      oidc: { discoveryRetryMs: [50] },
+      env: {
+        PORT: String(appPort),
+        PUBLIC_URL: `http://127.0.0.1:${appPort}`,
+        OIDC_ISSUER_URL: `http://127.0.0.1:${idpPort}`,
+        OIDC_CLIENT_ID: TEST_CLIENT_ID,
+        OIDC_CLIENT_SECRET: TEST_CLIENT_SECRET,
+      },
+    })
+    onTestFinished(() => server.close())
+    await server.deps.oidc?.client.start()
+    expect(lines.join('')).toContain(`OpenID Connect discovery from http://127.0.0.1:${idpPort} failed`)
+    expect((await register(server.baseUrl, 'still@example.test')).status).toBe(201)
+    const early = await fetch(`${server.baseUrl}/auth/login`, { redirect: 'manual' })
+    expect(early.headers.get('location')).toBe('/signin?sso_error=unavailable')
+
+    const idp = await startTestProvider(idpPort)
+    onTestFinished(() => idp.stop())
+    await expect
+      .poll(async () => {
+        const res = await fetch(`${server.baseUrl}/auth/login`, { redirect: 'manual' })
+        return res.headers.get('location')?.startsWith(`${idp.issuer}/auth?`) ?? false
+      })
+      .toBe(true)
   })
 })

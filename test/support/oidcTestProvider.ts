@@ -45,7 +45,8 @@ export interface TestProvider {
   restart(): Promise<void>
 }
 
-export async function startTestProvider(): Promise<TestProvider> {
+/** `port`: listen there (a provider that comes up after our app started); default any free port. */
+export async function startTestProvider(port = 0): Promise<TestProvider> {
   const accounts = new Map<string, TestAccountClaims>()
   const hits = new Map<string, number>()
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -53,9 +54,8 @@ export async function startTestProvider(): Promise<TestProvider> {
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: signingKid, alg: 'RS256', use: 'sig' }
 
   let server: Server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-  const issuer = `http://127.0.0.1:${port}`
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const redirectUris = new Set<string>([API_CLIENT_REDIRECT])
   const logoutUris = new Set<string>()
 
@@ -160,7 +160,7 @@ export async function startTestProvider(): Promise<TestProvider> {
       }),
     restart: async () => {
       server = createServer(onRequest)
-      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+      await new Promise<void>((resolve) => server.listen(Number(new URL(issuer).port), '127.0.0.1', resolve))
     },
   }
 }
