@@ -15,6 +15,9 @@ export function AppHeader() {
         <span className="app-header-name" data-testid="current-user">
           {user.username}
         </span>
+        <Link href="/account" className="button ghost">
+          Account
+        </Link>
         <button type="button" className="button ghost" onClick={() => void signOut()}>
           Sign out
         </button>
