@@ -24,6 +24,7 @@ import { canvasRoutes } from './routes/canvasRoutes.js'
 import { healthRoutes } from './routes/healthRoutes.js'
 import { triggerRoutes } from './routes/triggers/triggerRoutes.js'
 import { aiRoutes } from './routes/aiRoutes.js'
+import { oidcRoutes } from './routes/oidcRoutes.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
 
@@ -163,6 +164,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(inviteRoutes(deps))
   await app.register(triggerRoutes(deps, rooms))
   await app.register(aiRoutes(deps, rooms))
+  await app.register(oidcRoutes(deps))
   return app
 }
 

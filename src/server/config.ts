@@ -14,6 +14,12 @@ export interface OidcConfig {
   clientId: string
   clientSecret: string | undefined
   audience: string | undefined
+  /** OIDC_PROVIDER_NAME: shown on the sign-in button ("Continue with …"). */
+  providerName: string
+  /** PUBLIC_URL + /auth/callback: the redirect URI registered at the provider. */
+  redirectUrl: string
+  /** PUBLIC_URL: where the provider sends the browser back after logout. */
+  publicUrl: string
 }
 
 export interface Config {
@@ -31,6 +37,8 @@ export interface Config {
   /** AI commands (docs/ai.md): Claude's model, endpoint, one deadline for the whole call, per-user limits. */
   ai: AiConfig
   oidc: OidcConfig | undefined
+  /** AUTH_PASSWORD_LOGIN=false: no email/password registration or login (OIDC only). */
+  passwordLogin: boolean
   publicUrl: string | undefined
   /** Which peers may set X-Forwarded-For/-Proto/-Host (TRUST_PROXY). */
   trustProxy: TrustProxy
@@ -200,17 +208,23 @@ function trustProxyVar(env: Env): TrustProxy {
   return { addresses }
 }
 
-function oidcConfig(env: Env): OidcConfig | undefined {
+function oidcConfig(env: Env, publicUrl: string | undefined): OidcConfig | undefined {
   const issuerUrl = urlVar(env, 'OIDC_ISSUER_URL', ['https:', 'http:'])
   const clientId = nonEmpty(env, 'OIDC_CLIENT_ID')
   if (issuerUrl === undefined && clientId === undefined) return undefined
   if (issuerUrl === undefined) throw new ConfigError('OIDC_ISSUER_URL is required when OIDC_CLIENT_ID is set')
   if (clientId === undefined) throw new ConfigError('OIDC_CLIENT_ID is required when OIDC_ISSUER_URL is set')
+  // The callback URL registered at the provider is built from it; never from a request's Host.
+  if (publicUrl === undefined) throw new ConfigError('PUBLIC_URL is required when OIDC_ISSUER_URL is set')
+  const base = publicUrl.replace(/\/+$/, '')
   return {
     issuerUrl,
     clientId,
     clientSecret: nonEmpty(env, 'OIDC_CLIENT_SECRET'),
     audience: nonEmpty(env, 'OIDC_AUDIENCE'),
+    providerName: nonEmpty(env, 'OIDC_PROVIDER_NAME')?.slice(0, 40) ?? 'SSO',
+    redirectUrl: `${base}/auth/callback`,
+    publicUrl: base,
   }
 }
 
@@ -263,6 +277,7 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
   const debug = boolVar(env, 'DEBUG')
   const level = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info')
   const logLevel = debug ? 'debug' : level
+  const publicUrl = urlVar(env, 'PUBLIC_URL', ['https:', 'http:'])
   const config: Config = {
     port: intVar(env, 'PORT', 5000, 0, 65_535),
     host: nonEmpty(env, 'HOST') ?? '0.0.0.0',
@@ -281,8 +296,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
       commandsPerHour: intVar(env, 'AI_COMMANDS_PER_HOUR', 10, 1, 100_000),
       tokensPerDay: intVar(env, 'AI_TOKENS_PER_DAY', 200_000, 1_000, 100_000_000),
     }),
-    oidc: oidcConfig(env),
-    publicUrl: urlVar(env, 'PUBLIC_URL', ['https:', 'http:']),
+    oidc: oidcConfig(env, publicUrl),
+    passwordLogin: nonEmpty(env, 'AUTH_PASSWORD_LOGIN') === undefined || boolVar(env, 'AUTH_PASSWORD_LOGIN'),
+    publicUrl,
     trustProxy: trustProxyVar(env),
     metricsToken: nonEmpty(env, 'METRICS_TOKEN'),
     metricsPort:
@@ -305,5 +321,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
   if (config.trustProxy) Object.freeze(config.trustProxy)
   if (config.trustProxy && 'addresses' in config.trustProxy) Object.freeze(config.trustProxy.addresses)
   if (config.oidc) Object.freeze(config.oidc)
+  if (!config.passwordLogin && config.oidc === undefined) {
+    throw new ConfigError('AUTH_PASSWORD_LOGIN=false needs OIDC_ISSUER_URL: nobody could sign in otherwise')
+  }
   return Object.freeze(config)
 }

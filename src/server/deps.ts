@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import pino from 'pino'
 import { Redis } from 'ioredis'
 import { Accounts } from '../auth/accounts.js'
+import { createOidc, type Oidc } from '../auth/oidc/oidc.js'
 import { LoginThrottle, RegistrationThrottle } from '../auth/loginThrottle.js'
 import type { CanvasBus } from '../log/canvasBus.js'
 import type { SocketCounts } from '../log/socketCounts.js'
@@ -16,12 +17,15 @@ import { openPostgres } from '../postgres/openPostgres.js'
 import { migrate, type MigrationResult } from '../sqlite/migrate.js'
 import { openSqlite, type SqliteDb } from '../sqlite/openSqlite.js'
 import type { CanvasStore } from '../store/canvasStore.js'
+import type { IdentityStore } from '../store/identityStore.js'
 import type { InviteStore } from '../store/inviteStore.js'
 import { PG_STORE_MIGRATIONS } from '../store/postgres/migrations.js'
 import { PostgresCanvasStore } from '../store/postgres/postgresCanvasStore.js'
+import { PostgresIdentityStore } from '../store/postgres/postgresIdentityStore.js'
 import { PostgresInviteStore } from '../store/postgres/postgresInviteStore.js'
 import { STORE_MIGRATIONS } from '../store/sqlite/migrations.js'
 import { SqliteCanvasStore } from '../store/sqlite/sqliteCanvasStore.js'
+import { SqliteIdentityStore } from '../store/sqlite/sqliteIdentityStore.js'
 import { SqliteInviteStore } from '../store/sqlite/sqliteInviteStore.js'
 import type { CanvasEventSource } from '../triggers/canvasEventSource.js'
 import { PG_TRIGGER_MIGRATIONS } from '../triggers/postgres/migrations.js'
@@ -47,6 +51,10 @@ export interface Deps {
   store: CanvasStore
   /** Invitations by email and share links; same database as `store`. */
   invites: InviteStore
+  /** Sign-in identities from the OpenID Connect provider; same database as `store`. */
+  identities: IdentityStore
+  /** OpenID Connect (src/auth/oidc), when OIDC_ISSUER_URL is set. */
+  oidc: Oidc | undefined
   accounts: Accounts
   opLog: OpLog
   /** How commits and canvas changes reach every room of the canvas, here and elsewhere. */
@@ -129,6 +137,7 @@ export async function migrateDatabase(
 interface Storage {
   store: CanvasStore
   invites: InviteStore
+  identities: IdentityStore
   opLog: OpLog
   /** In the log's database, so canvas events are read and written in one transaction [CEV1]. */
   triggerStore: TriggerStore & CanvasEventSource
@@ -163,6 +172,7 @@ function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, 
   return {
     store,
     invites: new SqliteInviteStore(db, now),
+    identities: new SqliteIdentityStore(db, now),
     opLog,
     triggerStore,
     rateLimiter,
@@ -189,6 +199,7 @@ function openPostgresStorage(databaseUrl: string, logger: FastifyBaseLogger, now
   return {
     store,
     invites: new PostgresInviteStore(pool, now),
+    identities: new PostgresIdentityStore(pool, now),
     opLog,
     triggerStore,
     rateLimiter: new PostgresRateLimiter(pool),
@@ -209,6 +220,8 @@ export function createDeps(
     realtimeLimits?: Partial<RealtimeLimits>
     /** Tests shorten the webhook retry schedule, resolve host names themselves, and so on. */
     triggers?: Partial<Omit<TriggersOptions, 'store' | 'canvasEvents' | 'now' | 'logger'>>
+    /** Tests shorten the discovery retries and the JWKS cooldown. */
+    oidc?: { discoveryRetryMs?: readonly number[]; jwksCooldownMs?: number; jwksMaxAgeMs?: number }
   } = {},
 ): Deps {
   const now = options.now ?? Date.now
@@ -217,8 +230,14 @@ export function createDeps(
     config.databaseUrl === undefined
       ? openSqliteStorage(config, logger, now)
       : openPostgresStorage(config.databaseUrl, logger, now)
-  const { store, invites, opLog, triggerStore } = storage
+  const { store, invites, identities, opLog, triggerStore } = storage
+  const oidc =
+    config.oidc === undefined
+      ? undefined
+      : createOidc(config.oidc, { logger, now, store, identities, ...options.oidc })
   const accounts = new Accounts(store, {
+    passwordLogin: config.passwordLogin,
+    ...(oidc?.accessTokens ? { accessTokens: oidc.accessTokens } : {}),
     sessionTimeoutSec: config.sessionTimeoutSec,
     now,
     throttle: new LoginThrottle(now),
@@ -256,6 +275,8 @@ export function createDeps(
     now,
     store,
     invites,
+    identities,
+    oidc,
     accounts,
     opLog,
     bus,
@@ -265,6 +286,7 @@ export function createDeps(
     ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
     close: async () => {
       await socketCounts.close()
+      oidc?.close()
       await bus.close()
       await triggers.close()
       await redisLimiter?.close()

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -257,6 +258,25 @@ const SAMPLES: Record<string, Sample> = {
     ok: 200,
   },
   'GET /api/ai/quota': { request: () => ({ method: 'GET', url: '/api/ai/quota' }), ok: 200 },
+  // OpenID Connect: this server has none configured, so the /auth/ routes answer 404 (after the
+  // session check for /auth/link); test/server/oidc*.test.ts run them against a real provider.
+  'GET /api/auth/providers': { request: () => ({ method: 'GET', url: '/api/auth/providers' }), ok: 200 },
+  'GET /auth/login': { request: () => ({ method: 'GET', url: '/auth/login' }), ok: 404 },
+  'GET /auth/callback': { request: () => ({ method: 'GET', url: '/auth/callback?code=c&state=s' }), ok: 404 },
+  'GET /auth/logout': { request: () => ({ method: 'GET', url: '/auth/logout' }), ok: 404 },
+  'GET /auth/link': { request: () => ({ method: 'GET', url: '/auth/link' }), ok: 404 },
+  'GET /api/identities': { request: () => ({ method: 'GET', url: '/api/identities' }), ok: 200 },
+  'DELETE /api/identities/:id': {
+    request: async (_s, actor) => {
+      const identity = await server.deps.identities.link(actor.id, {
+        issuer: 'https://idp.example.test/',
+        subject: randomUUID(),
+        email: null,
+      })
+      return { method: 'DELETE', url: `/api/identities/${identity.id}` }
+    },
+    ok: 204,
+  },
 }
 
 /** Routes whose success lets a stranger see the canvas by design (a share link's token). */

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react'
 import type { User } from '../../protocol/httpTypes.js'
 import { api } from './apiClient.js'
 import { ApiKeysPage } from '../pages/ApiKeysPage.js'
+import { AccountPage } from '../pages/AccountPage.js'
 import { AuthPage } from '../pages/AuthPage.js'
 import { CanvasListPage } from '../pages/CanvasListPage.js'
 import { EditorPage } from '../pages/EditorPage.js'
@@ -47,7 +48,11 @@ export function App() {
 
   const needsSignIn =
     session.kind === 'signed-out' &&
-    (route.name === 'home' || route.name === 'canvas' || route.name === 'join' || route.name === 'api-keys')
+    (route.name === 'home' ||
+      route.name === 'canvas' ||
+      route.name === 'join' ||
+      route.name === 'api-keys' ||
+      route.name === 'account')
   const signedInOnAuthPage =
     session.kind === 'signed-in' && (route.name === 'sign-in' || route.name === 'register')
   useEffect(() => {
@@ -73,6 +78,7 @@ export function App() {
     case 'canvas':
     case 'join':
     case 'api-keys':
+    case 'account':
       if (!value) return null
       return (
         <SessionProvider session={value}>
@@ -80,6 +86,7 @@ export function App() {
           {route.name === 'canvas' && <EditorPage key={route.canvasId} canvasId={route.canvasId} />}
           {route.name === 'join' && <JoinPage key={route.token} token={route.token} />}
           {route.name === 'api-keys' && <ApiKeysPage />}
+          {route.name === 'account' && <AccountPage />}
         </SessionProvider>
       )
   }

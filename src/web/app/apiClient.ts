@@ -1,10 +1,12 @@
 import type { ErrorCode } from '../../protocol/errorCodes.js'
 import type {
   ApiKeyListBody,
+  AuthProvidersBody,
   CanvasBody,
   CanvasListBody,
   CurrentSessionBody,
   ErrorBody,
+  IdentitiesBody,
   InvitationListBody,
   InviteBody,
   InviteListBody,
@@ -121,6 +123,10 @@ export const api = {
       'DELETE',
       `/api/canvases/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`,
     ),
+  // Single sign-on (docs/oidc.md): the flow itself is full-page navigation to /auth/….
+  authProviders: () => request<AuthProvidersBody>('GET', '/api/auth/providers'),
+  identities: () => request<IdentitiesBody>('GET', '/api/identities'),
+  unlinkIdentity: (id: string) => request<undefined>('DELETE', `/api/identities/${encodeURIComponent(id)}`),
 }
 
 /** A message fit to show a person, for any error a call may throw. */
