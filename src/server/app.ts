@@ -23,6 +23,8 @@ import { inviteRoutes } from './routes/inviteRoutes.js'
 import { canvasRoutes } from './routes/canvasRoutes.js'
 import { healthRoutes } from './routes/healthRoutes.js'
 import { triggerRoutes } from './routes/triggers/triggerRoutes.js'
+import { adminRoutes } from './routes/adminRoutes.js'
+import { newInstanceId, startOpsMonitor } from './ops/opsMonitor.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
 
@@ -160,6 +162,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(canvasRoutes(deps, rooms))
   await app.register(inviteRoutes(deps))
   await app.register(triggerRoutes(deps, rooms))
+  await app.register(adminRoutes(deps))
+  startOpsMonitor(app, deps, newInstanceId())
   return app
 }
 

@@ -31,6 +31,8 @@ import type { TriggerStore } from '../triggers/triggerStore.js'
 import { Triggers, type TriggersOptions } from '../triggers/triggers.js'
 import { ConfigError, type Config } from './config.js'
 import { createMetrics, type Metrics } from './metrics.js'
+import { PostgresInstanceStats, SqliteInstanceStats, type InstanceStats } from './ops/instanceStats.js'
+import { OPS_MIGRATIONS, PG_OPS_MIGRATIONS } from './ops/opsMigrations.js'
 import type { RealtimeLimits } from './realtime/realtimeLimits.js'
 
 /** Everything the app needs, chosen from the config; the only place adapters are picked. */
@@ -48,6 +50,8 @@ export interface Deps {
   metrics: Metrics
   /** The Triggers API: keys, events, webhooks, canvas events (src/triggers). */
   triggers: Triggers
+  /** Each instance's latest live sample, shared through the database (/admin, src/server/ops). */
+  instanceStats: InstanceStats
   /** Where the built web app is; `<repo>/dist/web` unless a test says otherwise. */
   webRoot?: string
   /** Overrides of the realtime limits (tests shorten deadlines and caps). */
@@ -74,9 +78,19 @@ export function createLogger(
 }
 
 /** The database's schema: the store's tables, then the log's, which reference canvases, then the triggers'. */
-export const SQLITE_MIGRATIONS = [STORE_MIGRATIONS, LOG_MIGRATIONS, TRIGGER_MIGRATIONS] as const
+export const SQLITE_MIGRATIONS = [
+  STORE_MIGRATIONS,
+  LOG_MIGRATIONS,
+  TRIGGER_MIGRATIONS,
+  OPS_MIGRATIONS,
+] as const
 /** The same schema, version for version, in PostgreSQL. */
-export const PG_MIGRATIONS = [PG_STORE_MIGRATIONS, PG_LOG_MIGRATIONS, PG_TRIGGER_MIGRATIONS] as const
+export const PG_MIGRATIONS = [
+  PG_STORE_MIGRATIONS,
+  PG_LOG_MIGRATIONS,
+  PG_TRIGGER_MIGRATIONS,
+  PG_OPS_MIGRATIONS,
+] as const
 
 export function migrateSqlite(db: SqliteDb): MigrationResult {
   return migrate(db, ...SQLITE_MIGRATIONS)
@@ -116,6 +130,7 @@ interface Storage {
   opLog: OpLog
   /** In the log's database, so canvas events are read and written in one transaction [CEV1]. */
   triggerStore: TriggerStore & CanvasEventSource
+  instanceStats: InstanceStats
   close(): Promise<void>
 }
 
@@ -146,6 +161,7 @@ function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, 
     invites: new SqliteInviteStore(db, now),
     opLog,
     triggerStore,
+    instanceStats: new SqliteInstanceStats(db),
     close: async () => {
       await triggerStore.close()
       await opLog.close()
@@ -170,6 +186,7 @@ function openPostgresStorage(databaseUrl: string, logger: FastifyBaseLogger, now
     invites: new PostgresInviteStore(pool, now),
     opLog,
     triggerStore,
+    instanceStats: new PostgresInstanceStats(pool),
     close: async () => {
       await triggerStore.close()
       await opLog.close()
@@ -231,6 +248,7 @@ export function createDeps(
     bus,
     metrics: createMetrics(),
     triggers,
+    instanceStats: storage.instanceStats,
     ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
     close: async () => {
       await bus.close()
