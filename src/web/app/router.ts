@@ -11,6 +11,7 @@ export type Route =
   | { name: 'register'; next: string | undefined }
   | { name: 'canvas'; canvasId: string }
   | { name: 'join'; token: string }
+  | { name: 'admin' }
   | { name: 'not-found' }
 
 const CANVAS_PATH = /^\/canvas\/([A-Za-z0-9_-]{1,64})\/?$/
@@ -22,6 +23,7 @@ export function parseRoute(pathname: string, search: string): Route {
   if (pathname === '/' || pathname === '') return { name: 'home' }
   if (pathname === '/signin') return { name: 'sign-in', next }
   if (pathname === '/register') return { name: 'register', next }
+  if (pathname === '/admin') return { name: 'admin' }
   const canvas = CANVAS_PATH.exec(pathname)
   if (canvas?.[1] !== undefined) return { name: 'canvas', canvasId: canvas[1] }
   const join = JOIN_PATH.exec(pathname)
