@@ -59,6 +59,10 @@ export interface Config {
   webhookRetryDelaysMs: readonly number[] | undefined
   /** The BUS=sqlite|redis tunables, BUS_* (docs/scaling.md). */
   busTuning: BusTuning
+  /** ADMIN_EMAILS: accounts (lower-cased emails) that may open /admin; everyone else gets 404. */
+  adminEmails: readonly string[]
+  /** STATS_LOG_INTERVAL_SEC: one structured `stats` log line this often; 0 turns it off. */
+  statsLogIntervalSec: number
 }
 
 /** What scale-out buses read from BUS_* variables; unset fields keep the bus's defaults. */
@@ -174,6 +178,16 @@ function originList(env: Env, name: string): string[] {
     }
     return url.origin
   })
+}
+
+function emailList(env: Env, name: string): readonly string[] {
+  const raw = nonEmpty(env, name)
+  if (raw === undefined) return Object.freeze([])
+  const emails = raw.split(',').map((e) => e.trim().toLowerCase())
+  const bad = emails.find((e) => !/^[^\s@,]+@[^\s@,]+$/.test(e))
+  if (bad !== undefined)
+    throw new ConfigError(`${name} must be a comma-separated list of emails, got "${bad}"`)
+  return Object.freeze(emails)
 }
 
 const PROXY_ADDRESS_NAMES = ['loopback', 'linklocal', 'uniquelocal']
@@ -310,6 +324,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
     webhookTimeoutMs: intVar(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 100, 30_000),
     webhookRetryDelaysMs: msList(env, 'WEBHOOK_RETRY_DELAYS_MS'),
     busTuning: busTuning(env),
+    adminEmails: emailList(env, 'ADMIN_EMAILS'),
+    statsLogIntervalSec: intVar(env, 'STATS_LOG_INTERVAL_SEC', 60, 0, 86_400),
   }
   if (nonEmpty(env, 'METRICS_HOST') !== undefined && config.metricsPort === undefined) {
     throw new ConfigError('METRICS_PORT is required when METRICS_HOST is set')

@@ -41,6 +41,8 @@ import { Triggers, type TriggersOptions } from '../triggers/triggers.js'
 import { createDeployment } from './busSetup.js'
 import type { Config } from './config.js'
 import { createMetrics, type Metrics } from './metrics.js'
+import { PostgresInstanceStats, SqliteInstanceStats, type InstanceStats } from './ops/instanceStats.js'
+import { OPS_MIGRATIONS, PG_OPS_MIGRATIONS } from './ops/opsMigrations.js'
 import type { RealtimeLimits } from './realtime/realtimeLimits.js'
 
 /** Everything the app needs, chosen from the config; the only place adapters are picked. */
@@ -64,6 +66,8 @@ export interface Deps {
   metrics: Metrics
   /** The Triggers API: keys, events, webhooks, canvas events (src/triggers). */
   triggers: Triggers
+  /** Each instance's latest live sample, shared through the database (/admin, src/server/ops). */
+  instanceStats: InstanceStats
   /** Where the built web app is; `<repo>/dist/web` unless a test says otherwise. */
   webRoot?: string
   /** Overrides of the realtime limits (tests shorten deadlines and caps). */
@@ -98,9 +102,15 @@ export const SQLITE_MIGRATIONS = [
   LOG_MIGRATIONS,
   TRIGGER_MIGRATIONS,
   QUEUE_MIGRATIONS,
+  OPS_MIGRATIONS,
 ] as const
 /** The same schema, version for version, in PostgreSQL. */
-export const PG_MIGRATIONS = [PG_STORE_MIGRATIONS, PG_LOG_MIGRATIONS, PG_TRIGGER_MIGRATIONS] as const
+export const PG_MIGRATIONS = [
+  PG_STORE_MIGRATIONS,
+  PG_LOG_MIGRATIONS,
+  PG_TRIGGER_MIGRATIONS,
+  PG_OPS_MIGRATIONS,
+] as const
 
 export function migrateSqlite(db: SqliteDb): MigrationResult {
   return migrate(db, ...SQLITE_MIGRATIONS)
@@ -143,6 +153,7 @@ interface Storage {
   triggerStore: TriggerStore & CanvasEventSource
   /** API key buckets where every instance sees them [RL1] (Redis instead when REDIS_URL is set). */
   rateLimiter: RateLimiter
+  instanceStats: InstanceStats
   close(): Promise<void>
 }
 
@@ -176,6 +187,7 @@ function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, 
     opLog,
     triggerStore,
     rateLimiter,
+    instanceStats: new SqliteInstanceStats(db),
     close: async () => {
       await rateLimiter.close()
       await triggerStore.close()
@@ -203,6 +215,7 @@ function openPostgresStorage(databaseUrl: string, logger: FastifyBaseLogger, now
     opLog,
     triggerStore,
     rateLimiter: new PostgresRateLimiter(pool),
+    instanceStats: new PostgresInstanceStats(pool),
     close: async () => {
       await triggerStore.close()
       await opLog.close()
@@ -283,6 +296,7 @@ export function createDeps(
     socketCounts,
     metrics,
     triggers,
+    instanceStats: storage.instanceStats,
     ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
     close: async () => {
       await socketCounts.close()

@@ -29,10 +29,17 @@ export type Access =
    * a key whose owner's role lacks `action` gets 403 (the Triggers API's canvas actions).
    */
   | { kind: 'api-key-canvas'; action: CanvasAction }
+  /**
+   * An operator: a session whose account's email is in ADMIN_EMAILS. Everyone else, anonymous
+   * included, gets 404, as if the route did not exist (src/server/routes/adminRoutes.ts).
+   */
+  | { kind: 'operator' }
 
 /** Keyed by `METHOD path` as registered; HEAD is answered by the GET route. */
 export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /health': { kind: 'public' },
+  'GET /admin': { kind: 'operator' },
+  'GET /api/admin/stats': { kind: 'operator' },
   // Counters and latencies only, no identifiers; scrapers carry no session.
   'GET /metrics': { kind: 'public' },
   'GET /': { kind: 'public' },

@@ -3,6 +3,7 @@ import type { User } from '../../protocol/httpTypes.js'
 import { api } from './apiClient.js'
 import { ApiKeysPage } from '../pages/ApiKeysPage.js'
 import { AccountPage } from '../pages/AccountPage.js'
+import { AdminPage } from '../pages/AdminPage.js'
 import { AuthPage } from '../pages/AuthPage.js'
 import { CanvasListPage } from '../pages/CanvasListPage.js'
 import { EditorPage } from '../pages/EditorPage.js'
@@ -52,7 +53,8 @@ export function App() {
       route.name === 'canvas' ||
       route.name === 'join' ||
       route.name === 'api-keys' ||
-      route.name === 'account')
+      route.name === 'account' ||
+      route.name === 'admin')
   const signedInOnAuthPage =
     session.kind === 'signed-in' && (route.name === 'sign-in' || route.name === 'register')
   useEffect(() => {
@@ -79,6 +81,7 @@ export function App() {
     case 'join':
     case 'api-keys':
     case 'account':
+    case 'admin':
       if (!value) return null
       return (
         <SessionProvider session={value}>
@@ -87,6 +90,7 @@ export function App() {
           {route.name === 'join' && <JoinPage key={route.token} token={route.token} />}
           {route.name === 'api-keys' && <ApiKeysPage />}
           {route.name === 'account' && <AccountPage />}
+          {route.name === 'admin' && <AdminPage />}
         </SessionProvider>
       )
   }

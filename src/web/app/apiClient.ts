@@ -1,3 +1,4 @@
+import type { AdminStatsBody } from '../../protocol/adminStats.js'
 import type { ErrorCode } from '../../protocol/errorCodes.js'
 import type {
   ApiKeyListBody,
@@ -80,6 +81,8 @@ export const api = {
     request<UserBody>('POST', '/api/register', input),
   login: (input: { email: string; password: string }) => request<UserBody>('POST', '/api/login', input),
   logout: () => request<undefined>('POST', '/api/logout'),
+  /** Operators only (ADMIN_EMAILS); 404 for everyone else. */
+  adminStats: () => request<AdminStatsBody>('GET', '/api/admin/stats'),
 
   listCanvases: () => request<CanvasListBody>('GET', '/api/canvases'),
   getCanvas: (id: string) => request<CanvasBody>('GET', `/api/canvases/${encodeURIComponent(id)}`),
