@@ -274,7 +274,8 @@ export class RelayedCanvasBus<T extends BusTransport = BusTransport> implements 
   resync(): void {
     if (this.closed) return
     for (const canvasId of this.listeners.keys()) {
-      this.tellHead(canvasId)
+      // What we published while cut off may be lost: the others learn the head from us again.
+      this.tellHead(canvasId, { announce: true })
       // Others may have expired us meanwhile, and we them: both sides re-send.
       this.send(canvasId, { t: 'hello' })
       this.answerHello(canvasId)
@@ -283,11 +284,16 @@ export class RelayedCanvasBus<T extends BusTransport = BusTransport> implements 
 
   // ---- internals ------------------------------------------------------------------------------
 
-  /** Tells the canvas's listeners the log's head: they read from the log what they missed. */
-  private tellHead(canvasId: string): void {
+  /**
+   * Tells the canvas's listeners the log's head: they read from the log what they missed. With
+   * `announce`, the other instances too (a doorbell without entries), since the doorbells this
+   * instance rang while its transport was down may never have reached them.
+   */
+  private tellHead(canvasId: string, options: { announce?: boolean } = {}): void {
     this.options.headSeq(canvasId).then(
       (head) => {
         for (const listener of this.listenersOf(canvasId)) listener.committed([], head)
+        if (options.announce === true) this.send(canvasId, { t: 'committed', head, entries: [] })
       },
       (err: unknown) => this.options.onError(err, 'reading the log head after a possible loss'),
     )
