@@ -46,7 +46,12 @@ export class RoomPresence {
         const { joined, left } = this.remote.replace(source, message.users)
         for (const user of joined) {
           if (this.byUser.has(user.userId)) continue
-          this.broadcast({ type: 'user-connected', ...user })
+          this.broadcast({
+            type: 'user-connected',
+            userId: user.userId,
+            username: user.username,
+            color: user.color,
+          })
         }
         for (const { userId, username } of left) {
           if (this.byUser.has(userId)) continue
