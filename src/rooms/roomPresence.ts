@@ -1,6 +1,6 @@
 import { CursorBatcher } from '../core/cursorBatcher.js'
 import { can } from '../core/permissions.js'
-import type { PresenceUser } from '../protocol/messages.js'
+import type { PresenceUser, PreviewObject } from '../protocol/messages.js'
 import type { RoomClient, RoomMember } from './roomClient.js'
 import type { RoomLimits, RoomObserver } from './roomLimits.js'
 import type { Seat } from './seat.js'
@@ -19,6 +19,10 @@ export class RoomPresence {
   private readonly selections = new Map<string, readonly string[]>()
   /** Users whose selection changed since the last tick. */
   private readonly selectionsChanged = new Set<string>()
+  /** userId → the objects of that user's drag in progress (non-empty) [PROTO18]. */
+  private readonly previews = new Map<string, readonly PreviewObject[]>()
+  /** Users whose preview changed since the last tick (an ended one goes out once, empty). */
+  private readonly previewsChanged = new Set<string>()
 
   constructor(
     private readonly seats: ReadonlySet<Seat>,
@@ -55,6 +59,11 @@ export class RoomPresence {
       this.selectionsChanged.add(member.userId)
       this.startTick()
     }
+    if (this.previews.delete(member.userId)) {
+      // A drag that never ended (the tab closed mid-drag) ends for the others [PROTO18].
+      this.previewsChanged.add(member.userId)
+      this.startTick()
+    }
     this.broadcast({ type: 'user-disconnected', userId: member.userId, username: member.username })
   }
 
@@ -88,6 +97,18 @@ export class RoomPresence {
     this.startTick()
   }
 
+  /**
+   * The user's drag in progress replaces the earlier one; an empty list ends it. Checked against
+   * edit-objects by the room before it gets here. Sent coalesced on the tick, like cursors.
+   */
+  preview(member: RoomMember, objects: readonly PreviewObject[]): void {
+    if (objects.length === 0 && !this.previews.has(member.userId)) return
+    if (objects.length === 0) this.previews.delete(member.userId)
+    else this.previews.set(member.userId, objects)
+    this.previewsChanged.add(member.userId)
+    this.startTick()
+  }
+
   /** Everyone's current selection, to a client that just joined. */
   sendSelections(client: RoomClient): void {
     if (this.selections.size === 0) return
@@ -106,12 +127,16 @@ export class RoomPresence {
 
   private tick(): void {
     this.flushSelections()
-    const message = this.cursors.drain()
-    if (!message) {
+    const previews = this.drainPreviews()
+    const cursors = this.cursors.drain()
+    if (!cursors && !previews) {
       // Nothing moved for a whole tick: stop until someone does.
       this.close()
       return
     }
+    // One frame for both: a drag moves the cursor and the shape together.
+    const message =
+      cursors && previews ? { type: 'batch', messages: [previews, cursors] } : (cursors ?? previews)
     const frame = Buffer.from(JSON.stringify(message))
     let frames = 0
     for (const seat of this.seats) {
@@ -121,6 +146,16 @@ export class RoomPresence {
       frames++
     }
     this.observer.frames(frames)
+  }
+
+  private drainPreviews(): object | undefined {
+    if (this.previewsChanged.size === 0) return undefined
+    const previews = [...this.previewsChanged].map((userId) => ({
+      userId,
+      objects: this.previews.get(userId) ?? [],
+    }))
+    this.previewsChanged.clear()
+    return { type: 'previews', previews }
   }
 
   /** Selections are state, not motion: unlike cursors they are not skipped for slow receivers. */

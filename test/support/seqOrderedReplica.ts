@@ -278,6 +278,7 @@ export class SeqOrderedReplica {
       case 'user-disconnected':
       case 'pong':
       case 'canvas-updated':
+      case 'previews':
       case 'role-changed':
         return
       default:

@@ -53,6 +53,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const canUndo = useEngineState(engine, (s) => s.canUndo)
   const canRedo = useEngineState(engine, (s) => s.canRedo)
   const lastError = useEngineState(engine, (s) => s.lastError)
+  const previews = useEngineState(engine, (s) => s.previews)
 
   // The role from the socket's auth-success is current (it may have changed since the page loaded).
   const role = me?.role ?? canvas.role
@@ -102,6 +103,8 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       moveCursor: (at: Point) => engine.moveCursor(Math.round(at.x), Math.round(at.y)),
       editText: (id) => setEditingTextId(id),
       setTool,
+      preview: (objects) => engine.preview(objects),
+      endPreview: () => engine.endPreview(),
     }),
     [engine, setTool],
   )
@@ -278,6 +281,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
               viewport={viewport}
               style={style}
               editingTextId={editingText ? editingTextId : undefined}
+              previews={previews}
               actions={actions}
             />
           )}
