@@ -286,6 +286,39 @@ describe('[ED] the day-one editor in Chromium', () => {
   )
 
   it(
+    '[ED-T1] when Alice double-clicks a rectangle and types then the words are stored in the shape, its box unchanged, and Bob’s canvas draws them',
+    async () => {
+      const canvasId = await canvasWith('Text in shapes', [
+        rect('card', 100, 100, { width: 240, height: 120 }),
+      ])
+      const aliceSees = await openEditor(alice, canvasId)
+      const bobSees = await openEditor(bob, canvasId)
+      // Bob's blank rectangle centre, before: the fill colour only.
+      const middle = { x: 220, y: 160 }
+      await expect.poll(() => bobSees.pixelAt(middle)).toEqual([0xdb, 0xe4, 0xff, 255])
+      await dblclickWorld(aliceSees, middle)
+      const area = aliceSees.page.getByTestId('text-editor')
+      await area.fill('████████')
+      await aliceSees.page.keyboard.press('Control+Enter')
+      await expect.poll(async () => (await objectOf(canvasId, 'card'))?.text).toBe('████████')
+      expect(await objectOf(canvasId, 'card')).toMatchObject({ type: 'rect', width: 240, height: 120 })
+      // The label is centred: full blocks in the text colour cover the middle of Bob's rectangle.
+      await expect
+        .poll(async () => (await bobSees.pixelAt(middle))?.slice(0, 3), { timeout: LIVE_MS })
+        .toEqual([0x1c, 0x20, 0x24])
+      await screenshot(bobSees.page, 'e2e-editor-text-in-shape.png')
+
+      // Enter on a selected shape edits its words too; emptied, the shape stays.
+      await aliceSees.page.keyboard.press('Enter')
+      await area.fill('')
+      await aliceSees.page.keyboard.press('Control+Enter')
+      await expect.poll(async () => (await objectOf(canvasId, 'card'))?.text).toBe('')
+      expect(aliceSees.pageErrors).toEqual([])
+    },
+    STEP_TIMEOUT_MS,
+  )
+
+  it(
     '[ED-D6] when a signed-out person loads the app then the console logs no error and the sign-in page shows',
     async () => {
       const page = await pageFor(undefined)

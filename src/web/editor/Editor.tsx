@@ -178,7 +178,10 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
     (object: CanvasObject, text: string) => {
       setEditingTextId(undefined)
       if (objects.has(object.id)) {
-        if (text.trim() === '') engine.remove([object.id])
+        // A shape keeps its box whatever its words; an empty text box is no object at all.
+        if (object.type !== 'text') {
+          if (text !== (object.text ?? '')) engine.update(object.id, { text: text.trim() === '' ? '' : text })
+        } else if (text.trim() === '') engine.remove([object.id])
         else if (text !== object.text) engine.update(object.id, { text, ...fitText(object, text) })
       }
       if (textStep.current !== undefined) {

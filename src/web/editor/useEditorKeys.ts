@@ -1,3 +1,4 @@
+import { hasText } from '../canvas/shapeText.js'
 import { useEffect, useRef } from 'react'
 import type { CanvasObject } from '../../protocol/objects.js'
 import { toolForKey, type Tool } from '../canvas/tools.js'
@@ -139,7 +140,12 @@ export function useEditorKeys(engine: SyncEngine, options: Options): void {
         c.remove()
         return
       }
-      if (e.key === 'Enter' && k.selected.length === 1 && k.selected[0]?.type === 'text') {
+      if (
+        e.key === 'Enter' &&
+        k.selected.length === 1 &&
+        k.selected[0] !== undefined &&
+        hasText(k.selected[0])
+      ) {
         e.preventDefault()
         setters.current.setEditingTextId(k.selected[0].id)
         return
