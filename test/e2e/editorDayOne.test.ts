@@ -72,6 +72,11 @@ async function openEditor(user: TestUser, canvasId: string): Promise<EditorDrive
   return editor
 }
 
+async function clickWorld(editor: EditorDriver, world: Point): Promise<void> {
+  const at = await editor.toScreen(world)
+  await editor.page.mouse.click(at.x, at.y)
+}
+
 async function dblclickWorld(editor: EditorDriver, world: Point): Promise<void> {
   const at = await editor.toScreen(world)
   await editor.page.mouse.dblclick(at.x, at.y)
@@ -313,6 +318,51 @@ describe('[ED] the day-one editor in Chromium', () => {
       await area.fill('')
       await aliceSees.page.keyboard.press('Control+Enter')
       await expect.poll(async () => (await objectOf(canvasId, 'card'))?.text).toBe('')
+      expect(aliceSees.pageErrors).toEqual([])
+    },
+    STEP_TIMEOUT_MS,
+  )
+
+  it(
+    '[ED-G1] when Alice groups two shapes with Ctrl+G then the store holds the group, dragging one shape moves both for Bob too, and Shift+Ctrl+G ungroups',
+    async () => {
+      const canvasId = await canvasWith('Groups', [rect('left', 100, 100), rect('right', 400, 100)])
+      const aliceSees = await openEditor(alice, canvasId)
+      const bobSees = await openEditor(bob, canvasId)
+      const page = aliceSees.page
+      await clickWorld(aliceSees, { x: 180, y: 150 })
+      await page.keyboard.down('Shift')
+      await clickWorld(aliceSees, { x: 480, y: 150 })
+      await page.keyboard.up('Shift')
+      await expect.poll(() => aliceSees.stage.getAttribute('data-selection-count')).toBe('2')
+      await page.keyboard.press('Control+g')
+      await expect
+        .poll(async () => (await stateOf(canvasId)).objects.filter((o) => o.type === 'group').length)
+        .toBe(1)
+      const state = await stateOf(canvasId)
+      const group = state.objects.find((o) => o.type === 'group')
+      expect(
+        state.objects
+          .filter((o) => o.parentId === group?.id)
+          .map((o) => o.id)
+          .sort(),
+      ).toEqual(['left', 'right'])
+
+      // One click picks the whole group; a drag of one shape moves both.
+      await page.keyboard.press('Escape')
+      await clickWorld(aliceSees, { x: 180, y: 150 })
+      await expect.poll(() => aliceSees.stage.getAttribute('data-selection-count')).toBe('2')
+      await aliceSees.dragWorld({ x: 180, y: 150 }, { x: 180, y: 350 })
+      await expect.poll(async () => (await objectOf(canvasId, 'right'))?.y).toBe(300)
+      expect((await objectOf(canvasId, 'left'))?.y).toBe(300)
+      await expect.poll(() => bobSees.pixelAt({ x: 480, y: 350 }), { timeout: LIVE_MS }).toBeDefined()
+
+      await page.keyboard.press('Control+Shift+g')
+      await expect
+        .poll(async () => (await stateOf(canvasId)).objects.filter((o) => o.type === 'group').length)
+        .toBe(0)
+      expect((await objectOf(canvasId, 'left'))?.parentId).toBeNull()
+      expect((await objectOf(canvasId, 'right'))?.parentId).toBeNull()
       expect(aliceSees.pageErrors).toEqual([])
     },
     STEP_TIMEOUT_MS,

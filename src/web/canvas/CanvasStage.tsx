@@ -36,6 +36,8 @@ export interface StageActions {
   preview: (objects: readonly PreviewObject[]) => void
   /** My drag or transform is over (committed or cancelled). */
   endPreview: () => void
+  /** What picking these ids selects: whole groups [ED-G1]. */
+  expand: (ids: readonly string[]) => string[]
 }
 
 interface Props {
@@ -211,14 +213,20 @@ export function CanvasStage(props: Props) {
         if (e.target.getParent() instanceof Konva.Transformer) return
         if (hit) {
           let selection = p.selection
+          // Picking one shape of a group picks the group: all of its shapes [ED-G1].
+          const unit = p.actions.expand([hit.id])
           if (evt.shiftKey) {
             const toggled = new Set(p.selection)
-            if (!toggled.delete(hit.id)) toggled.add(hit.id)
+            const had = toggled.has(hit.id)
+            for (const id of unit) {
+              if (had) toggled.delete(id)
+              else toggled.add(id)
+            }
             selection = toggled
             p.actions.select([...toggled])
           } else if (!selection.has(hit.id)) {
-            selection = new Set([hit.id])
-            p.actions.select([hit.id])
+            selection = new Set(unit)
+            p.actions.select(unit)
           }
           if (!selection.has(hit.id)) return
           // Press on a selected object: a drag moves the whole selection.
@@ -309,11 +317,11 @@ export function CanvasStage(props: Props) {
         const box = rectFromPoints(g.start, world)
         setMarquee(box)
         const hits = new Set(g.base)
-        for (const o of p.sorted) if (intersects(box, objectBounds(o))) hits.add(o.id)
+        for (const o of p.sorted) if (o.type !== 'group' && intersects(box, objectBounds(o))) hits.add(o.id)
         const key = [...hits].join()
         if (key !== g.last) {
           g.last = key
-          p.actions.select([...hits])
+          p.actions.select(p.actions.expand([...hits]))
         }
         return
       }

@@ -145,8 +145,10 @@ export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
           wrap="word"
         />
       )
-    case 'frame':
     case 'group':
+      // A name for its members (parentId), drawn by them [ED-G1].
+      return null
+    case 'frame':
     case 'image':
       // Not drawn by this version's tools: shown as their box so they can still be selected and moved.
       return (
