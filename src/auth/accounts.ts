@@ -90,7 +90,7 @@ export class Accounts {
     this.requirePasswordLogin()
     const email = normaliseEmail(input.email)
     const { throttle } = this.options
-    const attempt = { email, ip, device: this.deviceCookies.verify(deviceToken, email) }
+    const attempt = { email, ip, device: await this.deviceCookies.verify(deviceToken, email) }
     // Checked before the password: a refusal must not reveal whether the guess was right.
     const retryAfterSec = await throttle.retryAfterSec(attempt)
     if (retryAfterSec > 0) {
@@ -165,7 +165,7 @@ export class Accounts {
       const ended = await this.store.deleteSessionsBeyond(user.id, cap, now)
       for (const sessionHash of ended) this.notifyRevoked(sessionHash)
     }
-    return { user, sessionId, deviceToken: this.deviceCookies.issue(user.email) }
+    return { user, sessionId, deviceToken: await this.deviceCookies.issue(user.email) }
   }
 
   private requirePasswordLogin(): void {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import type { Bucket, BucketRule } from '../core/tokenBucket.js'
 import type { SharedBuckets } from './sharedLoginThrottle.js'
@@ -66,6 +67,15 @@ export class RedisSharedBuckets implements SharedBuckets {
 
   async delete(keys: readonly string[]): Promise<void> {
     if (keys.length > 0) await this.redis.del(...keys.map((key) => this.prefix + key))
+  }
+
+  async sharedKey(name: string): Promise<Buffer> {
+    const key = `${this.prefix}key:${name}`
+    // The first instance's random key wins (NX); every instance then reads that one.
+    await this.redis.set(key, randomBytes(32).toString('base64'), 'NX')
+    const value = await this.redis.get(key)
+    if (value === null) throw new Error(`no deployment key ${name}`)
+    return Buffer.from(value, 'base64')
   }
 
   async close(): Promise<void> {

@@ -12,6 +12,11 @@ export interface SharedBuckets {
   /** Takes one token from each bucket that has one (refilled first), atomically per bucket. */
   spend(buckets: readonly { key: string; rule: BucketRule }[], now: number): Promise<void>
   delete(keys: readonly string[]): Promise<void>
+  /**
+   * A random secret the deployment's instances share, made by whichever asks first: the device
+   * cookies' key, so a cookie issued by one instance is honoured by all [A2].
+   */
+  sharedKey(name: string): Promise<Buffer>
   close(): Promise<void>
 }
 

@@ -32,6 +32,8 @@ export class SqliteSharedBuckets implements SharedBuckets {
       ),
       delete: db.prepare('DELETE FROM login_buckets WHERE key = ?'),
       forgetFull: db.prepare('DELETE FROM login_buckets WHERE full_at <= ?'),
+      makeKey: db.prepare('INSERT OR IGNORE INTO deployment_keys (name, value) VALUES (?, randomblob(32))'),
+      getKey: db.prepare<[string], Buffer>('SELECT value FROM deployment_keys WHERE name = ?').pluck(),
     }
     const { get, put, forgetFull } = this.statements
     const spend = db.transaction((buckets: readonly { key: string; rule: BucketRule }[], now: number) => {
@@ -63,6 +65,12 @@ export class SqliteSharedBuckets implements SharedBuckets {
   delete(keys: readonly string[]): Promise<void> {
     for (const key of keys) this.statements.delete.run(key)
     return Promise.resolve()
+  }
+
+  sharedKey(name: string): Promise<Buffer> {
+    this.statements.makeKey.run(name)
+    const key = this.statements.getKey.get(name)
+    return key ? Promise.resolve(key) : Promise.reject(new Error(`no deployment key ${name}`))
   }
 
   close(): Promise<void> {

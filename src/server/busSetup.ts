@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { DeviceCookies } from '../auth/deviceCookies.js'
 import { LoginThrottle, type LoginThrottling } from '../auth/loginThrottle.js'
 import { RedisSharedBuckets } from '../auth/redisSharedBuckets.js'
 import { SharedLoginThrottle, type SharedBuckets } from '../auth/sharedLoginThrottle.js'
@@ -20,6 +22,8 @@ export interface Deployment {
   socketCounts: SocketCounts
   /** Failed logins counted over every instance [A2]. */
   loginThrottle: LoginThrottling
+  /** Device cookies every instance honours (a key in the shared storage) [A2]. */
+  deviceCookies: DeviceCookies
   /** Closes the counters (not the bus, which the app closes itself). */
   close(): Promise<void>
 }
@@ -45,6 +49,13 @@ export function createDeployment(
     bus,
     socketCounts,
     loginThrottle: new SharedLoginThrottle(buckets, now),
+    deviceCookies: new DeviceCookies(
+      buckets.sharedKey('device-cookies').catch((err: unknown) => {
+        // Storage away at startup: this instance's cookies are its own until it restarts.
+        onError(err, 'reading the shared device cookie key')
+        return randomBytes(32)
+      }),
+    ),
     close: async () => {
       await socketCounts.close()
       await buckets.close()
@@ -53,7 +64,13 @@ export function createDeployment(
   switch (config.bus) {
     case 'memory': {
       const socketCounts = new LocalSocketCounts()
-      return { bus, socketCounts, loginThrottle: new LoginThrottle(now), close: () => socketCounts.close() }
+      return {
+        bus,
+        socketCounts,
+        loginThrottle: new LoginThrottle(now),
+        deviceCookies: new DeviceCookies(),
+        close: () => socketCounts.close(),
+      }
     }
     case 'sqlite':
       return shared(

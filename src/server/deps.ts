@@ -257,6 +257,7 @@ export function createDeps(
     sessionTimeoutSec: config.sessionTimeoutSec,
     now,
     throttle: deployment.loginThrottle,
+    deviceCookies: deployment.deviceCookies,
     registrationThrottle: new RegistrationThrottle(config.registrationsPerHour, now),
     maxSessionsPerUser: config.maxSessionsPerUser,
   })

@@ -2,6 +2,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LOGIN_RULES } from '../../src/auth/loginThrottle.js'
+import { DEVICE_COOKIE } from '../../src/server/plugins/authentication.js'
 import { SQLITE_FILE_NAME } from '../../src/sqlite/openSqlite.js'
 import { fetchClient, type ApiClient } from '../support/apiClient.js'
 import { startCluster, type Cluster, type ClusterBus } from '../support/cluster.js'
@@ -158,6 +159,30 @@ describe.each<ClusterBus>(['sqlite', 'redis'])('BUS=%s with two instances', (bus
     }
     expect((await attempt(one)).status).toBe(429)
     expect((await attempt(two)).status).toBe(429)
+  })
+
+  it('[A2] when a browser got its device cookie from one instance, then the other honours it: the user signs in there while their account+address is locked', async () => {
+    const { owner } = await sharedCanvas(one, [])
+    const login = (api: ApiClient, password: string, cookie?: string) =>
+      api.send({
+        method: 'POST',
+        url: '/api/login',
+        json: { email: owner.email, password },
+        ...(cookie ? { headers: { cookie } } : {}),
+      })
+    const signedIn = await login(one, owner.password)
+    expect(signedIn.status).toBe(200)
+    const deviceCookie = signedIn.setCookies
+      .map((c) => c.split(';')[0] ?? '')
+      .find((c) => c.startsWith(`${DEVICE_COOKIE}=`))
+    expect(deviceCookie).toBeDefined()
+    // A guesser from the same address locks the account+address bucket, on the other instance.
+    for (let i = 0; i < LOGIN_RULES.accountAndIp.capacity; i++) {
+      expect((await login(two, 'wrong password!')).status).toBe(401)
+    }
+    expect((await login(two, owner.password)).status).toBe(429)
+    // The browser with the cookie from instance one is counted on its own bucket on instance two.
+    expect((await login(two, owner.password, deviceCookie)).status).toBe(200)
   })
 
   // Last: it kills instance 0.

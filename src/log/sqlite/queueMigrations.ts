@@ -65,4 +65,15 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX login_buckets_full_at ON login_buckets (full_at);
     `,
   },
+  {
+    version: 23,
+    name: 'bus: secrets shared by the instances of a deployment',
+    // The device cookies' HMAC key, made once by whichever instance asks first [A2].
+    sql: `
+      CREATE TABLE deployment_keys (
+        name  TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ]
