@@ -1,7 +1,7 @@
 import { AppError } from '../protocol/appError.js'
 import type { CanvasStore, User } from '../store/canvasStore.js'
 import { DeviceCookies } from './deviceCookies.js'
-import { LoginThrottle, RegistrationThrottle } from './loginThrottle.js'
+import { RegistrationThrottle, type LoginThrottling } from './loginThrottle.js'
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js'
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from './sessionTokens.js'
 
@@ -32,7 +32,7 @@ export type SessionRevokedListener = (sessionHash: string, origin: 'here' | 'els
 export interface AccountsOptions {
   sessionTimeoutSec: number
   now: () => number
-  throttle: LoginThrottle
+  throttle: LoginThrottling
   /** Per client address; unset: registration is not throttled. */
   registrationThrottle?: RegistrationThrottle
   /** Live sessions one user may hold; the oldest ones end beyond it [A3]. */
@@ -86,7 +86,7 @@ export class Accounts {
     const { throttle } = this.options
     const attempt = { email, ip, device: this.deviceCookies.verify(deviceToken, email) }
     // Checked before the password: a refusal must not reveal whether the guess was right.
-    const retryAfterSec = throttle.retryAfterSec(attempt)
+    const retryAfterSec = await throttle.retryAfterSec(attempt)
     if (retryAfterSec > 0) {
       throw new AppError('rate_limited', 'too many failed sign-in attempts, try again later', {
         retryAfterSec,
@@ -99,11 +99,11 @@ export class Accounts {
         ? await verifyPassword(user.passwordHash, input.password)
         : await verifyAgainstDummy(input.password)
     if (!user || !ok) {
-      throttle.recordFailure(attempt)
+      await throttle.recordFailure(attempt)
       // One answer for unknown email and wrong password [A2].
       throw new AppError('unauthorized', 'invalid email or password')
     }
-    throttle.recordSuccess(attempt)
+    await throttle.recordSuccess(attempt)
     return this.startSession(toPublicUser(user))
   }
 

@@ -11,7 +11,8 @@ import { fullBucket, take, type Bucket, type BucketRule } from '../core/tokenBuc
  * A login with a valid device cookie for the account (a browser that signed in to it before)
  * is counted on its own bucket only: a flood from the same address, or aimed at the same
  * account, never locks that user out, and a stolen-but-wrong guess gets few tries.
- * In memory, per process: behind several instances each keeps its own counts (documented).
+ * In memory, per process (BUS=memory); several instances share theirs through
+ * SharedLoginThrottle (sharedLoginThrottle.ts).
  */
 export const LOGIN_RULES = {
   accountAndIp: { capacity: 5, refillPerSec: 1 / 60 },
@@ -29,18 +30,30 @@ export interface LoginAttempt {
   device?: string | undefined
 }
 
-export class LoginThrottle {
+/** The buckets an attempt is counted on, with their rules (shared with SharedLoginThrottle). */
+export function loginBuckets({ email, ip, device }: LoginAttempt): [string, BucketRule][] {
+  if (device !== undefined) return [[`d:${device}|${email}`, LOGIN_RULES.device]]
+  return [
+    [`ai:${email}|${ip}`, LOGIN_RULES.accountAndIp],
+    [`i:${ip}`, LOGIN_RULES.ip],
+    [`a:${email}`, LOGIN_RULES.account],
+  ]
+}
+
+/** What Accounts needs of a login throttle: this process's (LoginThrottle) or the deployment's. */
+export interface LoginThrottling {
+  retryAfterSec(attempt: LoginAttempt): number | Promise<number>
+  recordFailure(attempt: LoginAttempt): void | Promise<void>
+  recordSuccess(attempt: LoginAttempt): void | Promise<void>
+}
+
+export class LoginThrottle implements LoginThrottling {
   private readonly buckets = new Map<string, Bucket>()
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  private keys({ email, ip, device }: LoginAttempt): [string, BucketRule][] {
-    if (device !== undefined) return [[`d:${device}|${email}`, LOGIN_RULES.device]]
-    return [
-      [`ai:${email}|${ip}`, LOGIN_RULES.accountAndIp],
-      [`i:${ip}`, LOGIN_RULES.ip],
-      [`a:${email}`, LOGIN_RULES.account],
-    ]
+  private keys(attempt: LoginAttempt): [string, BucketRule][] {
+    return loginBuckets(attempt)
   }
 
   /** Seconds to wait before another attempt is allowed, or 0. */

@@ -115,6 +115,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     now: deps.now,
   })
   const realtime = new RealtimeGateway({
+    ...(deps.socketCounts ? { socketCounts: deps.socketCounts } : {}),
     accounts: deps.accounts,
     store: deps.store,
     rooms,

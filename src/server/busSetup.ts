@@ -1,17 +1,86 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { LoginThrottle, type LoginThrottling } from '../auth/loginThrottle.js'
+import { RedisSharedBuckets } from '../auth/redisSharedBuckets.js'
+import { SharedLoginThrottle, type SharedBuckets } from '../auth/sharedLoginThrottle.js'
+import { SqliteSharedBuckets } from '../auth/sqliteSharedBuckets.js'
 import type { CanvasBus } from '../log/canvasBus.js'
 import { MemoryCanvasBus } from '../log/memory/memoryCanvasBus.js'
 import type { OpLog } from '../log/opLog.js'
-import { createRedisCanvasBus } from '../log/redis/redisCanvasBus.js'
-import { createSqliteQueueBus } from '../log/sqlite/sqliteQueueBus.js'
+import { createRedisCanvasBus, REDIS_BUS_DEFAULTS } from '../log/redis/redisCanvasBus.js'
+import { RedisSocketCounts } from '../log/redis/redisSocketCounts.js'
+import { LocalSocketCounts, type SocketCounts } from '../log/socketCounts.js'
+import { createSqliteQueueBus, SQLITE_QUEUE_DEFAULTS } from '../log/sqlite/sqliteQueueBus.js'
+import { SqliteSocketCounts } from '../log/sqlite/sqliteSocketCounts.js'
 import { ConfigError, type Config } from './config.js'
+
+/** What BUS picks: the bus, and the per-deployment counters kept beside it. */
+export interface Deployment {
+  bus: CanvasBus
+  socketCounts: SocketCounts
+  /** Failed logins counted over every instance [A2]. */
+  loginThrottle: LoginThrottling
+  /** Closes the counters (not the bus, which the app closes itself). */
+  close(): Promise<void>
+}
 
 /**
  * Picks the bus BUS names and gives it its metrics (docs/scaling.md):
  * memory: one process; sqlite: processes sharing DATA_DIR; redis: instances anywhere.
  */
-export function createBus(
+export function createDeployment(
+  config: Readonly<Config>,
+  opLog: OpLog,
+  logger: FastifyBaseLogger,
+  registry: Registry,
+  now: () => number,
+): Deployment {
+  const bus = createBus(config, opLog, logger, registry)
+  const onError = throttledWarn(logger)
+  const timing = (defaults: { presenceHeartbeatMs: number; presenceExpiryMs: number }) => ({
+    heartbeatMs: config.busTuning.presenceHeartbeatMs ?? defaults.presenceHeartbeatMs,
+    expiryMs: config.busTuning.presenceExpiryMs ?? defaults.presenceExpiryMs,
+  })
+  const shared = (socketCounts: SocketCounts, buckets: SharedBuckets): Deployment => ({
+    bus,
+    socketCounts,
+    loginThrottle: new SharedLoginThrottle(buckets, now),
+    close: async () => {
+      await socketCounts.close()
+      await buckets.close()
+    },
+  })
+  switch (config.bus) {
+    case 'memory': {
+      const socketCounts = new LocalSocketCounts()
+      return { bus, socketCounts, loginThrottle: new LoginThrottle(now), close: () => socketCounts.close() }
+    }
+    case 'sqlite':
+      return shared(
+        new SqliteSocketCounts({
+          dataDir: config.dataDir,
+          instanceId: bus.instanceId,
+          ...timing(SQLITE_QUEUE_DEFAULTS),
+          onError,
+        }),
+        new SqliteSharedBuckets(config.dataDir),
+      )
+    case 'redis':
+      return shared(
+        new RedisSocketCounts({
+          redisUrl: config.redisUrl ?? '',
+          instanceId: bus.instanceId,
+          ...timing(REDIS_BUS_DEFAULTS),
+          onError,
+        }),
+        new RedisSharedBuckets(config.redisUrl ?? ''),
+      )
+    default:
+      return config.bus satisfies never
+  }
+}
+
+function createBus(
   config: Readonly<Config>,
   opLog: OpLog,
   logger: FastifyBaseLogger,

@@ -2,8 +2,9 @@ import type { FastifyBaseLogger } from 'fastify'
 import pino from 'pino'
 import { Redis } from 'ioredis'
 import { Accounts } from '../auth/accounts.js'
-import { LoginThrottle, RegistrationThrottle } from '../auth/loginThrottle.js'
+import { RegistrationThrottle } from '../auth/loginThrottle.js'
 import type { CanvasBus } from '../log/canvasBus.js'
+import type { SocketCounts } from '../log/socketCounts.js'
 import type { OpLog } from '../log/opLog.js'
 import { PG_LOG_MIGRATIONS } from '../log/postgres/migrations.js'
 import { PostgresOpLog } from '../log/postgres/postgresOpLog.js'
@@ -33,7 +34,7 @@ import { TRIGGER_MIGRATIONS } from '../triggers/sqlite/migrations.js'
 import { SqliteTriggerStore } from '../triggers/sqlite/sqliteTriggerStore.js'
 import type { TriggerStore } from '../triggers/triggerStore.js'
 import { Triggers, type TriggersOptions } from '../triggers/triggers.js'
-import { createBus } from './busSetup.js'
+import { createDeployment } from './busSetup.js'
 import type { Config } from './config.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import type { RealtimeLimits } from './realtime/realtimeLimits.js'
@@ -50,6 +51,8 @@ export interface Deps {
   opLog: OpLog
   /** How commits and canvas changes reach every room of the canvas, here and elsewhere. */
   bus: CanvasBus
+  /** Open sockets per user over every instance (the per-user cap); unset: this process's. */
+  socketCounts?: SocketCounts
   metrics: Metrics
   /** The Triggers API: keys, events, webhooks, canvas events (src/triggers). */
   triggers: Triggers
@@ -215,15 +218,16 @@ export function createDeps(
       ? openSqliteStorage(config, logger, now)
       : openPostgresStorage(config.databaseUrl, logger, now)
   const { store, invites, opLog, triggerStore } = storage
+  const metrics = createMetrics()
+  const deployment = createDeployment(config, opLog, logger, metrics.registry, now)
+  const { bus, socketCounts } = deployment
   const accounts = new Accounts(store, {
     sessionTimeoutSec: config.sessionTimeoutSec,
     now,
-    throttle: new LoginThrottle(now),
+    throttle: deployment.loginThrottle,
     registrationThrottle: new RegistrationThrottle(config.registrationsPerHour, now),
     maxSessionsPerUser: config.maxSessionsPerUser,
   })
-  const metrics = createMetrics()
-  const bus = createBus(config, opLog, logger, metrics.registry)
   // A session ended here ends its sockets on every instance, one ended elsewhere here [BUS8].
   accounts.onSessionRevoked((sessionHash, origin) => {
     if (origin === 'here') bus.publishSessionEnded(sessionHash)
@@ -256,10 +260,12 @@ export function createDeps(
     accounts,
     opLog,
     bus,
+    socketCounts,
     metrics,
     triggers,
     ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
     close: async () => {
+      await deployment.close()
       await bus.close()
       await triggers.close()
       await redisLimiter?.close()

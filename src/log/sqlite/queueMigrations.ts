@@ -35,4 +35,34 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 21,
+    name: 'bus: open sockets per user and instance',
+    // The per-user socket cap counted over every instance [I1]; rows of an instance that stopped
+    // refreshing them stop counting (socketCounts.ts).
+    sql: `
+      CREATE TABLE user_sockets (
+        user_id            TEXT    NOT NULL,
+        server_instance_id TEXT    NOT NULL,
+        sockets            INTEGER NOT NULL,
+        updated_at         INTEGER NOT NULL,
+        PRIMARY KEY (user_id, server_instance_id)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 22,
+    name: 'bus: login throttle buckets shared by instances',
+    // Failed-login buckets counted over every instance [A2] (src/auth/sqliteSharedBuckets.ts);
+    // full_at: when the bucket is full again and can be forgotten.
+    sql: `
+      CREATE TABLE login_buckets (
+        key     TEXT    PRIMARY KEY,
+        tokens  REAL    NOT NULL,
+        at      INTEGER NOT NULL,
+        full_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX login_buckets_full_at ON login_buckets (full_at);
+    `,
+  },
 ]
