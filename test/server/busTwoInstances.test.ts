@@ -1,6 +1,7 @@
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LOGIN_RULES } from '../../src/auth/loginThrottle.js'
 import { SQLITE_FILE_NAME } from '../../src/sqlite/openSqlite.js'
 import { fetchClient, type ApiClient } from '../support/apiClient.js'
 import { startCluster, type Cluster, type ClusterBus } from '../support/cluster.js'
@@ -143,6 +144,21 @@ describe.each<ClusterBus>(['sqlite', 'redis'])('BUS=%s with two instances', (bus
       }
     })
   }
+
+  it('[A2] when failed logins alternate between the instances, then the account is throttled on both after five', async () => {
+    const { owner } = await sharedCanvas(one, [])
+    const attempt = (api: ApiClient) =>
+      api.send({
+        method: 'POST',
+        url: '/api/login',
+        json: { email: owner.email, password: 'wrong password!' },
+      })
+    for (let i = 0; i < LOGIN_RULES.accountAndIp.capacity; i++) {
+      expect((await attempt(i % 2 === 0 ? one : two)).status).toBe(401)
+    }
+    expect((await attempt(one)).status).toBe(429)
+    expect((await attempt(two)).status).toBe(429)
+  })
 
   // Last: it kills instance 0.
   it(`[BUS6] when an instance is SIGKILLed, then its users disappear for the others within the presence expiry (${PRESENCE_EXPIRY_MS} ms + a heartbeat)`, async () => {

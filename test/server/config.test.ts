@@ -97,7 +97,10 @@ describe('loadConfig', () => {
         clientId: 'client',
         clientSecret: 'secret',
         audience: 'api',
+        providerName: 'SSO',
+        redirectUrl: 'https://canvas.example.com/auth/callback',
       },
+      passwordLogin: true,
       publicUrl: 'https://canvas.example.com',
     })
   })
@@ -122,7 +125,12 @@ describe('loadConfig', () => {
 
   it('when the config is loaded then it is frozen, nested parts too', () => {
     const config = loadConfig(
-      { CORS_ORIGIN: 'https://a.example', OIDC_ISSUER_URL: 'https://i', OIDC_CLIENT_ID: 'c' },
+      {
+        CORS_ORIGIN: 'https://a.example',
+        OIDC_ISSUER_URL: 'https://i',
+        OIDC_CLIENT_ID: 'c',
+        PUBLIC_URL: 'https://canvas.example.com',
+      },
       CWD,
     )
     expect(Object.isFrozen(config)).toBe(true)
@@ -162,6 +170,13 @@ describe('loadConfig', () => {
     ['only OIDC_CLIENT_ID', 'OIDC_ISSUER_URL', { OIDC_CLIENT_ID: 'client' }],
     ['only OIDC_ISSUER_URL', 'OIDC_CLIENT_ID', { OIDC_ISSUER_URL: 'https://id.example.com' }],
     ['OIDC_ISSUER_URL=not a url', 'OIDC_ISSUER_URL', { OIDC_ISSUER_URL: 'nope', OIDC_CLIENT_ID: 'c' }],
+    [
+      'OIDC without PUBLIC_URL',
+      'PUBLIC_URL',
+      { OIDC_ISSUER_URL: 'https://id.example.com', OIDC_CLIENT_ID: 'c' },
+    ],
+    ['AUTH_PASSWORD_LOGIN=false without OIDC', 'AUTH_PASSWORD_LOGIN', { AUTH_PASSWORD_LOGIN: 'false' }],
+    ['AUTH_PASSWORD_LOGIN=maybe', 'AUTH_PASSWORD_LOGIN', { AUTH_PASSWORD_LOGIN: 'maybe' }],
     ['PUBLIC_URL=javascript:…', 'PUBLIC_URL', { PUBLIC_URL: 'javascript:alert(1)' }],
     ['TRUST_PROXY=true (trust anyone)', 'TRUST_PROXY', { TRUST_PROXY: 'true' }],
     ['TRUST_PROXY=0', 'TRUST_PROXY', { TRUST_PROXY: '0' }],
