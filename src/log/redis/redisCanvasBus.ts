@@ -82,6 +82,13 @@ export class RedisTransport implements BusTransport {
       if (this.everReady) this.sink.resync()
       this.everReady = true
     })
+    // What we published while the publisher was down is lost, and the publisher may come back
+    // after the subscriber (whose resync then could not announce anything): resync again [M1].
+    let pubEverReady = false
+    this.pub.on('ready', () => {
+      if (pubEverReady) this.sink.resync()
+      pubEverReady = true
+    })
     this.sub.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
       const name = channel.toString()
       if (!name.startsWith(this.prefix)) return
