@@ -22,6 +22,9 @@ export const REDIS_BUS_DEFAULTS: Readonly<RedisBusTuning> = {
   presenceExpiryMs: 15_000,
 }
 
+/** How often each Redis connection is pinged, and how long an answer may take. */
+const PROBE_MS = 1_000
+
 export interface RedisBusObserver {
   published(count: number): void
   received(count: number): void
@@ -52,7 +55,7 @@ export class RedisTransport implements BusTransport {
   private readonly sub: Redis
   private readonly prefix: string
   private readonly watched = new Set<string>()
-  private everReady = false
+  private readonly probe: NodeJS.Timeout
   private closed = false
 
   constructor(
@@ -61,6 +64,8 @@ export class RedisTransport implements BusTransport {
   ) {
     this.prefix = options.prefix ?? 'cc:'
     const common = {
+      // Making a connection through a partition gives up soon and is tried again.
+      connectTimeout: 2 * PROBE_MS,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       // Reconnect quickly at first, then every second at most: delivery resumes soon after Redis does.
@@ -76,19 +81,19 @@ export class RedisTransport implements BusTransport {
     })
     for (const client of [this.pub, this.sub]) {
       client.on('error', (err: unknown) => options.onError(err, 'Redis connection'))
+      let everReady = false
+      client.on('ready', () => {
+        // The first ready is the start; any later one follows a lost connection, during which
+        // messages were lost both ways.
+        if (everReady) this.sink.resync()
+        everReady = true
+      })
     }
-    this.sub.on('ready', () => {
-      // The first ready is the start; any later one follows a lost connection.
-      if (this.everReady) this.sink.resync()
-      this.everReady = true
-    })
-    // What we published while the publisher was down is lost, and the publisher may come back
-    // after the subscriber (whose resync then could not announce anything): resync again [M1].
-    let pubEverReady = false
-    this.pub.on('ready', () => {
-      if (pubEverReady) this.sink.resync()
-      pubEverReady = true
-    })
+    // A partition that drops packets leaves TCP connections open and silent: ioredis would notice
+    // only after the kernel's timeouts, minutes later. A ping without an answer in time ends the
+    // connection, which ioredis makes again (and the ready above catches up).
+    this.probe = setInterval(() => this.probeConnections(), PROBE_MS)
+    this.probe.unref()
     this.sub.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
       const name = channel.toString()
       if (!name.startsWith(this.prefix)) return
@@ -126,6 +131,22 @@ export class RedisTransport implements BusTransport {
     )
   }
 
+  private probeConnections(): void {
+    for (const client of [this.pub, this.sub]) {
+      if (client.status !== 'ready') continue
+      let answered = false
+      client.ping().then(
+        () => (answered = true),
+        () => undefined,
+      )
+      setTimeout(() => {
+        if (answered || this.closed || client.status !== 'ready') return
+        this.options.onError(new Error(`no answer to PING within ${PROBE_MS} ms`), 'Redis connection')
+        client.disconnect(true)
+      }, PROBE_MS).unref()
+    }
+  }
+
   health(): BusHealth {
     return this.pub.status === 'ready' && this.sub.status === 'ready' ? 'ok' : 'unavailable'
   }
@@ -133,6 +154,7 @@ export class RedisTransport implements BusTransport {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    clearInterval(this.probe)
     // QUIT waits for what was published before it (the goodbye presence) to be sent.
     await Promise.allSettled([this.pub.quit(), this.sub.quit()])
     this.pub.disconnect()

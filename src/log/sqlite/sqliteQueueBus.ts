@@ -124,6 +124,7 @@ export class SqliteQueueTransport implements BusTransport {
   private backoffMs = 0
   private failingSince: number | undefined
   private lastPollOkAt: number
+  private writeFailed = false
   private readonly timers: NodeJS.Timeout[] = []
   private watcher: fs.FSWatcher | undefined
   private doorbellFd: number | undefined
@@ -265,9 +266,17 @@ export class SqliteQueueTransport implements BusTransport {
         }
       })(),
     )
-    if (!ok) return
+    if (!ok) {
+      // Lost: the others learn of our heads on the next write that works.
+      this.writeFailed = true
+      return
+    }
     this.options.observer?.sent(batch.length)
     this.ring()
+    if (this.writeFailed) {
+      this.writeFailed = false
+      this.sink.resync()
+    }
   }
 
   /** Wakes every instance watching the doorbell: one byte rewritten in place (inotify IN_MODIFY). */
