@@ -80,11 +80,17 @@ const MB = 1024 * 1024
 
 /**
  * canvases: [{ canvasId, tokens: [sessionId…] }], one client per token.
+ * Several instances of one deployment (bench/scaleBench.mjs): `wsUrls` and `serverPids` list
+ * them; client i connects to instance i mod n, so each canvas has members on every instance.
+ * The sender's instance then rides in x's last two decimals (x = send time to 10 µs + instance
+ * / 1000), and fan-out is also reported for cross-instance deliveries alone (`crossFanoutMs`).
  * Resolves with the run's measurements; throws when connecting or creating objects fails.
  */
 export async function runLoad({
   wsUrl,
   serverPid,
+  wsUrls = [wsUrl],
+  serverPids = [serverPid],
   canvases,
   updateRate,
   cursorRate,
@@ -103,6 +109,7 @@ export async function runLoad({
         token,
         peers: canvas.tokens.length - 1,
         objectId: `${idPrefix}o${clients.length}`,
+        instance: clients.length % wsUrls.length,
         ops: 0,
         userId: undefined,
         ws: undefined,
@@ -125,6 +132,8 @@ export async function runLoad({
     frames: 0,
     bytes: 0,
     fanout: new LatencyHistogram(),
+    crossFanout: new LatencyHistogram(),
+    crossCursor: new LatencyHistogram(),
     ack: new LatencyHistogram(),
     cursor: new LatencyHistogram(),
     errors: {},
@@ -144,19 +153,28 @@ export async function runLoad({
       m.onDrained?.()
   }
 
-  function onUpdate(sentAt, t) {
+  const multi = wsUrls.length > 1
+  /** The send time as x: to the µs, or to 10 µs plus the sender's instance / 1000 when several. */
+  const stamp = (t, c) =>
+    multi ? (Math.floor(t * 100) * 10 + c.instance) / 1000 : Math.round(t * 1000) / 1000
+  /** The sender's instance, from x's last decimals (multi-instance runs only). */
+  const senderOf = (x) => Math.round(x * 1000) % 10
+
+  function onUpdate(sentAt, t, c) {
     if (sentAt < m.measureFrom) return
     m.updatesDelivered++
     if (t < m.loadEnd) m.updatesInWindow++
     m.fanout.record(t - sentAt)
+    if (multi && senderOf(sentAt) !== c.instance) m.crossFanout.record(t - sentAt)
     if (m.draining) checkDrained()
   }
 
-  function onCursor(sentAt, t) {
+  function onCursor(sentAt, t, c) {
     if (!(sentAt >= m.measureFrom)) return
     m.cursorsDelivered++
     if (t < m.loadEnd) m.cursorsInWindow++
     m.cursor.record(t - sentAt)
+    if (multi && senderOf(sentAt) !== c.instance) m.crossCursor.record(t - sentAt)
   }
 
   function handle(c, msg, t) {
@@ -166,13 +184,13 @@ export async function runLoad({
         return
       case 'object-update':
       case 'object-updated':
-        if (typeof msg.changes?.x === 'number') onUpdate(msg.changes.x, t)
+        if (typeof msg.changes?.x === 'number') onUpdate(msg.changes.x, t, c)
         return
       case 'cursor':
-        onCursor(msg.x, t)
+        onCursor(msg.x, t, c)
         return
       case 'cursors':
-        for (const k of msg.cursors) if (k.userId !== c.userId) onCursor(k.x, t)
+        for (const k of msg.cursors) if (k.userId !== c.userId) onCursor(k.x, t, c)
         return
       case 'ack': {
         const waiter = m.createWaiters.get(msg.opId)
@@ -207,7 +225,7 @@ export async function runLoad({
     const connectStart = now()
     await inParallel(clients, connectConcurrency, async (c, i) => {
       const { ws, auth } = await openAuthenticated({
-        url: `${wsUrl}/ws/${c.canvasId}`,
+        url: `${wsUrls[c.instance]}/ws/${c.canvasId}`,
         token: c.token,
         localAddress: localAddressFor(i),
         onFrame(data) {
@@ -217,8 +235,8 @@ export async function runLoad({
             m.bytes += data.length
           }
           const quick = quickRead(data)
-          if (quick === UPDATE) return onUpdate(quickX, t)
-          if (quick === CURSOR) return onCursor(quickX, t)
+          if (quick === UPDATE) return onUpdate(quickX, t, c)
+          if (quick === CURSOR) return onCursor(quickX, t, c)
           let msg
           try {
             msg = JSON.parse(data)
@@ -288,7 +306,7 @@ export async function runLoad({
     const sendUpdate = (c) => {
       const sentAt = now()
       const opId = `${idPrefix}${c.idx.toString(36)}_${(c.ops++).toString(36)}`
-      const x = Math.round(sentAt * 1000) / 1000
+      const x = stamp(sentAt, c)
       c.ws.send(`{"type":"object-update","opId":"${opId}","id":"${c.objectId}","changes":{"x":${x}}}`)
       m.pending.set(opId, x)
       if (x >= m.measureFrom) {
@@ -297,7 +315,7 @@ export async function runLoad({
       }
     }
     const sendCursor = (c) => {
-      const x = Math.round(now() * 1000) / 1000
+      const x = stamp(now(), c)
       c.ws.send(`{"type":"cursor","x":${x},"y":${c.idx}}`)
       if (x >= m.measureFrom) {
         m.cursorsSent++
@@ -307,7 +325,7 @@ export async function runLoad({
 
     const rssSampler = setInterval(() => {
       if (meter === undefined) return
-      const { rss } = processRss(serverPid)
+      const rss = serverPids.reduce((sum, pid) => sum + processRss(pid).rss, 0)
       if (rss > rssMaxDuringLoad) rssMaxDuringLoad = rss
     }, 250)
 
@@ -317,10 +335,10 @@ export async function runLoad({
         const t = now()
         if (t - lastTick > maxTickGapMs && meter !== undefined) maxTickGapMs = t - lastTick
         lastTick = t
-        if (meter === undefined && t >= measureFrom) meter = cpuMeter([serverPid])
+        if (meter === undefined && t >= measureFrom) meter = cpuMeter(serverPids)
         if (t >= end) {
           clearInterval(timer)
-          cpu = (meter ?? cpuMeter([serverPid])).stop()
+          cpu = (meter ?? cpuMeter(serverPids)).stop()
           resolve()
           return
         }
@@ -352,7 +370,11 @@ export async function runLoad({
     })
     clearTimeout(drainTimer)
     const drainMs = now() - drainStart
-    const rss = processRss(serverPid)
+    const rssOf = serverPids.map((pid) => processRss(pid))
+    const rss = {
+      rss: rssOf.reduce((sum, r) => sum + r.rss, 0),
+      peak: rssOf.reduce((sum, r) => sum + r.peak, 0),
+    }
 
     const peersTotal = clients.reduce((n, c) => n + c.peers, 0)
     return {
@@ -380,6 +402,7 @@ export async function runLoad({
         deliveredPerSec: round(m.updatesDelivered / seconds, 0),
         deliveredBeforeLoadEndPerSec: round(m.updatesInWindow / seconds, 0),
         fanoutMs: m.fanout.summary(),
+        ...(multi ? { crossFanoutMs: m.crossFanout.summary() } : {}),
       },
       acks: { expected: m.updatesSent, received: m.acksReceived, ms: m.ack.summary() },
       cursors: {
@@ -390,6 +413,7 @@ export async function runLoad({
         deliveredPerSec: round(m.cursorsDelivered / seconds, 0),
         deliveredBeforeLoadEndPerSec: round(m.cursorsInWindow / seconds, 0),
         fanoutMs: m.cursor.summary(),
+        ...(multi ? { crossFanoutMs: m.crossCursor.summary() } : {}),
       },
       messagesDeliveredPerSec: round((m.updatesDelivered + m.cursorsDelivered) / seconds, 0),
       messagesExpectedPerSec: round((m.updatesExpected + m.cursorsExpected) / seconds, 0),
@@ -399,7 +423,11 @@ export async function runLoad({
         mbPerSec: round(m.bytes / MB / seconds),
       },
       cpuPercent: {
-        server: round(cpu.servers[serverPid], 0),
+        // All instances together when several (100 % = one core).
+        server: round(
+          serverPids.reduce((sum, pid) => sum + cpu.servers[pid], 0),
+          0,
+        ),
         generator: round(cpu.generator, 0),
         otherProcesses: round(cpu.others, 0),
       },

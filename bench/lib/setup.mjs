@@ -3,7 +3,7 @@
  *
  * Layouts are target-independent: user indices per canvas key. For CollabCanvas they are
  * realised through its HTTP API (POST /api/register → sessionId, POST /api/canvases,
- * POST /api/canvases/:id/members as editor); users are registered once per bench invocation in
+ * POST /api/canvases/:id/members as editor, accepted by the member); users are registered once per bench invocation in
  * parallel batches (argon2id costs ~16 ms each) and reused by every scenario and run (their
  * sessions live in the run's DATA_DIR, which survives server restarts). The relays accept any
  * token and any canvas id, so they get synthetic ones.
@@ -107,10 +107,16 @@ export class CollabCanvasSetup {
     })
     const id = created.canvas.id
     for (const m of members) {
-      await apiRequest(this.baseUrl, 'POST', `/api/canvases/${id}/members`, {
+      const shared = await apiRequest(this.baseUrl, 'POST', `/api/canvases/${id}/members`, {
         token: this.users[owner].token,
         body: { email: this.users[m].email, role: 'editor' },
       })
+      // Sharing invites; the member joins by accepting, as in the web app [SHARE1].
+      if (shared.invite !== undefined) {
+        await apiRequest(this.baseUrl, 'POST', `/api/invites/${shared.invite.id}/accept`, {
+          token: this.users[m].token,
+        })
+      }
     }
     this.canvases.set(canvas.key, id)
     return id

@@ -179,7 +179,14 @@ export class SqliteQueueTransport implements BusTransport {
         'DELETE FROM canvas_watermarks WHERE canvas_id = ? AND server_instance_id = ?',
       ),
       dropInstance: db.prepare('DELETE FROM canvas_watermarks WHERE server_instance_id = ?'),
-      deleteExpired: db.prepare('DELETE FROM message_queue WHERE expires_at <= ?'),
+      // Expired and read by every live instance watching its canvas [M4]: an instance that is
+      // merely slow or frozen still gets its backlog (a dead one's watermarks go stale first).
+      deleteExpired: db.prepare(
+        `DELETE FROM message_queue WHERE expires_at <= ? AND NOT EXISTS (
+           SELECT 1 FROM canvas_watermarks w
+            WHERE w.canvas_id = message_queue.canvas_id AND w.last_processed_id < message_queue.id
+              AND w.updated_at >= ?)`,
+      ),
       deleteStaleWatermarks: db.prepare('DELETE FROM canvas_watermarks WHERE updated_at < ?'),
       size: db.prepare('SELECT count(*) AS n, min(created_at) AS oldest FROM message_queue'),
       backlog: db.prepare(
@@ -412,9 +419,10 @@ export class SqliteQueueTransport implements BusTransport {
   private cleanup(): void {
     const now = this.now()
     this.guard('deleting expired messages', () => {
-      this.statements.deleteExpired.run(now)
       // A dead instance's watermarks: it stopped saving them long ago.
-      this.statements.deleteStaleWatermarks.run(now - 10 * Math.max(this.tuning.watermarkSaveMs, 1_000))
+      const liveSince = now - 10 * Math.max(this.tuning.watermarkSaveMs, 1_000)
+      this.statements.deleteExpired.run(now, liveSince)
+      this.statements.deleteStaleWatermarks.run(liveSince)
     })
   }
 
