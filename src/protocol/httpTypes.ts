@@ -145,3 +145,27 @@ export interface NewApiKeyBody {
   prefix: string
   name: string
 }
+
+/** GET /api/auth/providers: how one may sign in here (docs/oidc.md). */
+export interface AuthProvidersBody {
+  /** The OpenID Connect provider, when configured: its name for "Continue with …". */
+  sso: { name: string } | null
+  /** false: email/password registration and login are turned off. */
+  passwordLogin: boolean
+}
+
+/** One sign-in identity linked to the caller's account. */
+export interface LinkedIdentity {
+  id: string
+  issuer: string
+  /** The email the provider reported when it was linked. */
+  email: string | null
+  createdAt: string
+}
+
+/** GET /api/identities. */
+export interface IdentitiesBody {
+  identities: LinkedIdentity[]
+  /** Whether the account can sign in with a password (false when password login is off). */
+  hasPassword: boolean
+}

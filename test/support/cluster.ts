@@ -3,6 +3,7 @@ import path from 'node:path'
 import { runCli, startCli, type CliProcess, type Exit } from './cli.js'
 import { startNginx, type Nginx } from './nginx.js'
 import { createTestSchema, type TestSchema } from './postgres.js'
+import { testRedisUrl } from './redis.js'
 import { killAndWait, listeningMessage, startOnFreePort, waitForHealth } from './serverProcess.js'
 import { tempDir } from './tempDir.js'
 
@@ -25,7 +26,7 @@ export interface ClusterOptions {
   instanceEnv?: (index: number) => Record<string, string>
   /** `redis`: the PostgreSQL URL; default a new schema of DATABASE_URL, dropped by `stop`. */
   databaseUrl?: string
-  /** `redis`: the Redis URL; default REDIS_URL (the machine's Redis). */
+  /** `redis`: the Redis URL; default REDIS_URL or the machine's Redis (test/support/redis.ts). */
   redisUrl?: string
   /** Start nginx in front (default true). */
   nginx?: boolean
@@ -64,8 +65,6 @@ export interface Cluster {
   stop(): Promise<void>
 }
 
-const REDIS_HOW_TO = 'set REDIS_URL (redis://127.0.0.1:6379; Redis must be running)'
-
 function literal(text: string): RegExp {
   return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
 }
@@ -97,8 +96,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   try {
     if (options.bus === 'redis') {
-      redisUrl = options.redisUrl ?? process.env.REDIS_URL
-      if (redisUrl === undefined) throw new Error(`BUS=redis needs Redis: ${REDIS_HOW_TO}`)
+      redisUrl = options.redisUrl ?? testRedisUrl()
       if (options.databaseUrl === undefined) schema = await createTestSchema()
       databaseUrl = options.databaseUrl ?? schema?.url
     }

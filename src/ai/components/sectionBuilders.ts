@@ -18,9 +18,10 @@ const PAD = 24
 
 export function navigationBar(o: BuildOptions): Component {
   const t = o.theme
-  const width = snapUp(1200 * scale(o.size) * 0.8)
-  const height = 64
   const links = clampCount(o.count, 4, 5)
+  // Logo, the links, the button: never narrower than they need.
+  const width = snapUp(Math.max(960 * scale(o.size), PAD * 2 + 176 + links * 112 + 8 + 120))
+  const height = 64
   const parts: Draft[] = [
     label('Logo', labelAt(o, 0, 'Brand'), PAD, 0, 160, {
       fontSize: t.fontSizes.title,

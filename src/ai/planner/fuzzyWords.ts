@@ -9,15 +9,21 @@ export function correctWord(
   byLength: ReadonlyMap<number, readonly string[]>,
 ): string {
   if (word.length < 4 || vocabulary.has(word) || /\d/.test(word)) return word
+  // Four letters are too few to guess from: only a swap of neighbours ("mkae") is corrected.
   const budget = word.length >= 7 ? 2 : 1
+  const swapOnly = word.length === 4
   let best: string | undefined
   let bestDistance = budget + 1
   let tie = false
   for (let len = word.length - budget; len <= word.length + budget; len++) {
     for (const candidate of byLength.get(len) ?? []) {
       const d = distance(word, candidate, budget + 1)
-      if (d > budget) continue
-      if (d < bestDistance) {
+      if (d > budget || (swapOnly && !isSwap(word, candidate))) continue
+      // Equally near: a candidate with the same first letter wins ("arange": arrange, not orange).
+      const better =
+        d < bestDistance ||
+        (d === bestDistance && best !== undefined && best[0] !== word[0] && candidate[0] === word[0])
+      if (better) {
         best = candidate
         bestDistance = d
         tie = false
@@ -27,6 +33,17 @@ export function correctWord(
     }
   }
   return best !== undefined && !tie ? best : word
+}
+
+function isSwap(a: string, b: string): boolean {
+  if (a.length !== b.length) return false
+  const diff = [...a].flatMap((c, i) => (c === b[i] ? [] : [i]))
+  return (
+    diff.length === 2 &&
+    diff[1] === (diff[0] as number) + 1 &&
+    a[diff[0] as number] === b[diff[1]] &&
+    a[diff[1]] === b[diff[0] as number]
+  )
 }
 
 export function indexByLength(words: Iterable<string>): Map<number, string[]> {

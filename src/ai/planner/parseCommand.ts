@@ -23,13 +23,14 @@ import { PLAN_LIMITS, type EditCommand, type Plan, type Position, type Step, typ
  */
 export function parseCommand(command: string): Plan {
   const { text, labels } = extractLabels(command.slice(0, PLAN_LIMITS.commandLength))
-  const clauses = splitClauses(normalise(text))
+  // Split before typos are corrected, so what is not understood goes on as the user wrote it.
+  const clauses = splitClauses(simplify(text))
   const steps: Step[] = []
   const rest: string[] = []
   for (const clause of clauses) {
-    const step = parseClause(clause, labels)
+    const step = parseClause(correct(clause), labels)
     if (step) steps.push(step)
-    else if (clause.trim() !== '') rest.push(restoreLabels(clause, labels))
+    else rest.push(restoreLabels(clause, labels))
   }
   return { steps: steps.slice(0, PLAN_LIMITS.steps), rest }
 }
@@ -49,7 +50,7 @@ function extractLabels(command: string): { text: string; labels: string[] } {
     .replace(/(^|\s)'([^']{1,200})'(?=\s|$|[.,;!?])/g, (_m, pre: string, v: string) => pre + token(v))
   // Unquoted: "a button that says Submit", "a card titled Summer sale".
   text = text.replace(
-    /\b(?:that says|which says|saying|says|labell?ed|called|named|titled|reading|with (?:the )?(?:text|label|title))\s+(?!qlabel)([^,;]+?)(?=\s+(?:at|in|on|and|then|with)\s|[,;.!?]|\s*$)/gi,
+    /\b(?:that says|which says|saying|says|labell?ed|called|named|titled|reading|with (?:the )?(?:text|label|title))\s+(?!\s*qlabel)([^,;]+?)(?=\s+(?:at|in|on|and|then|with)\s|[,;.!?]|\s*$)/gi,
     (_m, v: string) => token(v),
   )
   return { text, labels }
@@ -62,17 +63,26 @@ function restoreLabels(clause: string, labels: readonly string[]): string {
   )
 }
 
-/** Lower case, punctuation out, "3 x 4" → "3x4", typos corrected. */
-function normalise(text: string): string {
-  const words = text
+/** Lower case, punctuation out (a comma before a verb ends a clause), "3 x 4" → "3x4". */
+function simplify(text: string): string {
+  return text
     .toLowerCase()
     .replace(/[’`]/g, "'")
     .replace(/(\d+)\s*(?:x|×|\*|by)\s*(\d+)/g, '$1x$2')
+    .replace(
+      /,\s*(?=(?:and |then |also )?(?:add|create|make|draw|put|insert|align|delete|remove|distribute|arrange|change|then)\b)/g,
+      ';',
+    )
     .replace(/[^a-z0-9#%;'\s-]/g, ' ')
     .replace(/-/g, ' ')
     .split(/\s+/)
     .filter((w) => w !== '')
-  return words
+    .join(' ')
+}
+
+function correct(clause: string): string {
+  return clause
+    .split(' ')
     .map((w) => (w.startsWith(LABEL_TOKEN) ? w : correctWord(w, VOCABULARY, VOCABULARY_BY_LENGTH)))
     .join(' ')
 }
@@ -249,7 +259,7 @@ function parseCreate(c: string, allLabels: readonly string[]): Step | undefined 
   for (const word of plain.trim().split(' ')) {
     const shape = SHAPE_WORDS[word]
     if (!shape) continue
-    const before = new RegExp(`\\b(\\d+|[a-z]+) (?:[a-z#0-9]+ )?${word}\\b`).exec(plain)
+    const before = new RegExp(`\\b(\\d+|${COUNT_WORDS}) (?:[a-z#0-9]+ )?${word}\\b`).exec(plain)
     const n = Math.max(
       1,
       Math.min(PLAN_LIMITS.shapeRows * PLAN_LIMITS.shapeColumns, numberOf(before?.[1] ?? '') ?? 1),
@@ -289,6 +299,9 @@ function componentIn(c: string): { kind: ComponentKind; phrase: string; at: numb
   return best
 }
 
+const COUNT_WORDS = Object.keys(NUMBER_WORDS)
+  .filter((w) => w !== 'a' && w !== 'an')
+  .join('|')
 const COUNT_NOUNS =
   'rows?|items?|tiers?|plans?|tabs?|links?|columns?|bars?|entries|options?|sections?|levels?|steps?|things?'
 
@@ -363,7 +376,7 @@ export const EXAMPLE_COMMANDS = [
 ]
 
 export function suggestionsFor(command: string): string[] {
-  const words = new Set(normalise(command).split(' '))
+  const words = new Set(correct(simplify(command)).split(' '))
   return EXAMPLE_COMMANDS.map((example, i) => ({
     example,
     i,

@@ -116,7 +116,7 @@ export const VOCABULARY: ReadonlySet<string> = new Set(
     ...'bigger larger smaller enlarge shrink grow scale twice double half tiny small medium large huge big'.split(
       ' ',
     ),
-    ...'change color colour paint fill recolor turn set theme mode dark light selected selection these those them everything all every with and the'.split(
+    ...'change color colour paint fill recolor turn set theme mode dark light selected selection these those them then also everything all every with and the'.split(
       ' ',
     ),
     ...'says saying labeled labelled called named titled reading'.split(' '),

@@ -1,10 +1,13 @@
+import type { AdminStatsBody } from '../../protocol/adminStats.js'
 import type { ErrorCode } from '../../protocol/errorCodes.js'
 import type {
   ApiKeyListBody,
+  AuthProvidersBody,
   CanvasBody,
   CanvasListBody,
   CurrentSessionBody,
   ErrorBody,
+  IdentitiesBody,
   InvitationListBody,
   InviteBody,
   InviteListBody,
@@ -78,6 +81,8 @@ export const api = {
     request<UserBody>('POST', '/api/register', input),
   login: (input: { email: string; password: string }) => request<UserBody>('POST', '/api/login', input),
   logout: () => request<undefined>('POST', '/api/logout'),
+  /** Operators only (ADMIN_EMAILS); 404 for everyone else. */
+  adminStats: () => request<AdminStatsBody>('GET', '/api/admin/stats'),
 
   listCanvases: () => request<CanvasListBody>('GET', '/api/canvases'),
   getCanvas: (id: string) => request<CanvasBody>('GET', `/api/canvases/${encodeURIComponent(id)}`),
@@ -121,6 +126,10 @@ export const api = {
       'DELETE',
       `/api/canvases/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`,
     ),
+  // Single sign-on (docs/oidc.md): the flow itself is full-page navigation to /auth/….
+  authProviders: () => request<AuthProvidersBody>('GET', '/api/auth/providers'),
+  identities: () => request<IdentitiesBody>('GET', '/api/identities'),
+  unlinkIdentity: (id: string) => request<undefined>('DELETE', `/api/identities/${encodeURIComponent(id)}`),
 }
 
 /** A message fit to show a person, for any error a call may throw. */

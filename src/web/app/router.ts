@@ -12,6 +12,8 @@ export type Route =
   | { name: 'canvas'; canvasId: string }
   | { name: 'join'; token: string }
   | { name: 'api-keys' }
+  | { name: 'account' }
+  | { name: 'admin' }
   | { name: 'not-found' }
 
 const CANVAS_PATH = /^\/canvas\/([A-Za-z0-9_-]{1,64})\/?$/
@@ -24,6 +26,8 @@ export function parseRoute(pathname: string, search: string): Route {
   if (pathname === '/signin') return { name: 'sign-in', next }
   if (pathname === '/register') return { name: 'register', next }
   if (pathname === '/settings/api-keys' || pathname === '/settings/api-keys/') return { name: 'api-keys' }
+  if (pathname === '/account' || pathname === '/account/') return { name: 'account' }
+  if (pathname === '/admin') return { name: 'admin' }
   const canvas = CANVAS_PATH.exec(pathname)
   if (canvas?.[1] !== undefined) return { name: 'canvas', canvasId: canvas[1] }
   const join = JOIN_PATH.exec(pathname)

@@ -18,6 +18,9 @@ export function AppHeader() {
         <Link href="/settings/api-keys" className="button ghost">
           API keys
         </Link>
+        <Link href="/account" className="button ghost">
+          Account
+        </Link>
         <button type="button" className="button ghost" onClick={() => void signOut()}>
           Sign out
         </button>
