@@ -141,6 +141,8 @@ function summarise(r, server, cpu) {
     accepted: r['2xx'],
     latencyMs: { p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, mean: round(r.latency.mean) },
     errors: r.errors + r.timeouts + r.non2xx,
+    // CPU time the server spent per request: steadier than req/s when the machine is shared.
+    serverCpuMicrosPerRequest: round((cpu.servers[server.pid] * 1e4) / r.requests.average, 1),
     statusCodes: r.statusCodeStats,
     cpuPercent: {
       server: round(cpu.servers[server.pid], 0),
@@ -246,6 +248,19 @@ try {
     perRound.push(round(i.reqPerSec / h.reqPerSec, 3))
   }
   const ratio = { median: median(perRound), min: Math.min(...perRound), max: Math.max(...perRound), perRound }
+  // The same ratio in server CPU per request, which a busy machine disturbs less.
+  const cpuPerRound = []
+  for (let run = 1; run <= runs; run++) {
+    const i = results.find((r) => r.target === 'ingest' && r.run === run)
+    const h = results.find((r) => r.target === 'health' && r.run === run)
+    cpuPerRound.push(round(h.serverCpuMicrosPerRequest / i.serverCpuMicrosPerRequest, 3))
+  }
+  const cpuRatio = {
+    median: median(cpuPerRound),
+    min: Math.min(...cpuPerRound),
+    max: Math.max(...cpuPerRound),
+    perRound: cpuPerRound,
+  }
   const ingestRate = median(of('ingest').map((r) => r.reqPerSec))
   const healthRate = median(of('health').map((r) => r.reqPerSec))
 
@@ -301,6 +316,7 @@ try {
       p50Ms: median(of('ingest').map((r) => r.latencyMs.p50)),
       p99Ms: median(of('ingest').map((r) => r.latencyMs.p99)),
       serverCpuPercent: median(of('ingest').map((r) => r.cpuPercent.server)),
+      serverCpuMicrosPerRequest: median(of('ingest').map((r) => r.serverCpuMicrosPerRequest)),
       errors: of('ingest').reduce((n, r) => n + r.errors, 0),
     },
     health: {
@@ -308,6 +324,7 @@ try {
       p50Ms: median(of('health').map((r) => r.latencyMs.p50)),
       p99Ms: median(of('health').map((r) => r.latencyMs.p99)),
       serverCpuPercent: median(of('health').map((r) => r.cpuPercent.server)),
+      serverCpuMicrosPerRequest: median(of('health').map((r) => r.serverCpuMicrosPerRequest)),
       errors: of('health').reduce((n, r) => n + r.errors, 0),
     },
     halfRate: { offeredPerSec: halfRate, ...half },
@@ -334,7 +351,7 @@ try {
   )
   console.log(
     table(
-      ['target', 'req/s', 'p50 ms', 'p99 ms', 'server CPU %', 'errors'],
+      ['target', 'req/s', 'p50 ms', 'p99 ms', 'server CPU %', 'server CPU µs/req', 'errors'],
       [
         [
           'POST /api/events',
@@ -342,6 +359,7 @@ try {
           summary.ingest.p50Ms,
           summary.ingest.p99Ms,
           summary.ingest.serverCpuPercent,
+          summary.ingest.serverCpuMicrosPerRequest,
           summary.ingest.errors,
         ],
         [
@@ -350,6 +368,7 @@ try {
           summary.health.p50Ms,
           summary.health.p99Ms,
           summary.health.serverCpuPercent,
+          summary.health.serverCpuMicrosPerRequest,
           summary.health.errors,
         ],
         [
@@ -358,6 +377,7 @@ try {
           half.latencyMs.p50,
           half.latencyMs.p99,
           half.cpuPercent.server,
+          half.serverCpuMicrosPerRequest,
           half.errors,
         ],
       ],
@@ -365,6 +385,7 @@ try {
   )
   console.log(`
 ingestion ÷ /health: ${ratio.median} (${ratio.min}–${ratio.max}) (target ≥ ${TARGETS.ratioToHealth}: ${yes(met.ratioToHealth)})
+server CPU per request, /health ÷ ingestion: ${cpuRatio.median} (${cpuRatio.min}–${cpuRatio.max})
 events/s: ${ingestRate} (target ≥ ${TARGETS.eventsPerSec}: ${yes(met.eventsPerSec)})
 p99 at ${halfRate}/s: ${half.latencyMs.p99} ms (target < ${TARGETS.p99MsAtHalf}: ${yes(met.p99MsAtHalf)})
 every 202 stored: ${stored} stored ≥ ${accepted} accepted (${yes(met.everyAcceptedEventStored)})
@@ -379,6 +400,7 @@ webhook deliveries/s: ${deliveriesPerSec} (target ≥ ${TARGETS.deliveriesPerSec
     params: { runs, seconds, connections, warmupSeconds: warmup, deliveries: deliveryCount, storage, noise },
     summary,
     ratioToHealth: ratio,
+    cpuPerRequestRatioToHealth: cpuRatio,
     targets: TARGETS,
     met,
     runs: results,

@@ -225,6 +225,16 @@ function openPostgresStorage(databaseUrl: string, logger: FastifyBaseLogger, now
   }
 }
 
+/**
+ * API key buckets in Redis. A command that cannot reach Redis fails after one reconnect (503)
+ * instead of waiting for it; the client reconnects by itself, and says so in the log.
+ */
+function redisRateLimiter(url: string, logger: FastifyBaseLogger): RedisRateLimiter {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 })
+  redis.on('error', (err: Error) => logger.warn({ err }, 'Redis (rate limits) connection failed'))
+  return new RedisRateLimiter(redis)
+}
+
 export function createDeps(
   config: Readonly<Config>,
   options: {
@@ -266,11 +276,7 @@ export function createDeps(
     if (origin === 'here') bus.publishSessionEnded(sessionHash)
   })
   bus.onSessionEnded((sessionHash) => accounts.sessionEndedElsewhere(sessionHash))
-  // A command that cannot reach Redis fails after one reconnect (503) instead of waiting for it.
-  const redisLimiter =
-    config.redisUrl === undefined
-      ? undefined
-      : new RedisRateLimiter(new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }))
+  const redisLimiter = config.redisUrl === undefined ? undefined : redisRateLimiter(config.redisUrl, logger)
   const triggers = new Triggers({
     store: triggerStore,
     canvasEvents: triggerStore,

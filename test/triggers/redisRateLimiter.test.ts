@@ -1,3 +1,4 @@
+import { describe, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
 import { RedisRateLimiter } from '../../src/triggers/redis/redisRateLimiter.js'
 import { registerRateLimiterContractTests } from '../contract/rateLimiter.contract.js'
@@ -18,4 +19,20 @@ registerRateLimiterContractTests({
       cleanup: () => Promise.resolve(),
     })
   },
+})
+
+describe('RedisRateLimiter without Redis', () => {
+  it('when Redis cannot be reached, then a take fails as storage_unavailable (503) instead of waiting', async () => {
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    const redis = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 1 })
+    redis.on('error', () => undefined)
+    const limiter = new RedisRateLimiter(redis)
+    try {
+      await expect(limiter.take('k', { capacity: 10, refillPerSec: 1 }, Date.now())).rejects.toMatchObject({
+        code: 'storage_unavailable',
+      })
+    } finally {
+      await limiter.close()
+    }
+  })
 })

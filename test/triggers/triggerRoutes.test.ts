@@ -13,6 +13,7 @@ import {
   type InboxPage,
   type TestKey,
 } from '../support/triggerFixtures.js'
+import { WsTestClient } from '../support/wsTestClient.js'
 
 let server: TestServer
 beforeAll(async () => {
@@ -437,6 +438,44 @@ describe('canvas actions', () => {
     })
     expect(state.body.seq).toBe(4)
     expect(state.body.objects.map((o) => o.id)).toEqual([named.body.id])
+  })
+
+  it('when an action creates, updates and deletes an object, then editors with the canvas open see each at once, from the key’s owner', async () => {
+    const { owner, editor, canvas } = await canvasWithRoles(server.http)
+    const key = await generateKey(server.http, owner)
+    const watcher = await WsTestClient.connect(server.baseUrl, canvas.id, { token: editor.token })
+    try {
+      const url = `/api/canvases/${canvas.id}/objects`
+      const made = await server.http.send<{ seq: number }>(
+        withKey(key, {
+          method: 'POST',
+          url,
+          json: { object: { id: 'sticky', type: 'text', text: 'New answer' } },
+        }),
+      )
+      expect(made.status, made.text).toBe(201)
+      const created = await watcher.waitFor((m) => m.type === 'object-created')
+      expect(created).toMatchObject({
+        seq: made.body.seq,
+        userId: owner.id,
+        object: { id: 'sticky', text: 'New answer' },
+      })
+      await server.http.send(
+        withKey(key, { method: 'PATCH', url: `${url}/sticky`, json: { changes: { text: 'Done' } } }),
+      )
+      expect(await watcher.waitFor((m) => m.type === 'object-updated')).toMatchObject({
+        id: 'sticky',
+        changes: { text: 'Done' },
+        userId: owner.id,
+      })
+      await server.http.send(withKey(key, { method: 'DELETE', url: `${url}/sticky` }))
+      expect(await watcher.waitFor((m) => m.type === 'object-deleted')).toMatchObject({
+        id: 'sticky',
+        userId: owner.id,
+      })
+    } finally {
+      watcher.close()
+    }
   })
 
   it('when an action is invalid, then 400 naming the field as the WebSocket would, and nothing is logged', async () => {

@@ -37,7 +37,9 @@ export function openRateLimitDb(dataDir: string): SqliteDb {
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = OFF')
   db.pragma('busy_timeout = 5000')
-  migrate(db, RATE_LIMIT_MIGRATIONS)
+  // Under the write lock: instances starting together on one host migrate the file one at a
+  // time, and the later ones find it done (migrate's own transactions become savepoints).
+  db.transaction(() => migrate(db, RATE_LIMIT_MIGRATIONS)).immediate()
   return db
 }
 
