@@ -297,4 +297,41 @@ describe('[AI6] the Claude provider', () => {
     })
     expect(res.body.claude).toBe(true)
   })
+
+  it('[AI6][I1] when a user has spent the daily token budget, then Claude is not asked again that day: the planner alone answers', async () => {
+    const tight = await startTestServer({
+      env: {
+        ANTHROPIC_API_KEY: 'sk-ant-test-key',
+        ANTHROPIC_BASE_URL: fake.url,
+        AI_DEADLINE_MS: String(DEADLINE_MS),
+        AI_TOKENS_PER_DAY: '1000',
+        SESSION_TIMEOUT: '604800',
+      },
+    })
+    try {
+      const spender = await registerUser(tight.http, { username: 'spender' })
+      const canvas = await createCanvas(tight.http, spender)
+      fake.answer((_req, res) => json(res, 200, toolUse([{ name: 'create_badge', input: {} }])))
+      const send = (command: string) =>
+        tight.http.send<AiCommandBody>({
+          method: 'POST',
+          url: `/api/canvases/${canvas.id}/ai`,
+          token: spender.token,
+          json: { command },
+        })
+      // 1,260 tokens billed (usage input + output): past the budget of 1,000.
+      expect((await send('conjure something whimsical')).status).toBe(200)
+      expect(fake.requests).toHaveLength(1)
+      const second = await send('conjure something whimsical')
+      expect(second.status).toBe(422)
+      expect((await send('add a button; conjure something whimsical')).body.source).toBe('planner')
+      expect(fake.requests).toHaveLength(1)
+      // The next day the budget is back.
+      tight.clock.advance(86_400_000)
+      expect((await send('conjure something whimsical')).status).toBe(200)
+      expect(fake.requests).toHaveLength(2)
+    } finally {
+      await tight.close()
+    }
+  })
 })
