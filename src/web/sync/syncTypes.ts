@@ -1,4 +1,9 @@
-import type { CanvasUpdatedMessage, PresenceUser, UnbatchedServerMessage } from '../../protocol/messages.js'
+import type {
+  CanvasUpdatedMessage,
+  PresenceUser,
+  PreviewObject,
+  UnbatchedServerMessage,
+} from '../../protocol/messages.js'
 import type { CanvasObject } from '../../protocol/objects.js'
 import type { Role } from '../../protocol/roles.js'
 import type { BackoffPolicy } from './backoff.js'
@@ -24,6 +29,8 @@ export interface SyncSnapshot {
   cursors: ReadonlyMap<string, RemoteCursor>
   /** Other users' selected object ids by userId, never my own; a user with none is absent [SYNC32]. */
   selections: ReadonlyMap<string, readonly string[]>
+  /** Other users' drags in progress by userId: where their objects are until they let go [ED-L1]. */
+  previews: ReadonlyMap<string, readonly PreviewObject[]>
   canUndo: boolean
   canRedo: boolean
   /**
@@ -61,7 +68,7 @@ export interface SyncEngineOptions {
   reconnect?: BackoffPolicy
   /** At most one cursor message per this many ms; default 50 [SYNC27]. */
   cursorIntervalMs?: number
-  /** A ping after this long without a frame; dropped when it goes unanswered as long again; default 15 s [SYNC26]. */
+  /** A ping after this long without a frame; dropped when it goes unanswered as long again; default 5 s [SYNC26]. */
   heartbeatMs?: number
   /** Sees every server message (batches unpacked) before the engine does: for logs and tests. */
   onServerMessage?: (message: UnbatchedServerMessage) => void
