@@ -157,4 +157,22 @@ describe('[AI7] the AI command box in Chromium', () => {
     },
     STEP_TIMEOUT_MS,
   )
+
+  it(
+    '[AI7] when a viewer opens the canvas, then there is no AI command box, and Ctrl+K opens none',
+    async () => {
+      const carol = await registerUser(api, { username: 'Carol' })
+      await shareCanvas(api, alice, canvasId, carol, 'viewer')
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+      await context.addCookies([{ name: 'session', value: carol.token, url: server.baseUrl }])
+      const page = await context.newPage()
+      await page.goto(`${server.baseUrl}/canvas/${canvasId}`)
+      await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor()
+      expect(await page.getByRole('button', { name: /Ask AI/ }).count()).toBe(0)
+      await page.keyboard.press('Control+k')
+      expect(await page.getByTestId('ai-panel').count()).toBe(0)
+      await context.close()
+    },
+    STEP_TIMEOUT_MS,
+  )
 })
