@@ -18,7 +18,8 @@ export async function planCommand(command: string, claude: ClaudePlanner | undef
   const local = parseCommand(command)
   if (local.rest.length === 0 && local.steps.length > 0)
     return { ok: true, plan: local, source: 'planner', tokens: 0, notes: [] }
-  const unread = local.rest.join('; ')
+  // Nothing read: Claude gets the command as typed (the rest is lower-cased and simplified).
+  const unread = local.steps.length === 0 ? command : local.rest.join('; ')
   if (claude === undefined) {
     if (local.steps.length === 0) return notUnderstood(command)
     return {

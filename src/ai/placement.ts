@@ -61,11 +61,14 @@ export function placeBox(
   occupied: readonly Box[],
 ): { x: number; y: number } {
   const step = Math.max(GRID * 4, snap(Math.min(size.width, size.height) / 2))
-  const reach = step * RINGS + Math.max(size.width, size.height)
-  const near = occupied.filter((b) =>
-    intersects(b, { x: anchor.x - reach, y: anchor.y - reach, width: 2 * reach, height: 2 * reach }),
-  )
-  const free = (x: number, y: number) => !near.some((b) => intersects(b, { x, y, ...size }, MARGIN))
+  const index = new BoxIndex(occupied)
+  const free = (x: number, y: number) =>
+    !index.some({
+      x: x - MARGIN,
+      y: y - MARGIN,
+      width: size.width + 2 * MARGIN,
+      height: size.height + 2 * MARGIN,
+    })
   if (free(anchor.x, anchor.y)) return anchor
   for (let ring = 1; ring <= RINGS; ring++) {
     const candidates: { x: number; y: number; d: number }[] = []
@@ -85,4 +88,47 @@ export function placeBox(
   }
   const bottom = occupied.reduce((max, b) => Math.max(max, b.y + b.height), anchor.y)
   return { x: anchor.x, y: snap(bottom + MARGIN * 2) }
+}
+
+/** Boxes bucketed in square cells: a query looks only at the cells it covers. */
+class BoxIndex {
+  private static readonly CELL = 512
+  private readonly cells = new Map<string, Box[]>()
+
+  constructor(boxes: readonly Box[]) {
+    for (const box of boxes) {
+      // A box huge enough to span very many cells is checked on its own, not bucketed.
+      if (this.cellCount(box) > 4096)
+        (this.cells.get('huge') ?? this.cells.set('huge', []).get('huge'))?.push(box)
+      else this.forCells(box, (key) => (this.cells.get(key) ?? this.cells.set(key, []).get(key))?.push(box))
+    }
+  }
+
+  /** Whether any box intersects `query` (touching edges do not count). */
+  some(query: Box): boolean {
+    if (this.cells.get('huge')?.some((b) => intersects(b, query))) return true
+    if (this.cellCount(query) > 4096)
+      return [...this.cells.values()].some((list) => list.some((b) => intersects(b, query)))
+    let hit = false
+    this.forCells(query, (key) => {
+      if (!hit && this.cells.get(key)?.some((b) => intersects(b, query))) hit = true
+    })
+    return hit
+  }
+
+  private cellCount(box: Box): number {
+    const c = BoxIndex.CELL
+    return (
+      (Math.floor((box.x + box.width) / c) - Math.floor(box.x / c) + 1) *
+      (Math.floor((box.y + box.height) / c) - Math.floor(box.y / c) + 1)
+    )
+  }
+
+  private forCells(box: Box, visit: (key: string) => void): void {
+    const c = BoxIndex.CELL
+    for (let cx = Math.floor(box.x / c); cx <= Math.floor((box.x + box.width) / c); cx++) {
+      for (let cy = Math.floor(box.y / c); cy <= Math.floor((box.y + box.height) / c); cy++)
+        visit(`${cx},${cy}`)
+    }
+  }
 }

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EXAMPLE_COMMANDS } from '../../src/ai/planner/parseCommand.js'
 import type { AiCommandBody, AiQuotaBody, AiUnsupportedBody } from '../../src/protocol/aiHttpTypes.js'
-import type { CanvasObject } from '../../src/protocol/objects.js'
+import { OBJECT_LIMITS, type CanvasObject } from '../../src/protocol/objects.js'
 import { expectError } from '../support/expectError.js'
-import { canvasWithRoles, type TestUser } from '../support/fixtures.js'
+import { canvasWithRoles, createCanvas, type TestUser } from '../support/fixtures.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
 
 // [AI5] POST /api/canvases/:id/ai and GET /api/ai/quota over HTTP: who may call them, the
@@ -122,6 +122,34 @@ describe('[AI5] AI commands over HTTP', () => {
     const res = await post<AiUnsupportedBody>(roles.editor, { command: 'align left', selection: [] })
     expect(res.status).toBe(422)
     expect(res.body.error.message).toMatch(/select at least 2/)
+  })
+
+  it('[AI5][I1] when a command would take a canvas past its object cap, then the whole batch is refused (limit_exceeded) and nothing of it is stored; a smaller one fits', async () => {
+    const canvas = await createCanvas(server.http, roles.editor, 'nearly full')
+    const room = OBJECT_LIMITS.objectsPerCanvas - 5
+    // Straight into the log, before any room loads it: one commit instead of thousands of ops.
+    await server.deps.opLog.append(
+      canvas.id,
+      Array.from({ length: room }, (_, i) => ({
+        opId: `fill-${i}`,
+        userId: roles.editor.id,
+        op: { kind: 'create' as const, object: { id: `o${i}`, type: 'rect' as const, x: i * 20, y: 5_000 } },
+      })),
+    )
+    const path = `/api/canvases/${canvas.id}/ai`
+    const count = async () =>
+      (
+        await server.http.send<{ objects: CanvasObject[] }>({
+          method: 'GET',
+          url: `/api/canvases/${canvas.id}/state`,
+          token: roles.editor.token,
+        })
+      ).body.objects.length
+    expectError(await post(roles.editor, { command: 'create a login form' }, path), 403, 'limit_exceeded')
+    expect(await count()).toBe(room)
+    const fits = await post(roles.editor, { command: 'add a badge' }, path)
+    expect(fits.status, fits.text).toBe(200)
+    expect(await count()).toBe(room + fits.body.objects.length)
   })
 
   it('[AI5] when a user passes the hourly limit, then 429 with Retry-After and the quota at 0; GET /api/ai/quota shows it; another user is unaffected; time brings it back', async () => {

@@ -154,6 +154,14 @@ const BODY_SAMPLES: Record<string, BodySample> = {
     }),
     withApiKey: true,
   },
+  // An AI command: a server-owned field beside the command is refused, never stored on what it makes.
+  'POST /api/canvases/:id/ai': {
+    request: () => ({
+      method: 'POST',
+      url: `/api/canvases/${canvas.id}/ai`,
+      json: { command: 'add a badge' },
+    }),
+  },
 }
 
 /** Everything a mass assignment could have changed, as the owner and the friend see it. */

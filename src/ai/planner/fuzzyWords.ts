@@ -10,7 +10,7 @@ export function correctWord(
 ): string {
   if (word.length < 4 || vocabulary.has(word) || /\d/.test(word)) return word
   // Four letters are too few to guess from: only a swap of neighbours ("mkae") is corrected.
-  const budget = word.length >= 7 ? 2 : 1
+  const budget = word.length >= 8 ? 2 : 1
   const swapOnly = word.length === 4
   let best: string | undefined
   let bestDistance = budget + 1

@@ -197,9 +197,9 @@ function targetOf(c: string): Target {
   }
   if (types.size > 0) target.types = [...types]
   // "the button", "all cards": components by name. Plurals name them too.
-  for (const { phrase } of COMPONENT_PHRASES) {
+  for (const { phrase, pattern } of COMPONENT_PHRASES) {
     if (phrase.length < 3) continue
-    if (new RegExp(`\\b${phrase}s?\\b`).test(c)) {
+    if (pattern.test(c)) {
       target.named = phrase
       break
     }
@@ -292,8 +292,8 @@ function shapes(
 
 function componentIn(c: string): { kind: ComponentKind; phrase: string; at: number } | undefined {
   let best: { kind: ComponentKind; phrase: string; at: number } | undefined
-  for (const { phrase, kind } of COMPONENT_PHRASES) {
-    const m = new RegExp(`\\b${phrase}(?:e?s)?\\b`).exec(c)
+  for (const { phrase, kind, pattern } of COMPONENT_PHRASES) {
+    const m = pattern.exec(c)
     if (m && (best === undefined || phrase.length > best.phrase.length)) best = { kind, phrase, at: m.index }
   }
   return best

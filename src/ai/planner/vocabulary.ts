@@ -7,9 +7,15 @@ import { indexByLength } from './fuzzyWords.js'
 /** The planner's words: what it recognises, and what typos are corrected towards. */
 
 /** Component phrases, longest first, so "pricing table" wins over "table". */
-export const COMPONENT_PHRASES: readonly { phrase: string; kind: ComponentKind }[] = COMPONENT_KINDS.flatMap(
-  (kind) => COMPONENTS[kind].words.map((phrase) => ({ phrase, kind })),
-).sort((a, b) => b.phrase.length - a.phrase.length)
+export const COMPONENT_PHRASES: readonly { phrase: string; kind: ComponentKind; pattern: RegExp }[] =
+  COMPONENT_KINDS.flatMap((kind) =>
+    // Compiled once: the phrase as a whole word, plurals too ("cards", "boxes").
+    COMPONENTS[kind].words.map((phrase) => ({
+      phrase,
+      kind,
+      pattern: new RegExp(`\\b${phrase}(?:e?s)?\\b`),
+    })),
+  ).sort((a, b) => b.phrase.length - a.phrase.length)
 
 /** Plain shapes, singular and plural. `square` marks equal sides. */
 export const SHAPE_WORDS: Readonly<Record<string, { shape: ShapeKind; square: boolean }>> = {

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import type { AiPreview } from '../../protocol/aiHttpTypes.js'
 import type { CanvasSummary } from '../../protocol/httpTypes.js'
 import type { CanvasObject } from '../../protocol/objects.js'
 import { CanvasStage, type StageActions } from '../canvas/CanvasStage.js'
@@ -9,6 +10,7 @@ import { INITIAL_STYLE, type StyleDefaults, type Tool } from '../canvas/tools.js
 import {
   fitBounds,
   IDENTITY_VIEWPORT,
+  screenToWorld,
   stepScale,
   zoomAt,
   type Point,
@@ -25,6 +27,8 @@ import {
   zOrderChanges,
   type ZOrderMove,
 } from './editorCommands.js'
+import { AiCommandBox } from './ai/AiCommandBox.js'
+import { previewView } from './ai/previewView.js'
 import { ErrorToast } from './ErrorToast.js'
 import { expandToGroups, groupSelection, ungroupSelection, withEmptiedGroups } from './grouping.js'
 import { HelpDialog } from './HelpDialog.js'
@@ -70,7 +74,10 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const stageBox = useRef<HTMLDivElement>(null)
   const size = useElementSize(stageBox)
 
-  const sorted = useMemo(() => sortByZ(objects.values()), [objects])
+  // An AI edit being previewed shows on the canvas until accepted or rejected [AI review].
+  const [aiPreview, setAiPreview] = useState<AiPreview | undefined>()
+  const shown = useMemo(() => (aiPreview ? previewView(objects, aiPreview) : objects), [objects, aiPreview])
+  const sorted = useMemo(() => sortByZ(shown.values()), [shown])
   // Objects deleted by someone else drop out of the selection by themselves.
   const selection = useMemo(
     () => new Set(selectionIds.filter((id) => objects.has(id))),
@@ -247,6 +254,22 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
     }
   }, [engine])
 
+  const aiContext = useCallback(() => {
+    const topLeft = screenToWorld(viewport, { x: 0, y: 0 })
+    const width = Math.max(1, size.width / viewport.scale)
+    const height = Math.max(1, size.height / viewport.scale)
+    return { selection: [...selection], viewport: { ...topLeft, width, height } }
+  }, [viewport, size, selection])
+  const aiMade = useCallback(
+    (ids: readonly string[], frames: readonly string[]) => {
+      engine.recordMade(ids)
+      setTool('select')
+      setSelectionIds(frames)
+    },
+    [engine, setTool],
+  )
+  const aiAccept = useCallback((preview: AiPreview) => engine.applyPreview(preview), [engine])
+
   const stageCursor = spaceHeld
     ? 'grab'
     : tool === 'select'
@@ -298,7 +321,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
             <CanvasStage
               width={size.width}
               height={size.height}
-              objects={objects}
+              objects={shown}
               sorted={sorted}
               selection={selection}
               tool={tool}
@@ -339,6 +362,15 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
             </div>
           )}
           <ErrorToast error={lastError} />
+          <AiCommandBox
+            canvasId={canvas.id}
+            canEdit={canEdit}
+            context={aiContext}
+            onMade={aiMade}
+            preview={aiPreview}
+            onPreview={setAiPreview}
+            onAccept={aiAccept}
+          />
           <ZoomControls
             scale={viewport.scale}
             onZoomIn={() => zoomBy(1)}
