@@ -26,7 +26,7 @@ describe('[OIDC] single sign-on in Chromium', () => {
   })
 
   it(
-    '[OIDC] when a signed-out person clicks "Continue with Test IdP" and signs in on the provider\u2019s page then they land in their canvas list, and Account settings shows the linked identity',
+    '[OIDC] when a signed-out person clicks "Continue with Test IdP" and signs in on the provider\u2019s page then they land in their canvas list, Account settings shows the linked identity, and signing out goes through the provider\u2019s end-session page',
     async () => {
       const setup = await startOidcSetup({ server: { webRoot: WEB_ROOT } })
       setup.idp.account('grace', { email: 'grace@example.test', email_verified: true, name: 'Grace Hopper' })
@@ -55,6 +55,14 @@ describe('[OIDC] single sign-on in Chromium', () => {
       expect(await identity.textContent()).toContain('grace@example.test')
       // The only way in: the page does not offer to remove it.
       expect(await identity.getByRole('button', { name: 'Unlink' }).isDisabled()).toBe(true)
+
+      // Signing out ends our session and the provider's (its end-session page), back to sign-in.
+      await page.getByRole('button', { name: 'Sign out' }).click()
+      await page.waitForURL((url) => url.href.startsWith(`${setup.idp.issuer}/session/end`))
+      await page.getByRole('button', { name: 'Yes, sign me out' }).click()
+      await page.waitForURL(`${setup.server.baseUrl}/signin`)
+      await page.getByRole('link', { name: 'Continue with Test IdP' }).waitFor()
+      expect((await context.cookies(setup.server.baseUrl)).find((c) => c.name === 'session')).toBeUndefined()
       await context.close()
     },
     STEP_TIMEOUT_MS,
