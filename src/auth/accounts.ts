@@ -26,7 +26,8 @@ export interface Authenticated {
   expiresAt: number
 }
 
-export type SessionRevokedListener = (sessionHash: string) => void
+/** `origin`: ended by this instance, or on another one (told by the bus). */
+export type SessionRevokedListener = (sessionHash: string, origin: 'here' | 'elsewhere') => void
 
 export interface AccountsOptions {
   sessionTimeoutSec: number
@@ -134,6 +135,11 @@ export class Accounts {
     this.notifyRevoked(sessionHash)
   }
 
+  /** A session ended on another instance (logout there): this instance's sockets on it close too. */
+  sessionEndedElsewhere(sessionHash: string): void {
+    this.notifyRevoked(sessionHash, 'elsewhere')
+  }
+
   /** Called when a session ends, so long-lived connections (WebSockets) can drop it too. */
   onSessionRevoked(listener: SessionRevokedListener): () => void {
     this.revokedListeners.add(listener)
@@ -168,7 +174,7 @@ export class Accounts {
     }
   }
 
-  private notifyRevoked(sessionHash: string): void {
-    for (const listener of this.revokedListeners) listener(sessionHash)
+  private notifyRevoked(sessionHash: string, origin: 'here' | 'elsewhere' = 'here'): void {
+    for (const listener of this.revokedListeners) listener(sessionHash, origin)
   }
 }

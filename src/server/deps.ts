@@ -1,15 +1,17 @@
 import type { FastifyBaseLogger } from 'fastify'
 import pino from 'pino'
+import { Redis } from 'ioredis'
 import { Accounts } from '../auth/accounts.js'
 import { createOidc, type Oidc } from '../auth/oidc/oidc.js'
 import { LoginThrottle, RegistrationThrottle } from '../auth/loginThrottle.js'
 import type { CanvasBus } from '../log/canvasBus.js'
-import { MemoryCanvasBus } from '../log/memory/memoryCanvasBus.js'
+import type { SocketCounts } from '../log/socketCounts.js'
 import type { OpLog } from '../log/opLog.js'
 import { PG_LOG_MIGRATIONS } from '../log/postgres/migrations.js'
 import { PostgresOpLog } from '../log/postgres/postgresOpLog.js'
 import { SqliteOpLog } from '../log/sqlite/sqliteOpLog.js'
 import { LOG_MIGRATIONS } from '../log/sqlite/migrations.js'
+import { QUEUE_MIGRATIONS } from '../log/sqlite/queueMigrations.js'
 import { migratePostgres } from '../postgres/migrate.js'
 import { openPostgres } from '../postgres/openPostgres.js'
 import { migrate, type MigrationResult } from '../sqlite/migrate.js'
@@ -28,13 +30,19 @@ import { SqliteInviteStore } from '../store/sqlite/sqliteInviteStore.js'
 import type { CanvasEventSource } from '../triggers/canvasEventSource.js'
 import { PG_TRIGGER_MIGRATIONS } from '../triggers/postgres/migrations.js'
 import { PostgresTriggerStore } from '../triggers/postgres/postgresTriggerStore.js'
-import { MemoryRateLimiter } from '../triggers/rateLimiter.js'
+import type { RateLimiter } from '../triggers/rateLimiter.js'
+import { PostgresRateLimiter } from '../triggers/postgres/postgresRateLimiter.js'
+import { RedisRateLimiter } from '../triggers/redis/redisRateLimiter.js'
+import { openRateLimitDb, SqliteRateLimiter } from '../triggers/sqlite/sqliteRateLimiter.js'
 import { TRIGGER_MIGRATIONS } from '../triggers/sqlite/migrations.js'
 import { SqliteTriggerStore } from '../triggers/sqlite/sqliteTriggerStore.js'
 import type { TriggerStore } from '../triggers/triggerStore.js'
 import { Triggers, type TriggersOptions } from '../triggers/triggers.js'
-import { ConfigError, type Config } from './config.js'
+import { createDeployment } from './busSetup.js'
+import type { Config } from './config.js'
 import { createMetrics, type Metrics } from './metrics.js'
+import { PostgresInstanceStats, SqliteInstanceStats, type InstanceStats } from './ops/instanceStats.js'
+import { OPS_MIGRATIONS, PG_OPS_MIGRATIONS } from './ops/opsMigrations.js'
 import type { RealtimeLimits } from './realtime/realtimeLimits.js'
 
 /** Everything the app needs, chosen from the config; the only place adapters are picked. */
@@ -53,9 +61,13 @@ export interface Deps {
   opLog: OpLog
   /** How commits and canvas changes reach every room of the canvas, here and elsewhere. */
   bus: CanvasBus
+  /** Open sockets per user over every instance (the per-user cap); unset: this process's. */
+  socketCounts?: SocketCounts
   metrics: Metrics
   /** The Triggers API: keys, events, webhooks, canvas events (src/triggers). */
   triggers: Triggers
+  /** Each instance's latest live sample, shared through the database (/admin, src/server/ops). */
+  instanceStats: InstanceStats
   /** Where the built web app is; `<repo>/dist/web` unless a test says otherwise. */
   webRoot?: string
   /** Overrides of the realtime limits (tests shorten deadlines and caps). */
@@ -81,10 +93,24 @@ export function createLogger(
   return pino({ level: config.logLevel, redact: LOG_REDACTIONS }, destination)
 }
 
-/** The database's schema: the store's tables, then the log's, which reference canvases, then the triggers'. */
-export const SQLITE_MIGRATIONS = [STORE_MIGRATIONS, LOG_MIGRATIONS, TRIGGER_MIGRATIONS] as const
+/**
+ * The database's schema: the store's tables, then the log's, which reference canvases, then the
+ * triggers', then the message queue's (BUS=sqlite).
+ */
+export const SQLITE_MIGRATIONS = [
+  STORE_MIGRATIONS,
+  LOG_MIGRATIONS,
+  TRIGGER_MIGRATIONS,
+  QUEUE_MIGRATIONS,
+  OPS_MIGRATIONS,
+] as const
 /** The same schema, version for version, in PostgreSQL. */
-export const PG_MIGRATIONS = [PG_STORE_MIGRATIONS, PG_LOG_MIGRATIONS, PG_TRIGGER_MIGRATIONS] as const
+export const PG_MIGRATIONS = [
+  PG_STORE_MIGRATIONS,
+  PG_LOG_MIGRATIONS,
+  PG_TRIGGER_MIGRATIONS,
+  PG_OPS_MIGRATIONS,
+] as const
 
 export function migrateSqlite(db: SqliteDb): MigrationResult {
   return migrate(db, ...SQLITE_MIGRATIONS)
@@ -125,6 +151,9 @@ interface Storage {
   opLog: OpLog
   /** In the log's database, so canvas events are read and written in one transaction [CEV1]. */
   triggerStore: TriggerStore & CanvasEventSource
+  /** API key buckets where every instance sees them [RL1] (Redis instead when REDIS_URL is set). */
+  rateLimiter: RateLimiter
+  instanceStats: InstanceStats
   close(): Promise<void>
 }
 
@@ -150,13 +179,17 @@ function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, 
   // The trigger store shares the log's database, so the canvas event consumer reads the log and
   // writes events and its position in one transaction [CEV1].
   const triggerStore = new SqliteTriggerStore(db)
+  const rateLimiter = new SqliteRateLimiter(openRateLimitDb(config.dataDir))
   return {
     store,
     invites: new SqliteInviteStore(db, now),
     identities: new SqliteIdentityStore(db, now),
     opLog,
     triggerStore,
+    rateLimiter,
+    instanceStats: new SqliteInstanceStats(db),
     close: async () => {
+      await rateLimiter.close()
       await triggerStore.close()
       await opLog.close()
       await store.close()
@@ -181,6 +214,8 @@ function openPostgresStorage(databaseUrl: string, logger: FastifyBaseLogger, now
     identities: new PostgresIdentityStore(pool, now),
     opLog,
     triggerStore,
+    rateLimiter: new PostgresRateLimiter(pool),
+    instanceStats: new PostgresInstanceStats(pool),
     close: async () => {
       await triggerStore.close()
       await opLog.close()
@@ -202,9 +237,6 @@ export function createDeps(
     oidc?: { discoveryRetryMs?: readonly number[]; jwksCooldownMs?: number; jwksMaxAgeMs?: number }
   } = {},
 ): Deps {
-  if (config.bus !== 'memory') {
-    throw new ConfigError(`BUS=${config.bus} is not available in this version; use BUS=memory (one process)`)
-  }
   const now = options.now ?? Date.now
   const logger = options.logger ?? createLogger(config)
   const storage =
@@ -225,11 +257,22 @@ export function createDeps(
     registrationThrottle: new RegistrationThrottle(config.registrationsPerHour, now),
     maxSessionsPerUser: config.maxSessionsPerUser,
   })
-  const bus = new MemoryCanvasBus()
+  const metrics = createMetrics()
+  const { bus, socketCounts } = createDeployment(config, opLog, logger, metrics.registry)
+  // A session ended here ends its sockets on every instance, one ended elsewhere here [BUS8].
+  accounts.onSessionRevoked((sessionHash, origin) => {
+    if (origin === 'here') bus.publishSessionEnded(sessionHash)
+  })
+  bus.onSessionEnded((sessionHash) => accounts.sessionEndedElsewhere(sessionHash))
+  // A command that cannot reach Redis fails after one reconnect (503) instead of waiting for it.
+  const redisLimiter =
+    config.redisUrl === undefined
+      ? undefined
+      : new RedisRateLimiter(new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }))
   const triggers = new Triggers({
     store: triggerStore,
     canvasEvents: triggerStore,
-    limiter: new MemoryRateLimiter(),
+    limiter: redisLimiter ?? storage.rateLimiter,
     now,
     logger,
     allowPrivateWebhooks: config.allowPrivateWebhooks,
@@ -250,13 +293,17 @@ export function createDeps(
     accounts,
     opLog,
     bus,
-    metrics: createMetrics(),
+    socketCounts,
+    metrics,
     triggers,
+    instanceStats: storage.instanceStats,
     ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
     close: async () => {
+      await socketCounts.close()
       oidc?.close()
       await bus.close()
       await triggers.close()
+      await redisLimiter?.close()
       await storage.close()
     },
   }

@@ -29,10 +29,17 @@ export type Access =
    * a key whose owner's role lacks `action` gets 403 (the Triggers API's canvas actions).
    */
   | { kind: 'api-key-canvas'; action: CanvasAction }
+  /**
+   * An operator: a session whose account's email is in ADMIN_EMAILS. Everyone else, anonymous
+   * included, gets 404, as if the route did not exist (src/server/routes/adminRoutes.ts).
+   */
+  | { kind: 'operator' }
 
 /** Keyed by `METHOD path` as registered; HEAD is answered by the GET route. */
 export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /health': { kind: 'public' },
+  'GET /admin': { kind: 'operator' },
+  'GET /api/admin/stats': { kind: 'operator' },
   // Counters and latencies only, no identifiers; scrapers carry no session.
   'GET /metrics': { kind: 'public' },
   'GET /': { kind: 'public' },
@@ -42,6 +49,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   // Ends the session it is given, if any; without one it only clears the cookie.
   'POST /api/logout': { kind: 'public' },
   'GET /api/session': { kind: 'signed-in' },
+  // Who the caller is, or null: the web app's page-load question [ED-D6].
+  'GET /api/session/current': { kind: 'public' },
   'POST /api/canvases': { kind: 'signed-in' },
   'GET /api/canvases': { kind: 'signed-in' },
   'GET /api/canvases/:id': { kind: 'canvas', action: 'view' },
@@ -80,6 +89,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /api/canvases/:id/objects': { kind: 'api-key-canvas', action: 'edit-objects' },
   'PATCH /api/canvases/:id/objects/:objectId': { kind: 'api-key-canvas', action: 'edit-objects' },
   'DELETE /api/canvases/:id/objects/:objectId': { kind: 'api-key-canvas', action: 'edit-objects' },
+  // AI commands (docs/ai.md): they make objects, so viewers are refused; the quota is the caller's own.
+  'POST /api/canvases/:id/ai': { kind: 'canvas', action: 'edit-objects' },
+  'GET /api/ai/quota': { kind: 'signed-in' },
   // OpenID Connect (src/server/routes/oidcRoutes.ts, docs/oidc.md). The browser's steps of a
   // login are public: the transaction cookie, not a session, binds them [J2]. Without OIDC
   // configured the /auth/ routes answer 404.

@@ -1,8 +1,11 @@
+import type { AdminStatsBody } from '../../protocol/adminStats.js'
 import type { ErrorCode } from '../../protocol/errorCodes.js'
 import type {
+  ApiKeyListBody,
   AuthProvidersBody,
   CanvasBody,
   CanvasListBody,
+  CurrentSessionBody,
   ErrorBody,
   IdentitiesBody,
   InvitationListBody,
@@ -10,6 +13,7 @@ import type {
   InviteListBody,
   MemberBody,
   MemberListBody,
+  NewApiKeyBody,
   ShareLinkBody,
   UserBody,
 } from '../../protocol/httpTypes.js'
@@ -71,10 +75,14 @@ function toApiError(status: number, parsed: unknown): ApiError {
 
 export const api = {
   session: () => request<UserBody>('GET', '/api/session'),
+  /** 200 with null when signed out: no failed request in the console on a signed-out load [ED-D6]. */
+  currentSession: () => request<CurrentSessionBody>('GET', '/api/session/current'),
   register: (input: { email: string; username: string; password: string }) =>
     request<UserBody>('POST', '/api/register', input),
   login: (input: { email: string; password: string }) => request<UserBody>('POST', '/api/login', input),
   logout: () => request<undefined>('POST', '/api/logout'),
+  /** Operators only (ADMIN_EMAILS); 404 for everyone else. */
+  adminStats: () => request<AdminStatsBody>('GET', '/api/admin/stats'),
 
   listCanvases: () => request<CanvasListBody>('GET', '/api/canvases'),
   getCanvas: (id: string) => request<CanvasBody>('GET', `/api/canvases/${encodeURIComponent(id)}`),
@@ -110,6 +118,9 @@ export const api = {
     request<undefined>('DELETE', `/api/invites/${encodeURIComponent(inviteId)}`),
   joinWithLink: (token: string) =>
     request<CanvasBody>('POST', `/api/share-links/${encodeURIComponent(token)}/accept`),
+  listApiKeys: () => request<ApiKeyListBody>('GET', '/api/keys'),
+  createApiKey: (name: string) => request<NewApiKeyBody>('POST', '/api/keys/generate', { name }),
+  revokeApiKey: (keyId: string) => request<undefined>('DELETE', `/api/keys/${encodeURIComponent(keyId)}`),
   removeMember: (id: string, userId: string) =>
     request<undefined>(
       'DELETE',

@@ -15,6 +15,9 @@ export function AppHeader() {
         <span className="app-header-name" data-testid="current-user">
           {user.username}
         </span>
+        <Link href="/settings/api-keys" className="button ghost">
+          API keys
+        </Link>
         <Link href="/account" className="button ghost">
           Account
         </Link>
