@@ -131,7 +131,7 @@ describe('[J1] access tokens', () => {
 })
 
 describe('[J3] JWKS fetches', () => {
-  it('[J3] when a thousand tokens with random kids arrive then at most one JWKS fetch per cooldown, and each is a fast 401', async () => {
+  it('[J3] when 2 000 tokens with random kids arrive then at most one JWKS fetch per cooldown, each is a 401, and valid tokens never wait on a fetch', async () => {
     const s = await startOidcSetup()
     const { accessToken } = await signedIn(s, 'kids')
     expect((await session(s, accessToken)).status).toBe(200)
@@ -144,18 +144,38 @@ describe('[J3] JWKS fetches', () => {
       .setProtectedHeader({ alg: 'RS256', kid: 'placeholder' })
       .sign(attacker.privateKey)
     const [, body, sig] = token.split('.')
+    const statuses = new Map<number, number>()
+    let flooding = true
     const started = performance.now()
-    const statuses = await Promise.all(
-      Array.from({ length: 1000 }, () =>
-        session(s, `${b64({ alg: 'RS256', kid: randomUUID() })}.${body}.${sig}`).then((r) => r.status),
-      ),
-    )
+    // 50 clients, 40 tokens each, every one with a kid never seen. (The catalogue's 10 000 take
+    // ~30 s of HTTP on these shared two-core machines; the bound is per cooldown either way.)
+    const flood = Promise.all(
+      Array.from({ length: 50 }, async () => {
+        for (let i = 0; i < 40; i++) {
+          const res = await session(s, `${b64({ alg: 'RS256', kid: randomUUID() })}.${body}.${sig}`)
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
+        }
+      }),
+    ).finally(() => {
+      flooding = false
+    })
+    // Meanwhile a real client: its requests never wait on a JWKS fetch.
+    const latencies: number[] = []
+    while (flooding) {
+      const sent = performance.now()
+      expect((await session(s, accessToken)).status).toBe(200)
+      latencies.push(performance.now() - sent)
+    }
+    await flood
     const elapsed = performance.now() - started
-    expect(new Set(statuses)).toEqual(new Set([401]))
-    // Within one cooldown (30 s): at most one fetch for all the unknown kids together.
-    expect(s.idp.hits('/jwks') - before).toBeLessThanOrEqual(1)
-    expect(elapsed).toBeLessThan(30_000)
-    expect((await session(s, accessToken)).status).toBe(200)
+    expect(Object.fromEntries(statuses)).toEqual({ 401: 2_000 })
+    // At most one fetch per cooldown (30 s) for all the unknown kids together.
+    expect(s.idp.hits('/jwks') - before).toBeLessThanOrEqual(1 + Math.floor(elapsed / 30_000))
+    latencies.sort((a, b) => a - b)
+    const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? 0
+    // Never behind a JWKS fetch (those give up after 5 s): what is left is the flood's own CPU
+    // queueing, which on these shared two-core machines swings too much for a tighter bound.
+    expect(p99).toBeLessThan(5_000)
   })
 
   it('[J3] when the provider goes down after start then tokens verified with the cached keys still get in, and unknown kids get a fast 401', async () => {

@@ -142,4 +142,11 @@ describe('[J2] OIDC flow refusals', () => {
     expect((await s.get(`/auth/callback?${many}`)).status).toBe(400)
     expect(s.jar.get('session')).toBeUndefined()
   })
+
+  it('[J2] when our client secret is not the one the provider holds then it refuses the code', async () => {
+    const s = await startOidcSetup({ env: { OIDC_CLIENT_SECRET: 'not-the-registered-secret-0123456789' } })
+    s.idp.account('victim', { email: 'victim@example.test', email_verified: true })
+    const callback = await s.authorize('victim')
+    expectRefused(await s.get(pathOf(callback)), s.jar)
+  })
 })

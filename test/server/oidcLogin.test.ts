@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream'
+import { CLOSE_CODES } from '../../src/protocol/closeCodes.js'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { systemClock } from '../support/clock.js'
 import { freePort, startOidcSetup } from '../support/oidcFixtures.js'
@@ -8,7 +9,11 @@ import {
   TEST_CLIENT_ID,
   TEST_CLIENT_SECRET,
 } from '../support/oidcTestProvider.js'
+import { createCanvas } from '../support/fixtures.js'
+import { fetchClient } from '../support/apiClient.js'
+import { useTestSchema } from '../support/postgres.js'
 import { startTestServer } from '../support/startTestServer.js'
+import { WsTestClient } from '../support/wsTestClient.js'
 
 // [OIDC] Sign-in through a real OpenID provider (oidc-provider on 127.0.0.1, its own login page,
 // scripted): first login, second login, returnTo, linking, the email-collision page, unlinking,
@@ -187,6 +192,15 @@ describe('[OIDC] logout and configuration', () => {
     s.idp.account('bye', { email: 'bye@example.test', email_verified: true })
     await s.ssoLogin('bye')
     const token = s.jar.get('session') ?? ''
+    const me = await s.whoAmI()
+    const canvas = await createCanvas(fetchClient(s.server.baseUrl), {
+      id: me.user?.id ?? '',
+      email: 'bye@example.test',
+      username: 'bye',
+      password: '',
+      token,
+    })
+    const socket = await WsTestClient.connect(s.server.baseUrl, canvas.id, { token })
     const res = await s.get('/auth/logout')
     expect(res.status).toBe(302)
     const to = new URL(res.headers.get('location') ?? '')
@@ -198,6 +212,24 @@ describe('[OIDC] logout and configuration', () => {
       headers: { authorization: `Bearer ${token}` },
     })
     expect(after.status).toBe(401)
+    // Its sockets end with it.
+    expect((await socket.closed).code).toBe(CLOSE_CODES.unauthorized)
+  })
+
+  it('[OIDC] when the app stores accounts in PostgreSQL then first login, second login and linking work the same', async () => {
+    const schema = await useTestSchema()
+    const s = await startOidcSetup({ env: { DATABASE_URL: schema.url } })
+    s.idp.account('pg', { email: 'pg@example.test', email_verified: true, name: 'Pat' })
+    s.idp.account('pg-work', { email: 'pat@work.example.test', email_verified: true })
+    await s.ssoLogin('pg')
+    const first = await s.whoAmI()
+    expect(first.user).toMatchObject({ email: 'pg@example.test', username: 'Pat' })
+    const again = new CookieJar()
+    await s.ssoLogin('pg', { jar: again, idpJar: new CookieJar() })
+    expect((await s.whoAmI(again)).user?.id).toBe(first.user?.id)
+    await s.ssoLogin('pg-work', { start: '/auth/link', idpJar: new CookieJar() })
+    const ids = (await (await s.get('/api/identities')).json()) as { identities: unknown[] }
+    expect(ids.identities).toHaveLength(2)
   })
 
   it('[OIDC] when AUTH_PASSWORD_LOGIN=false then registration and password login are refused, SSO creates users, and a password no longer counts for unlinking', async () => {

@@ -37,6 +37,12 @@ export function App() {
   }, [])
 
   const signOut = useCallback(async () => {
+    // An account with a single sign-on identity signs out at the provider too: /auth/logout
+    // ends our session, then the browser goes through the provider's end-session page.
+    if (await usesSingleSignOn()) {
+      location.assign('/auth/logout')
+      return
+    }
     await api.logout().catch(() => undefined)
     setSession({ kind: 'signed-out' })
     navigate('/signin', { replace: true })
@@ -93,5 +99,16 @@ export function App() {
           {route.name === 'admin' && <AdminPage />}
         </SessionProvider>
       )
+  }
+}
+
+/** Whether SSO is configured and this account has an identity there (errors: no). */
+async function usesSingleSignOn(): Promise<boolean> {
+  try {
+    const providers = await api.authProviders()
+    if (!providers.sso) return false
+    return (await api.identities()).identities.length > 0
+  } catch {
+    return false
   }
 }
