@@ -37,6 +37,8 @@ export interface AccountsOptions {
   /** Live sessions one user may hold; the oldest ones end beyond it [A3]. */
   maxSessionsPerUser?: number
   deviceCookies?: DeviceCookies
+  /** Accounts an operator disabled get no new session (login, OIDC, registration alike). */
+  isDisabled?: (userId: string) => Promise<boolean>
 }
 
 const toPublicUser = (u: User): PublicUser => ({ id: u.id, email: u.email, username: u.username })
@@ -132,6 +134,9 @@ export class Accounts {
   }
 
   private async startSession(user: PublicUser): Promise<SignedIn> {
+    if (await this.options.isDisabled?.(user.id)) {
+      throw new AppError('unauthorized', 'this account is disabled')
+    }
     const sessionId = newSessionToken()
     const now = this.options.now()
     await this.store.createSession({

@@ -25,6 +25,7 @@ import { healthRoutes } from './routes/healthRoutes.js'
 import { triggerRoutes } from './routes/triggers/triggerRoutes.js'
 import { adminRoutes } from './routes/adminRoutes.js'
 import { newInstanceId, startOpsMonitor } from './ops/opsMonitor.js'
+import { startDisableWatcher } from './ops/disableWatcher.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
 
@@ -164,6 +165,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(triggerRoutes(deps, rooms))
   await app.register(adminRoutes(deps))
   startOpsMonitor(app, deps, newInstanceId())
+  startDisableWatcher(app, deps, realtime)
   return app
 }
 

@@ -33,6 +33,7 @@ import { ConfigError, type Config } from './config.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { PostgresInstanceStats, SqliteInstanceStats, type InstanceStats } from './ops/instanceStats.js'
 import { OPS_MIGRATIONS, PG_OPS_MIGRATIONS } from './ops/opsMigrations.js'
+import { PostgresUserDisables, SqliteUserDisables, type UserDisables } from './ops/userDisables.js'
 import type { RealtimeLimits } from './realtime/realtimeLimits.js'
 
 /** Everything the app needs, chosen from the config; the only place adapters are picked. */
@@ -52,6 +53,8 @@ export interface Deps {
   triggers: Triggers
   /** Each instance's latest live sample, shared through the database (/admin, src/server/ops). */
   instanceStats: InstanceStats
+  /** Accounts an operator disabled (`collabcanvas users disable`): every instance ends their sockets. */
+  userDisables: UserDisables
   /** Where the built web app is; `<repo>/dist/web` unless a test says otherwise. */
   webRoot?: string
   /** Overrides of the realtime limits (tests shorten deadlines and caps). */
@@ -131,6 +134,7 @@ interface Storage {
   /** In the log's database, so canvas events are read and written in one transaction [CEV1]. */
   triggerStore: TriggerStore & CanvasEventSource
   instanceStats: InstanceStats
+  userDisables: UserDisables
   close(): Promise<void>
 }
 
@@ -162,6 +166,7 @@ function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, 
     opLog,
     triggerStore,
     instanceStats: new SqliteInstanceStats(db),
+    userDisables: new SqliteUserDisables(db),
     close: async () => {
       await triggerStore.close()
       await opLog.close()
@@ -187,6 +192,7 @@ function openPostgresStorage(databaseUrl: string, logger: FastifyBaseLogger, now
     opLog,
     triggerStore,
     instanceStats: new PostgresInstanceStats(pool),
+    userDisables: new PostgresUserDisables(pool),
     close: async () => {
       await triggerStore.close()
       await opLog.close()
@@ -222,6 +228,7 @@ export function createDeps(
     throttle: new LoginThrottle(now),
     registrationThrottle: new RegistrationThrottle(config.registrationsPerHour, now),
     maxSessionsPerUser: config.maxSessionsPerUser,
+    isDisabled: (userId) => storage.userDisables.isDisabled(userId),
   })
   const bus = new MemoryCanvasBus()
   const triggers = new Triggers({
@@ -249,6 +256,7 @@ export function createDeps(
     metrics: createMetrics(),
     triggers,
     instanceStats: storage.instanceStats,
+    userDisables: storage.userDisables,
     ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
     close: async () => {
       await bus.close()
