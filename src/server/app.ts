@@ -23,6 +23,8 @@ import { inviteRoutes } from './routes/inviteRoutes.js'
 import { canvasRoutes } from './routes/canvasRoutes.js'
 import { healthRoutes } from './routes/healthRoutes.js'
 import { triggerRoutes } from './routes/triggers/triggerRoutes.js'
+import { aiRoutes } from './routes/aiRoutes.js'
+import { oidcRoutes } from './routes/oidcRoutes.js'
 import { adminRoutes } from './routes/adminRoutes.js'
 import { newInstanceId, startOpsMonitor } from './ops/opsMonitor.js'
 import { startDisableWatcher } from './ops/disableWatcher.js'
@@ -118,6 +120,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     now: deps.now,
   })
   const realtime = new RealtimeGateway({
+    ...(deps.socketCounts ? { socketCounts: deps.socketCounts } : {}),
     accounts: deps.accounts,
     store: deps.store,
     rooms,
@@ -163,6 +166,8 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(canvasRoutes(deps, rooms))
   await app.register(inviteRoutes(deps))
   await app.register(triggerRoutes(deps, rooms))
+  await app.register(aiRoutes(deps, rooms))
+  await app.register(oidcRoutes(deps))
   await app.register(adminRoutes(deps))
   startOpsMonitor(app, deps, newInstanceId())
   startDisableWatcher(app, deps, realtime)

@@ -317,6 +317,26 @@ describe('sessions [A3]', () => {
     expect(cookie.body).toStrictEqual(expected)
   })
 
+  it('[ED-D6] when GET /api/session/current has a session then 200 with the user; without one, or with a made-up one, 200 with null', async () => {
+    const user = await registerUser(server.http, { username: 'Current' })
+    const signedIn = await server.http.send({
+      method: 'GET',
+      url: '/api/session/current',
+      sessionCookie: user.token,
+    })
+    expect(signedIn.status).toBe(200)
+    expect(signedIn.body).toStrictEqual({ user: { id: user.id, email: user.email, username: 'Current' } })
+    for (const request of [
+      { method: 'GET', url: '/api/session/current' },
+      { method: 'GET', url: '/api/session/current', sessionCookie: 'B'.repeat(43) },
+      { method: 'GET', url: '/api/session/current', token: "' OR 1=1 --" },
+    ] satisfies ApiRequest[]) {
+      const res = await server.http.send(request)
+      expect(res.status).toBe(200)
+      expect(res.body).toStrictEqual({ user: null })
+    }
+  })
+
   const badAuth: [string, ApiRequest][] = [
     ['no credentials', { method: 'GET', url: '/api/session' }],
     ['a made-up token', { method: 'GET', url: '/api/session', token: 'A'.repeat(43) }],

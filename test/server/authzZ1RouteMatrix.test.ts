@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -108,6 +109,7 @@ const SAMPLES: Record<string, Sample> = {
   },
   'POST /api/logout': { request: () => ({ method: 'POST', url: '/api/logout' }), ok: 204 },
   'GET /api/session': { request: () => ({ method: 'GET', url: '/api/session' }), ok: 200 },
+  'GET /api/session/current': { request: () => ({ method: 'GET', url: '/api/session/current' }), ok: 200 },
   'POST /api/canvases': {
     request: () => ({ method: 'POST', url: '/api/canvases', json: { name: 'mine' } }),
     ok: 201,
@@ -252,6 +254,30 @@ const SAMPLES: Record<string, Sample> = {
   'DELETE /api/canvases/:id/objects/:objectId': {
     request: (s, actor) => ({ method: 'DELETE', url: canvasUrl(s, `/objects/${own(s, actor).objectId}`) }),
     ok: 200,
+  },
+  'POST /api/canvases/:id/ai': {
+    request: (s) => ({ method: 'POST', url: canvasUrl(s, '/ai'), json: { command: 'add a badge' } }),
+    ok: 200,
+  },
+  'GET /api/ai/quota': { request: () => ({ method: 'GET', url: '/api/ai/quota' }), ok: 200 },
+  // OpenID Connect: this server has none configured, so the /auth/ routes answer 404 (after the
+  // session check for /auth/link); test/server/oidc*.test.ts run them against a real provider.
+  'GET /api/auth/providers': { request: () => ({ method: 'GET', url: '/api/auth/providers' }), ok: 200 },
+  'GET /auth/login': { request: () => ({ method: 'GET', url: '/auth/login' }), ok: 404 },
+  'GET /auth/callback': { request: () => ({ method: 'GET', url: '/auth/callback?code=c&state=s' }), ok: 404 },
+  'GET /auth/logout': { request: () => ({ method: 'GET', url: '/auth/logout' }), ok: 404 },
+  'GET /auth/link': { request: () => ({ method: 'GET', url: '/auth/link' }), ok: 404 },
+  'GET /api/identities': { request: () => ({ method: 'GET', url: '/api/identities' }), ok: 200 },
+  'DELETE /api/identities/:id': {
+    request: async (_s, actor) => {
+      const identity = await server.deps.identities.link(actor.id, {
+        issuer: 'https://idp.example.test/',
+        subject: randomUUID(),
+        email: null,
+      })
+      return { method: 'DELETE', url: `/api/identities/${identity.id}` }
+    },
+    ok: 204,
   },
 }
 
@@ -415,6 +441,14 @@ describe('[Z1] BOLA matrix', () => {
 
   it('[Z1] when a bad token is sent to a route that needs a session, then 401, as with none', async () => {
     const setup = await matrixSetup()
+    // A key that worked until its owner revoked it is refused like one that never existed.
+    const revoked = await generateKey(server.http, setup.owner)
+    const revoking = await server.http.send({
+      method: 'DELETE',
+      url: `/api/keys/${revoked.keyId}`,
+      token: setup.owner.token,
+    })
+    expect(revoking.status, revoking.text).toBe(204)
     for (const [key, access] of Object.entries(ROUTE_ACCESS)) {
       // Operator routes hide themselves: 404 for a bad token as for any non-operator.
       if (access.kind === 'public' || access.kind === 'operator') continue
@@ -423,6 +457,7 @@ describe('[Z1] BOLA matrix', () => {
       if (access.kind === 'api-key' || access.kind === 'api-key-canvas') {
         const badKey = `cck_${'a'.repeat(8)}_${'B'.repeat(43)}`
         expectError(await server.http.send(withKey(badKey, request)), 401, 'unauthorized')
+        expectError(await server.http.send(withKey(revoked, request)), 401, 'unauthorized')
       }
     }
   })

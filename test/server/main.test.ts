@@ -48,7 +48,7 @@ describe('collabcanvas serve: configuration errors', () => {
   it.each([
     ['PORT=abc', 'PORT', { PORT: 'abc' }],
     ['BUS=foo', 'BUS', { BUS: 'foo' }],
-    ['BUS=sqlite (not in this version)', 'BUS', { BUS: 'sqlite' }],
+    ['BUS=sqlite with DATABASE_URL', 'BUS', { BUS: 'sqlite', DATABASE_URL: 'postgres://127.0.0.1:1/none' }],
   ])('when %s then exit 1 with one stderr line naming %s', async (_case, variable, env) => {
     const res = await runCli(['serve'], { DATA_DIR: dataDir(), HOST: '127.0.0.1', ...env })
     expect(res.code).toBe(1)

@@ -49,6 +49,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   // Ends the session it is given, if any; without one it only clears the cookie.
   'POST /api/logout': { kind: 'public' },
   'GET /api/session': { kind: 'signed-in' },
+  // Who the caller is, or null: the web app's page-load question [ED-D6].
+  'GET /api/session/current': { kind: 'public' },
   'POST /api/canvases': { kind: 'signed-in' },
   'GET /api/canvases': { kind: 'signed-in' },
   'GET /api/canvases/:id': { kind: 'canvas', action: 'view' },
@@ -87,6 +89,22 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /api/canvases/:id/objects': { kind: 'api-key-canvas', action: 'edit-objects' },
   'PATCH /api/canvases/:id/objects/:objectId': { kind: 'api-key-canvas', action: 'edit-objects' },
   'DELETE /api/canvases/:id/objects/:objectId': { kind: 'api-key-canvas', action: 'edit-objects' },
+  // AI commands (docs/ai.md): they make objects, so viewers are refused; the quota is the caller's own.
+  'POST /api/canvases/:id/ai': { kind: 'canvas', action: 'edit-objects' },
+  'GET /api/ai/quota': { kind: 'signed-in' },
+  // OpenID Connect (src/server/routes/oidcRoutes.ts, docs/oidc.md). The browser's steps of a
+  // login are public: the transaction cookie, not a session, binds them [J2]. Without OIDC
+  // configured the /auth/ routes answer 404.
+  'GET /api/auth/providers': { kind: 'public' },
+  'GET /auth/login': { kind: 'public' },
+  'GET /auth/callback': { kind: 'public' },
+  // Ends the session it is given, if any, as POST /api/logout does.
+  'GET /auth/logout': { kind: 'public' },
+  // Links to the caller's own account only, from the session that started it.
+  'GET /auth/link': { kind: 'signed-in' },
+  'GET /api/identities': { kind: 'signed-in' },
+  // The caller's own identities only: another account's is 404.
+  'DELETE /api/identities/:id': { kind: 'signed-in' },
 }
 
 export function routeKey(method: string, url: string): string {

@@ -7,6 +7,7 @@ import { invalidInput } from '../../protocol/appError.js'
 import type { Deps } from '../deps.js'
 import { VisibleText } from './textSchemas.js'
 import {
+  authenticate,
   clearSessionCookie,
   deviceCookieOf,
   requireAuth,
@@ -85,5 +86,12 @@ export const accountRoutes =
     app.get('/api/session', async (request) => {
       const { user } = await requireAuth(request, accounts)
       return { user }
+    })
+
+    // The web app's question on every page load: 200 either way, so a signed-out visit does not
+    // log a failed request in the browser's console; API clients keep GET /api/session [ED-D6].
+    app.get('/api/session/current', async (request) => {
+      const auth = await authenticate(request, accounts)
+      return { user: auth?.user ?? null }
     })
   }

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useMemo, useState } from 'react'
 import type { User } from '../../protocol/httpTypes.js'
 import { api } from './apiClient.js'
+import { ApiKeysPage } from '../pages/ApiKeysPage.js'
+import { AccountPage } from '../pages/AccountPage.js'
 import { AdminPage } from '../pages/AdminPage.js'
 import { AuthPage } from '../pages/AuthPage.js'
 import { CanvasListPage } from '../pages/CanvasListPage.js'
@@ -23,9 +25,10 @@ export function App() {
   // The session survives a reload: the cookie is HttpOnly, so ask the server who we are.
   useEffect(() => {
     let cancelled = false
-    api.session().then(
-      ({ user }) => !cancelled && setSession({ kind: 'signed-in', user }),
-      // 401, or the server is unreachable: either way the sign-in page is where to start.
+    api.currentSession().then(
+      ({ user }) =>
+        !cancelled && setSession(user === null ? { kind: 'signed-out' } : { kind: 'signed-in', user }),
+      // The server is unreachable: the sign-in page is where to start.
       () => !cancelled && setSession({ kind: 'signed-out' }),
     )
     return () => {
@@ -46,7 +49,12 @@ export function App() {
 
   const needsSignIn =
     session.kind === 'signed-out' &&
-    (route.name === 'home' || route.name === 'canvas' || route.name === 'join' || route.name === 'admin')
+    (route.name === 'home' ||
+      route.name === 'canvas' ||
+      route.name === 'join' ||
+      route.name === 'api-keys' ||
+      route.name === 'account' ||
+      route.name === 'admin')
   const signedInOnAuthPage =
     session.kind === 'signed-in' && (route.name === 'sign-in' || route.name === 'register')
   useEffect(() => {
@@ -71,6 +79,8 @@ export function App() {
     case 'home':
     case 'canvas':
     case 'join':
+    case 'api-keys':
+    case 'account':
     case 'admin':
       if (!value) return null
       return (
@@ -78,6 +88,8 @@ export function App() {
           {route.name === 'home' && <CanvasListPage />}
           {route.name === 'canvas' && <EditorPage key={route.canvasId} canvasId={route.canvasId} />}
           {route.name === 'join' && <JoinPage key={route.token} token={route.token} />}
+          {route.name === 'api-keys' && <ApiKeysPage />}
+          {route.name === 'account' && <AccountPage />}
           {route.name === 'admin' && <AdminPage />}
         </SessionProvider>
       )

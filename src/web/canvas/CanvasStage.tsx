@@ -12,6 +12,7 @@ import {
 import { bakeTransform } from './bakeTransform.js'
 import { intersects, objectBounds, rectFromPoints, round } from './geometry.js'
 import { hitTest } from './hitTest.js'
+import { hasText } from './shapeText.js'
 import { appendPoint, constrain, pathFromPoints, shapeFromDrag, textAt } from './objectFactory.js'
 import { useRenderWindow, useStableChunks } from './renderWindow.js'
 import { ShapeList, ShapeNode } from './ShapeNode.js'
@@ -107,6 +108,11 @@ export function CanvasStage(props: Props) {
   const [draft, setDraft] = useState<NewObject | undefined>()
   const [marquee, setMarquee] = useState<Bounds | undefined>()
   const [busy, setBusy] = useState(false)
+  /**
+   * What the last two presses hit: Konva's dblclick fires for any two quick clicks, so a
+   * double-click edits only when both landed on the same object [ED-D4].
+   */
+  const pressHits = useRef<[string | undefined, string | undefined]>([undefined, undefined])
 
   const selecting = tool === 'select' && !panMode
   const showTransformer = canEdit && selecting && !busy && editingTextId === undefined
@@ -164,8 +170,9 @@ export function CanvasStage(props: Props) {
 
     switch (p.tool) {
       case 'select': {
-        if (e.target.getParent() instanceof Konva.Transformer) return
         const hit = hitTest(p.sorted, world, HIT_TOLERANCE_PX / p.viewport.scale)
+        pressHits.current = [pressHits.current[1], hit?.id]
+        if (e.target.getParent() instanceof Konva.Transformer) return
         if (hit) {
           let selection = p.selection
           if (evt.shiftKey) {
@@ -370,7 +377,9 @@ export function CanvasStage(props: Props) {
     const pointer = e.target.getStage()?.getPointerPosition()
     if (!p.canEdit || p.tool !== 'select' || !pointer) return
     const hit = hitTest(p.sorted, screenToWorld(p.viewport, pointer), HIT_TOLERANCE_PX / p.viewport.scale)
-    if (hit?.type === 'text') {
+    const [first, second] = pressHits.current
+    if (hit === undefined || first !== hit.id || second !== hit.id) return
+    if (hasText(hit)) {
       p.actions.select([hit.id])
       p.actions.editText(hit.id)
     }

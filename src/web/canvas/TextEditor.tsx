@@ -1,5 +1,5 @@
 import { useLayoutEffect, useRef, useState } from 'react'
-import type { CanvasObject } from '../../protocol/objects.js'
+import { OBJECT_LIMITS, type CanvasObject } from '../../protocol/objects.js'
 import { DEFAULT_FONT_FAMILY, TEXT_LINE_HEIGHT } from './geometry.js'
 import { MAX_TEXT_WIDTH, measureTextWidth } from './measureText.js'
 import { worldToScreen, type Viewport } from './viewport.js'
@@ -16,6 +16,7 @@ export function TextEditor({ object: o, viewport, onDone }: Props) {
   const [text, setText] = useState(o.text ?? '')
   const ref = useRef<HTMLTextAreaElement>(null)
   const done = useRef(false)
+  const tooLong = textTooLong(text)
   const at = worldToScreen(viewport, { x: o.x ?? 0, y: o.y ?? 0 })
   const fontSize = (o.fontSize ?? 24) * viewport.scale
   // Grows with the longest line as you type, like the text it becomes (see fitText).
@@ -35,39 +36,70 @@ export function TextEditor({ object: o, viewport, onDone }: Props) {
 
   const finish = () => {
     if (done.current) return
+    const value = ref.current?.value ?? text
+    // Refused here, before any commit, and the text kept: the server would refuse it anyway, and
+    // the user's words would be lost with a message in protocol wording [ED-D2].
+    if (textTooLong(value) !== undefined) {
+      setText(value)
+      ref.current?.focus()
+      return
+    }
     done.current = true
-    onDone(ref.current?.value ?? text)
+    onDone(value)
   }
 
   return (
-    <textarea
-      ref={ref}
-      className="text-editor"
-      data-testid="text-editor"
-      aria-label="Text"
-      value={text}
-      spellCheck
-      onChange={(e) => setText(e.target.value)}
-      onBlur={finish}
-      onKeyDown={(e) => {
-        e.stopPropagation()
-        if (e.key === 'Escape' || (e.key === 'Enter' && (e.metaKey || e.ctrlKey))) {
-          e.preventDefault()
-          finish()
-        }
-      }}
-      style={{
-        left: at.x,
-        top: at.y,
-        width: width * viewport.scale + 4,
-        fontSize,
-        lineHeight: TEXT_LINE_HEIGHT,
-        fontFamily: o.fontFamily ?? DEFAULT_FONT_FAMILY,
-        color: o.fill ?? '#1c2024',
-        textAlign: o.align ?? 'left',
-        opacity: o.opacity ?? 1,
-        transform: `rotate(${o.rotation ?? 0}deg)`,
-      }}
-    />
+    <>
+      <textarea
+        ref={ref}
+        className="text-editor"
+        data-testid="text-editor"
+        aria-label="Text"
+        value={text}
+        aria-invalid={tooLong === undefined ? undefined : true}
+        aria-describedby={tooLong === undefined ? undefined : 'text-too-long'}
+        spellCheck
+        onChange={(e) => setText(e.target.value)}
+        onBlur={finish}
+        onKeyDown={(e) => {
+          e.stopPropagation()
+          if (e.key === 'Escape' || (e.key === 'Enter' && (e.metaKey || e.ctrlKey))) {
+            e.preventDefault()
+            finish()
+          }
+        }}
+        style={{
+          left: at.x,
+          top: at.y,
+          width: width * viewport.scale + 4,
+          fontSize,
+          lineHeight: TEXT_LINE_HEIGHT,
+          fontFamily: o.fontFamily ?? DEFAULT_FONT_FAMILY,
+          color: o.fill ?? '#1c2024',
+          textAlign: o.align ?? 'left',
+          opacity: o.opacity ?? 1,
+          transform: `rotate(${o.rotation ?? 0}deg)`,
+        }}
+      />
+      {tooLong !== undefined && (
+        <p
+          className="text-too-long"
+          id="text-too-long"
+          role="alert"
+          data-testid="text-too-long"
+          style={{ left: at.x, top: Math.max(0, at.y - 36) }}
+        >
+          {tooLong}
+        </p>
+      )}
+    </>
   )
+}
+
+/** A plain-words refusal when the text cannot be saved, undefined when it can. */
+export function textTooLong(text: string): string | undefined {
+  const limit = OBJECT_LIMITS.textLength
+  if (text.length <= limit) return undefined
+  const format = (n: number) => n.toLocaleString('en-US')
+  return `This text is too long to save: ${format(text.length)} characters, and a text holds at most ${format(limit)}. Shorten it by ${format(text.length - limit)} to save it.`
 }

@@ -1,3 +1,4 @@
+import { canvasNameProblem } from '../pages/canvasName.js'
 import { useRef, useState } from 'react'
 import type { PresenceUser } from '../../protocol/messages.js'
 import type { Role } from '../../protocol/roles.js'
@@ -159,29 +160,46 @@ function CanvasTitle({ name, onRename }: { name: string; onRename: Props['onRena
       </h1>
     )
   }
+  const problem = draft.trim() === '' ? undefined : canvasNameProblem(draft)
   const commit = () => {
     const next = draft.trim()
+    // A name too long is kept in the field with its reason, never cut or dropped [ED-D5].
+    if (!cancelled.current && problem !== undefined) return
     setDraft(undefined)
     if (cancelled.current || next === '' || next === name) return
     onRename(next).catch(() => undefined)
   }
   return (
-    <input
-      className="canvas-title-input"
-      aria-label="Canvas name"
-      value={draft}
-      maxLength={200}
-      autoFocus
-      onFocus={(e) => e.target.select()}
-      onChange={(e) => setDraft(e.target.value)}
-      onBlur={commit}
-      onKeyDown={(e) => {
-        if (e.key === 'Enter') e.currentTarget.blur()
-        if (e.key === 'Escape') {
-          cancelled.current = true
-          e.currentTarget.blur()
-        }
-      }}
-    />
+    <span className="canvas-title-edit">
+      <input
+        className="canvas-title-input"
+        aria-label="Canvas name"
+        value={draft}
+        aria-invalid={problem === undefined ? undefined : true}
+        aria-describedby={problem === undefined ? undefined : 'canvas-name-problem'}
+        autoFocus
+        onFocus={(e) => e.target.select()}
+        onChange={(e) => setDraft(e.target.value)}
+        onBlur={commit}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') e.currentTarget.blur()
+          if (e.key === 'Escape') {
+            cancelled.current = true
+            e.currentTarget.blur()
+            setDraft(undefined)
+          }
+        }}
+      />
+      {problem !== undefined && (
+        <span
+          className="canvas-name-problem"
+          id="canvas-name-problem"
+          role="alert"
+          data-testid="canvas-name-problem"
+        >
+          {problem}
+        </span>
+      )}
+    </span>
   )
 }

@@ -2,8 +2,7 @@ import { useEffect, useId, useState, type FormEvent } from 'react'
 import type { CanvasSummary } from '../../protocol/httpTypes.js'
 import { api, ApiError, describeError } from '../app/apiClient.js'
 import { Dialog } from '../components/Dialog.js'
-
-const NAME_MAX_LENGTH = 200
+import { CANVAS_NAME_MAX_LENGTH, canvasNameProblem } from './canvasName.js'
 
 interface NameProps {
   open: boolean
@@ -30,14 +29,15 @@ export function NameCanvasDialog({ open, title, submitLabel, initialName, onClos
 
   const submit = async (event: FormEvent) => {
     event.preventDefault()
-    if (name.trim() === '') return setError('Enter a name.')
+    const problem = canvasNameProblem(name)
+    if (problem !== undefined) return setError(problem)
     setBusy(true)
     try {
       await onSubmit(name.trim())
     } catch (err) {
       setError(
         err instanceof ApiError && err.code === 'invalid_input'
-          ? `Use 1 to ${NAME_MAX_LENGTH} visible characters.`
+          ? `Use 1 to ${CANVAS_NAME_MAX_LENGTH} visible characters.`
           : describeError(err),
       )
       setBusy(false)
@@ -52,7 +52,6 @@ export function NameCanvasDialog({ open, title, submitLabel, initialName, onClos
           <input
             id={id}
             value={name}
-            maxLength={NAME_MAX_LENGTH}
             onChange={(e) => setName(e.target.value)}
             aria-invalid={error ? true : undefined}
             aria-describedby={error ? `${id}-error` : undefined}

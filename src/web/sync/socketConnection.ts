@@ -85,6 +85,13 @@ export class SocketConnection {
   private lastFrameAt = 0
   private pingSentAt: number | undefined
   private readonly onBrowserOnline = () => this.reconnectNow()
+  /**
+   * The browser knows the network is gone long before a heartbeat can tell: a socket to a dead
+   * network can stay "open" for many seconds, showing Connected while edits go nowhere [ED-D3].
+   */
+  private readonly onBrowserOffline = () => {
+    if (this.socket !== undefined) this.abandon('the browser is offline')
+  }
 
   constructor(
     private readonly options: ConnectionOptions,
@@ -121,6 +128,7 @@ export class SocketConnection {
     if (this.started || this.stopped) return
     this.started = true
     browserEvents()?.addEventListener('online', this.onBrowserOnline)
+    browserEvents()?.addEventListener('offline', this.onBrowserOffline)
     this.connect()
   }
 
@@ -129,6 +137,7 @@ export class SocketConnection {
     if (this.stopped) return
     this.stopped = true
     browserEvents()?.removeEventListener('online', this.onBrowserOnline)
+    browserEvents()?.removeEventListener('offline', this.onBrowserOffline)
     this.clearRetry()
     const socket = this.socket
     this.dropSocket()
@@ -296,11 +305,11 @@ function finalMessage(code: number): string {
 }
 
 interface BrowserEvents {
-  addEventListener(type: 'online', listener: () => void): void
-  removeEventListener(type: 'online', listener: () => void): void
+  addEventListener(type: 'online' | 'offline', listener: () => void): void
+  removeEventListener(type: 'online' | 'offline', listener: () => void): void
 }
 
-/** `window` in a browser (its `online` event), undefined elsewhere. */
+/** `window` in a browser (its `online` and `offline` events), undefined elsewhere. */
 function browserEvents(): BrowserEvents | undefined {
   const target = globalThis as Partial<BrowserEvents>
   return typeof target.addEventListener === 'function' && typeof target.removeEventListener === 'function'

@@ -61,7 +61,7 @@ export interface SyncEngineOptions {
   reconnect?: BackoffPolicy
   /** At most one cursor message per this many ms; default 50 [SYNC27]. */
   cursorIntervalMs?: number
-  /** A ping after this long without a frame; dropped when it goes unanswered as long again; default 15 s [SYNC26]. */
+  /** A ping after this long without a frame; dropped when it goes unanswered as long again; default 5 s [SYNC26]. */
   heartbeatMs?: number
   /** Sees every server message (batches unpacked) before the engine does: for logs and tests. */
   onServerMessage?: (message: UnbatchedServerMessage) => void
