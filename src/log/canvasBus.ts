@@ -1,5 +1,5 @@
 import type { LogEntry } from '../core/room/logEntry.js'
-import type { CursorPosition, PresenceUser, UserSelection } from '../protocol/messages.js'
+import type { CursorPosition, PresenceUser, UserPreview, UserSelection } from '../protocol/messages.js'
 import type { Role } from '../protocol/roles.js'
 
 /** A change to a canvas made beside its log (over HTTP) that open rooms apply live. */
@@ -20,6 +20,8 @@ export type Ephemeral =
   | { kind: 'cursors'; cursors: CursorPosition[] }
   /** Selections that changed since the sender's last batch; an empty list clears one. */
   | { kind: 'selections'; selections: UserSelection[] }
+  /** Drags in progress that changed since the sender's last batch; an empty list ends one [PROTO18]. */
+  | { kind: 'previews'; previews: UserPreview[] }
 
 /** What a room (or any other subscriber) is told about one canvas. */
 export interface CanvasListener {

@@ -8,6 +8,10 @@ export const MESSAGE_LIMITS = {
   tokenLength: 8_192,
   /** Ids in one `selection` message [PROTO17]. */
   selectionIds: 500,
+  /** Objects in one `preview` message: what one drag or transform moves at once [PROTO18]. */
+  previewObjects: 200,
+  /** Bound on a preview's scale factors: a transform in progress, never stored [PROTO18]. */
+  previewScale: 10_000,
 } as const
 
 export const AuthMessageSchema = Type.Object(
@@ -27,6 +31,35 @@ export const CursorMessageSchema = Type.Object(
 /** The sender's selected object ids; presence, never logged [PROTO17]. */
 export const SelectionMessageSchema = Type.Object(
   { type: Type.Literal('selection'), ids: Type.Array(IdSchema, { maxItems: MESSAGE_LIMITS.selectionIds }) },
+  { additionalProperties: false },
+)
+
+/**
+ * Where an object is while someone drags, resizes or rotates it: presence, never logged, relayed
+ * coalesced on the cursor tick. `scaleX`/`scaleY` are the transform in progress (the commit bakes
+ * them into sizes). An empty list ends the sender's preview [PROTO18].
+ */
+export const PreviewObjectSchema = Type.Object(
+  {
+    id: IdSchema,
+    x: CoordinateSchema,
+    y: CoordinateSchema,
+    rotation: Type.Optional(CoordinateSchema),
+    scaleX: Type.Optional(
+      Type.Number({ minimum: -MESSAGE_LIMITS.previewScale, maximum: MESSAGE_LIMITS.previewScale }),
+    ),
+    scaleY: Type.Optional(
+      Type.Number({ minimum: -MESSAGE_LIMITS.previewScale, maximum: MESSAGE_LIMITS.previewScale }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const PreviewMessageSchema = Type.Object(
+  {
+    type: Type.Literal('preview'),
+    objects: Type.Array(PreviewObjectSchema, { maxItems: MESSAGE_LIMITS.previewObjects }),
+  },
   { additionalProperties: false },
 )
 
@@ -60,6 +93,7 @@ export const CLIENT_MESSAGE_SCHEMAS = {
   auth: AuthMessageSchema,
   cursor: CursorMessageSchema,
   selection: SelectionMessageSchema,
+  preview: PreviewMessageSchema,
   'object-create': ObjectCreateMessageSchema,
   'object-update': ObjectUpdateMessageSchema,
   'object-delete': ObjectDeleteMessageSchema,

@@ -6,6 +6,8 @@ import type {
   ObjectDeleteMessageSchema,
   ObjectUpdateMessageSchema,
   PingMessageSchema,
+  PreviewMessageSchema,
+  PreviewObjectSchema,
   SelectionMessageSchema,
 } from './clientMessageSchemas.js'
 import type { ErrorCode } from './errorCodes.js'
@@ -37,9 +39,13 @@ export type ObjectUpdateMessage = Parsed<Static<typeof ObjectUpdateMessageSchema
 export type ObjectDeleteMessage = Parsed<Static<typeof ObjectDeleteMessageSchema>>
 export type PingMessage = Parsed<Static<typeof PingMessageSchema>>
 export type SelectionMessage = Parsed<Static<typeof SelectionMessageSchema>>
+export type PreviewMessage = Parsed<Static<typeof PreviewMessageSchema>>
+/** One object's place in a drag or transform in progress [PROTO18]. */
+export type PreviewObject = Static<typeof PreviewObjectSchema>
 
 export type ClientOpMessage = ObjectCreateMessage | ObjectUpdateMessage | ObjectDeleteMessage
-export type ClientMessage = AuthMessage | CursorMessage | SelectionMessage | ClientOpMessage | PingMessage
+export type ClientMessage =
+  AuthMessage | CursorMessage | SelectionMessage | PreviewMessage | ClientOpMessage | PingMessage
 
 export function isClientOpMessage(message: ClientMessage): message is ClientOpMessage {
   return (
@@ -121,6 +127,18 @@ export interface SelectionsMessage {
   selections: UserSelection[]
 }
 
+/** One user's drag or transform in progress; an empty list ends it (they let go, or left). */
+export interface UserPreview {
+  userId: string
+  objects: PreviewObject[]
+}
+
+/** The previews that changed since the last tick, coalesced like cursors [PROTO18]. */
+export interface PreviewsMessage {
+  type: 'previews'
+  previews: UserPreview[]
+}
+
 export interface UserConnectedMessage extends PresenceUser {
   type: 'user-connected'
 }
@@ -171,6 +189,7 @@ export type UnbatchedServerMessage =
   | RoomEvent
   | CursorsMessage
   | SelectionsMessage
+  | PreviewsMessage
   | UserConnectedMessage
   | UserDisconnectedMessage
   | ErrorMessage

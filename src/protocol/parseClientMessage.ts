@@ -34,6 +34,7 @@ const VALIDATORS = {
   auth: Compile(CLIENT_MESSAGE_SCHEMAS.auth),
   cursor: Compile(CLIENT_MESSAGE_SCHEMAS.cursor),
   selection: Compile(CLIENT_MESSAGE_SCHEMAS.selection),
+  preview: Compile(CLIENT_MESSAGE_SCHEMAS.preview),
   'object-create': Compile(CLIENT_MESSAGE_SCHEMAS['object-create']),
   'object-update': Compile(CLIENT_MESSAGE_SCHEMAS['object-update']),
   'object-delete': Compile(CLIENT_MESSAGE_SCHEMAS['object-delete']),
@@ -146,6 +147,7 @@ const KNOWN_KEYS: Record<ClientMessageType, ReadonlySet<string>> = {
   auth: keysOf(CLIENT_MESSAGE_SCHEMAS.auth),
   cursor: keysOf(CLIENT_MESSAGE_SCHEMAS.cursor),
   selection: keysOf(CLIENT_MESSAGE_SCHEMAS.selection),
+  preview: keysOf(CLIENT_MESSAGE_SCHEMAS.preview),
   'object-create': keysOf(CLIENT_MESSAGE_SCHEMAS['object-create']),
   'object-update': keysOf(CLIENT_MESSAGE_SCHEMAS['object-update']),
   'object-delete': keysOf(CLIENT_MESSAGE_SCHEMAS['object-delete']),
@@ -177,6 +179,13 @@ function precheck(type: ClientMessageType, value: Record<string, unknown>): Fail
   // Bounds the schema's error list on a frame of thousands of ids [PROTO17].
   if (type === 'selection' && Array.isArray(value.ids) && value.ids.length > MESSAGE_LIMITS.selectionIds)
     return fail(`ids must have at most ${MESSAGE_LIMITS.selectionIds} items`, 'ids')
+  // Same for a preview of thousands of objects [PROTO18].
+  if (
+    type === 'preview' &&
+    Array.isArray(value.objects) &&
+    value.objects.length > MESSAGE_LIMITS.previewObjects
+  )
+    return fail(`objects must have at most ${MESSAGE_LIMITS.previewObjects} items`, 'objects')
   return undefined
 }
 

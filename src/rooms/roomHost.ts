@@ -2,6 +2,7 @@
 // operations in flight, the seats' outboxes, the encoded state) whose invariants hold only if
 // they change together. What stands alone lives beside it: roomPresence.ts, snapshotWriter.ts,
 // fanOut.ts, encodeInSlices.ts, and the pure core in src/core/room/.
+import { can } from '../core/permissions.js'
 import { applyEntry } from '../core/room/applyEntry.js'
 import { decideBatch, type Member } from '../core/room/decideOp.js'
 import { entryEvent } from '../core/room/entryEvent.js'
@@ -20,6 +21,7 @@ import type { OpLog } from '../log/opLog.js'
 import { AppError } from '../protocol/appError.js'
 import type { CanvasObject } from '../protocol/objects.js'
 import { CLOSE_CODES } from '../protocol/closeCodes.js'
+import type { PreviewObject } from '../protocol/messages.js'
 import { FanOut, type Broadcast } from './fanOut.js'
 import type { OpResult, RoomClient, RoomMember } from './roomClient.js'
 import type { RoomLimits, RoomLogger, RoomObserver } from './roomLimits.js'
@@ -381,6 +383,17 @@ export class RoomHost implements CanvasListener {
   select(client: RoomClient, ids: readonly string[]): void {
     const seat = this.seats.get(client)
     if (seat) this.presence.select(seat.member, ids)
+  }
+
+  /** A drag in progress, relayed to the others; refused to a role that may not edit [PROTO18]. */
+  preview(client: RoomClient, objects: readonly PreviewObject[]): void {
+    const seat = this.seats.get(client)
+    if (!seat) return
+    if (!can(seat.member.role, 'edit-objects')) {
+      client.send({ type: 'error', code: 'forbidden', message: 'viewers cannot edit this canvas' })
+      return
+    }
+    this.presence.preview(seat.member, objects)
   }
 
   /** Waits for what is in flight, sends what is pending, writes a snapshot, clears every timer. */

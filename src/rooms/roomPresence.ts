@@ -1,7 +1,7 @@
 import { CursorBatcher } from '../core/cursorBatcher.js'
 import { can } from '../core/permissions.js'
 import type { Ephemeral } from '../log/canvasBus.js'
-import type { PresenceUser } from '../protocol/messages.js'
+import type { PresenceUser, PreviewObject, PreviewsMessage } from '../protocol/messages.js'
 import { RemotePresence } from './remotePresence.js'
 import type { RoomClient, RoomMember } from './roomClient.js'
 import type { RoomLimits, RoomObserver } from './roomLimits.js'
@@ -28,6 +28,10 @@ export class RoomPresence {
   private readonly remote = new RemotePresence()
   /** Set while this room's user list waits to be published (coalesced on the cursor tick). */
   private presenceTimer: NodeJS.Timeout | undefined
+  /** userId → the objects of that user's drag in progress (non-empty) [PROTO18]. */
+  private readonly previews = new Map<string, readonly PreviewObject[]>()
+  /** Users whose preview changed since the last tick (an ended one goes out once, empty). */
+  private readonly previewsChanged = new Set<string>()
 
   constructor(
     private readonly seats: ReadonlySet<Seat>,
@@ -57,6 +61,10 @@ export class RoomPresence {
       }
       case 'cursors':
         this.deliverCursors(Buffer.from(JSON.stringify({ type: 'cursors', cursors: message.cursors })))
+        return
+      case 'previews':
+        // Motion, like cursors: skipped for a receiver that falls behind; the drop's commit follows.
+        this.deliverCursors(Buffer.from(JSON.stringify({ type: 'previews', previews: message.previews })))
         return
       case 'selections': {
         this.remote.setSelections(message.selections)
@@ -100,6 +108,11 @@ export class RoomPresence {
       this.selectionsChanged.add(member.userId)
       this.startTick()
     }
+    if (this.previews.delete(member.userId)) {
+      // A drag that never ended (the tab closed mid-drag) ends for the others [PROTO18].
+      this.previewsChanged.add(member.userId)
+      this.startTick()
+    }
     this.presenceChanged()
     // Still in the canvas on another instance: present for everyone.
     if (this.remote.has(member.userId)) return
@@ -133,6 +146,18 @@ export class RoomPresence {
     if (ids.length === 0) this.selections.delete(member.userId)
     else this.selections.set(member.userId, [...ids])
     this.selectionsChanged.add(member.userId)
+    this.startTick()
+  }
+
+  /**
+   * The user's drag in progress replaces the earlier one; an empty list ends it. Checked against
+   * edit-objects by the room before it gets here. Sent coalesced on the tick, like cursors.
+   */
+  preview(member: RoomMember, objects: readonly PreviewObject[]): void {
+    if (objects.length === 0 && !this.previews.has(member.userId)) return
+    if (objects.length === 0) this.previews.delete(member.userId)
+    else this.previews.set(member.userId, objects)
+    this.previewsChanged.add(member.userId)
     this.startTick()
   }
 
@@ -183,13 +208,18 @@ export class RoomPresence {
 
   private tick(): void {
     this.flushSelections()
-    const message = this.cursors.drain()
-    if (!message) {
+    const previews = this.drainPreviews()
+    const cursors = this.cursors.drain()
+    if (!cursors && !previews) {
       // Nothing moved for a whole tick: stop until someone does.
       this.stopTick()
       return
     }
-    this.publish({ kind: 'cursors', cursors: message.cursors })
+    if (previews) this.publish({ kind: 'previews', previews: previews.previews })
+    if (cursors) this.publish({ kind: 'cursors', cursors: cursors.cursors })
+    // One frame for both: a drag moves the cursor and the shape together.
+    const message =
+      cursors && previews ? { type: 'batch', messages: [previews, cursors] } : (cursors ?? previews)
     this.deliverCursors(Buffer.from(JSON.stringify(message)))
   }
 
@@ -202,6 +232,16 @@ export class RoomPresence {
       frames++
     }
     this.observer.frames(frames)
+  }
+
+  private drainPreviews(): PreviewsMessage | undefined {
+    if (this.previewsChanged.size === 0) return undefined
+    const previews = [...this.previewsChanged].map((userId) => ({
+      userId,
+      objects: [...(this.previews.get(userId) ?? [])],
+    }))
+    this.previewsChanged.clear()
+    return { type: 'previews', previews }
   }
 
   /** Selections are state, not motion: unlike cursors they are not skipped for slow receivers. */

@@ -110,6 +110,20 @@ const SAMPLES: Record<ClientMessageType, () => Promise<Cell>> = {
       },
     }
   },
+  preview: async () => {
+    const id = await freshObject()
+    const x = ++serial
+    return {
+      message: { type: 'preview', objects: [{ id, x, y: 1 }] },
+      allowed: async (_sender, user) => {
+        await watcher.waitFor(
+          (m) =>
+            m.type === 'previews' &&
+            m.previews.some((p) => p.userId === user.id && p.objects[0]?.id === id && p.objects[0].x === x),
+        )
+      },
+    }
+  },
   'object-create': () => {
     const opId = next('create')
     return Promise.resolve({

@@ -47,6 +47,7 @@ export class EventReplica {
         case 'user-connected':
         case 'user-disconnected':
         case 'canvas-updated':
+        case 'previews':
         case 'role-changed':
           break // not canvas state
         default:

@@ -229,6 +229,7 @@ export class CountingClient {
         case 'user-connected':
         case 'user-disconnected':
         case 'canvas-updated':
+        case 'previews':
         case 'role-changed':
           break
         default:

@@ -316,6 +316,7 @@ export class SeqOrderedReplica {
       case 'selections':
       case 'pong':
       case 'canvas-updated':
+      case 'previews':
       case 'role-changed':
         return
       default:

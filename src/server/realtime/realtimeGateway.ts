@@ -316,6 +316,11 @@ export class RealtimeGateway implements SocketHandler {
           if (!connection.allowCursor(this.limits.cursors, now)) return this.strike(connection)
           room.select(connection, message.ids)
           return
+        case 'preview':
+          // Motion like cursors: the same bucket; the room checks the role [PROTO18].
+          if (!connection.allowCursor(this.limits.cursors, now)) return this.strike(connection)
+          room.preview(connection, message.objects)
+          return
         case 'object-create':
         case 'object-update':
         case 'object-delete':

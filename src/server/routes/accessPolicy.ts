@@ -122,6 +122,8 @@ export const MESSAGE_ACCESS: Readonly<Record<ClientMessageType, CanvasAction>> =
   ping: 'view',
   cursor: 'move-cursor',
   selection: 'move-cursor',
+  // A drag in progress shows an edit before it is made: only those who may make it [PROTO18].
+  preview: 'edit-objects',
   'object-create': 'edit-objects',
   'object-update': 'edit-objects',
   'object-delete': 'edit-objects',

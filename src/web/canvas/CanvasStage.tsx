@@ -3,6 +3,7 @@
 import Konva from 'konva'
 import { useEffect, useMemo, useRef, useState } from 'react'
 import { Group, Layer, Line, Rect, Stage, Transformer } from 'react-konva'
+import type { PreviewObject } from '../../protocol/messages.js'
 import {
   OBJECT_LIMITS,
   type CanvasObject,
@@ -15,6 +16,7 @@ import { hitTest } from './hitTest.js'
 import { hasText } from './shapeText.js'
 import { appendPoint, constrain, pathFromPoints, shapeFromDrag, textAt } from './objectFactory.js'
 import { useRenderWindow, useStableChunks } from './renderWindow.js'
+import { applyPreviews, previewedPlaces, previewOf, type PreviewsByUser } from './remotePreviews.js'
 import { ShapeList, ShapeNode } from './ShapeNode.js'
 import type { StyleDefaults, Tool } from './tools.js'
 import { useWheelNavigation } from './useWheelNavigation.js'
@@ -30,6 +32,12 @@ export interface StageActions {
   moveCursor: (at: Point) => void
   editText: (id: string | undefined) => void
   setTool: (tool: Tool) => void
+  /** Where the objects I drag or transform are now, for the others (presence, not stored) [ED-L1]. */
+  preview: (objects: readonly PreviewObject[]) => void
+  /** My drag or transform is over (committed or cancelled). */
+  endPreview: () => void
+  /** What picking these ids selects: whole groups [ED-G1]. */
+  expand: (ids: readonly string[]) => string[]
 }
 
 interface Props {
@@ -46,6 +54,8 @@ interface Props {
   viewport: Viewport
   style: StyleDefaults
   editingTextId: string | undefined
+  /** Other users' drags in progress [ED-L1]. */
+  previews: PreviewsByUser
   actions: StageActions
 }
 
@@ -108,6 +118,8 @@ export function CanvasStage(props: Props) {
   const [draft, setDraft] = useState<NewObject | undefined>()
   const [marquee, setMarquee] = useState<Bounds | undefined>()
   const [busy, setBusy] = useState(false)
+  /** The Transformer is being dragged: its nodes are mine, not a remote preview's. */
+  const transforming = useRef(false)
   /**
    * What the last two presses hit: Konva's dblclick fires for any two quick clicks, so a
    * double-click edits only when both landed on the same object [ED-D4].
@@ -142,6 +154,32 @@ export function CanvasStage(props: Props) {
     tr.getLayer()?.batchDraw()
   }, [selection, chunks, showTransformer])
 
+  // Other users' drags: straight onto the nodes, never into the state. Re-run on chunks too, as
+  // a node may have been re-created by a render; what I hold in my own drag is left to me.
+  const previewed = useRef<ReadonlySet<string>>(new Set())
+  useEffect(() => {
+    const g = gesture.current
+    const mine = new Set(g.kind === 'move' ? g.nodes.map((n) => n.node.id()) : [])
+    if (transforming.current) for (const node of transformer.current?.nodes() ?? []) mine.add(node.id())
+    const places = previewedPlaces(props.previews, mine)
+    if (places.size === 0 && previewed.current.size === 0) return
+    const nodes = new Map<string, Konva.Node>()
+    const wanted = new Set([...places.keys(), ...previewed.current])
+    for (const node of nodesOf(wanted)) nodes.set(node.id(), node)
+    const moved = applyPreviews(
+      places,
+      previewed.current,
+      (id) => nodes.get(id),
+      (id) => latest.current.objects.get(id),
+    )
+    previewed.current = new Set(places.keys())
+    if (moved) {
+      redrawObjects()
+      transformer.current?.forceUpdate()
+      transformer.current?.getLayer()?.batchDraw()
+    }
+  }, [props.previews, chunks])
+
   const pointerOf = (stage: Konva.Stage): Point | undefined => stage.getPointerPosition() ?? undefined
   const topZ = () => {
     const list = latest.current.sorted
@@ -175,14 +213,20 @@ export function CanvasStage(props: Props) {
         if (e.target.getParent() instanceof Konva.Transformer) return
         if (hit) {
           let selection = p.selection
+          // Picking one shape of a group picks the group: all of its shapes [ED-G1].
+          const unit = p.actions.expand([hit.id])
           if (evt.shiftKey) {
             const toggled = new Set(p.selection)
-            if (!toggled.delete(hit.id)) toggled.add(hit.id)
+            const had = toggled.has(hit.id)
+            for (const id of unit) {
+              if (had) toggled.delete(id)
+              else toggled.add(id)
+            }
             selection = toggled
             p.actions.select([...toggled])
           } else if (!selection.has(hit.id)) {
-            selection = new Set([hit.id])
-            p.actions.select([hit.id])
+            selection = new Set(unit)
+            p.actions.select(unit)
           }
           if (!selection.has(hit.id)) return
           // Press on a selected object: a drag moves the whole selection.
@@ -259,6 +303,7 @@ export function CanvasStage(props: Props) {
         const dy = world.y - g.from.y
         for (const n of g.nodes) n.node.position({ x: n.x + dx, y: n.y + dy })
         redrawObjects()
+        p.actions.preview(g.nodes.map((n) => previewOf(n.node)))
         return
       }
       case 'pan':
@@ -272,11 +317,11 @@ export function CanvasStage(props: Props) {
         const box = rectFromPoints(g.start, world)
         setMarquee(box)
         const hits = new Set(g.base)
-        for (const o of p.sorted) if (intersects(box, objectBounds(o))) hits.add(o.id)
+        for (const o of p.sorted) if (o.type !== 'group' && intersects(box, objectBounds(o))) hits.add(o.id)
         const key = [...hits].join()
         if (key !== g.last) {
           g.last = key
-          p.actions.select([...hits])
+          p.actions.select(p.actions.expand([...hits]))
         }
         return
       }
@@ -320,11 +365,13 @@ export function CanvasStage(props: Props) {
         if (cancelled) {
           for (const n of g.nodes) n.node.position({ x: n.x, y: n.y })
           redrawObjects()
+          p.actions.endPreview()
           return
         }
         p.actions.updateMany(
           g.nodes.map(({ node }) => [node.id(), { x: round(node.x()), y: round(node.y()) }] as const),
         )
+        p.actions.endPreview()
         return
       }
       case 'marquee':
@@ -385,7 +432,13 @@ export function CanvasStage(props: Props) {
     }
   }
 
+  const onTransform = () => {
+    transforming.current = true
+    latest.current.actions.preview((transformer.current?.nodes() ?? []).map(previewOf))
+  }
+
   const onTransformEnd = () => {
+    transforming.current = false
     const p = latest.current
     const nodes = transformer.current?.nodes() ?? []
     const changes: (readonly [string, ObjectChanges])[] = []
@@ -394,6 +447,7 @@ export function CanvasStage(props: Props) {
       if (object) changes.push([object.id, bakeTransform(node, object)])
     }
     p.actions.updateMany(changes)
+    p.actions.endPreview()
   }
 
   return (
@@ -449,6 +503,7 @@ export function CanvasStage(props: Props) {
         )}
         <Transformer
           ref={transformer}
+          onTransform={onTransform}
           onTransformEnd={onTransformEnd}
           flipEnabled={false}
           keepRatio={false}

@@ -1,8 +1,9 @@
 import type Konva from 'konva'
 import { memo } from 'react'
-import { Arrow, Line, Rect, Shape, Text } from 'react-konva'
+import { Arrow, Group, Line, Rect, Shape, Text } from 'react-konva'
 import type { CanvasObject, NewObject } from '../../protocol/objects.js'
 import { DEFAULT_FONT_FAMILY, TEXT_LINE_HEIGHT } from './geometry.js'
+import { SHAPE_FONT_SIZE, SHAPE_TEXT_COLOR, SHAPE_TEXT_PADDING } from './shapeText.js'
 
 interface Props {
   object: NewObject
@@ -34,10 +35,46 @@ export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
     y: o.y ?? 0,
     rotation: o.rotation ?? 0,
     opacity: o.opacity ?? 1,
-    visible: !hidden,
+    // A shape stays drawn while its words are edited; a text box gives way to the editor.
+    visible: !(hidden && o.type === 'text'),
     // Konva performance tips: no extra pass for fill+stroke overlap, no stroke shadows.
     perfectDrawEnabled: false,
     shadowForStrokeEnabled: false,
+  }
+  // A rectangle or ellipse with words: a group of the shape and its label, moved, transformed and
+  // previewed as one node (the group carries the id and the box). Without words it stays a
+  // single node, as cheap as before [ED-T1].
+  if ((o.type === 'rect' || o.type === 'ellipse') && (o.text ?? '') !== '') {
+    const width = o.width ?? 0
+    const height = o.height ?? 0
+    const box = { fill: o.fill ?? 'transparent', stroke, strokeWidth, strokeEnabled: strokeWidth > 0 }
+    return (
+      <Group {...common} width={width} height={height}>
+        {o.type === 'rect' ? (
+          <Rect width={width} height={height} {...box} perfectDrawEnabled={false} />
+        ) : (
+          <Shape width={width} height={height} sceneFunc={drawEllipse} {...box} perfectDrawEnabled={false} />
+        )}
+        <Text
+          name="label"
+          visible={!hidden}
+          x={SHAPE_TEXT_PADDING}
+          y={SHAPE_TEXT_PADDING}
+          width={Math.max(1, width - 2 * SHAPE_TEXT_PADDING)}
+          height={Math.max(1, height - 2 * SHAPE_TEXT_PADDING)}
+          text={o.text ?? ''}
+          fontSize={o.fontSize ?? SHAPE_FONT_SIZE}
+          fontFamily={o.fontFamily ?? DEFAULT_FONT_FAMILY}
+          align={o.align ?? 'center'}
+          verticalAlign="middle"
+          lineHeight={TEXT_LINE_HEIGHT}
+          fill={SHAPE_TEXT_COLOR}
+          wrap="word"
+          ellipsis
+          perfectDrawEnabled={false}
+        />
+      </Group>
+    )
   }
   switch (o.type) {
     case 'rect':
@@ -108,8 +145,10 @@ export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
           wrap="word"
         />
       )
-    case 'frame':
     case 'group':
+      // A name for its members (parentId), drawn by them [ED-G1].
+      return null
+    case 'frame':
     case 'image':
       // Not drawn by this version's tools: shown as their box so they can still be selected and moved.
       return (

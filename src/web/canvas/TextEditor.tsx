@@ -2,6 +2,7 @@ import { useLayoutEffect, useRef, useState } from 'react'
 import { OBJECT_LIMITS, type CanvasObject } from '../../protocol/objects.js'
 import { DEFAULT_FONT_FAMILY, TEXT_LINE_HEIGHT } from './geometry.js'
 import { MAX_TEXT_WIDTH, measureTextWidth } from './measureText.js'
+import { SHAPE_FONT_SIZE, SHAPE_TEXT_COLOR, SHAPE_TEXT_PADDING } from './shapeText.js'
 import { worldToScreen, type Viewport } from './viewport.js'
 
 interface Props {
@@ -17,17 +18,27 @@ export function TextEditor({ object: o, viewport, onDone }: Props) {
   const ref = useRef<HTMLTextAreaElement>(null)
   const done = useRef(false)
   const tooLong = textTooLong(text)
-  const at = worldToScreen(viewport, { x: o.x ?? 0, y: o.y ?? 0 })
-  const fontSize = (o.fontSize ?? 24) * viewport.scale
-  // Grows with the longest line as you type, like the text it becomes (see fitText).
-  const width = Math.max(o.width ?? 0, Math.min(MAX_TEXT_WIDTH, measureTextWidth(o, text) + 2))
+  // Inside a shape the words sit in its box, centred, as the shape draws them [ED-T1].
+  const inShape = o.type !== 'text'
+  const pad = inShape ? SHAPE_TEXT_PADDING : 0
+  const at = worldToScreen(viewport, { x: (o.x ?? 0) + pad, y: (o.y ?? 0) + pad })
+  const fontSize = (o.fontSize ?? (inShape ? SHAPE_FONT_SIZE : 24)) * viewport.scale
+  // A text grows with the longest line as you type, like the text it becomes (see fitText).
+  const width = inShape
+    ? Math.max(1, (o.width ?? 0) - 2 * pad)
+    : Math.max(o.width ?? 0, Math.min(MAX_TEXT_WIDTH, measureTextWidth(o, text) + 2))
+  const boxHeight = inShape ? Math.max(1, (o.height ?? 0) - 2 * pad) * viewport.scale : 0
+  const [textHeight, setTextHeight] = useState(0)
 
   useLayoutEffect(() => {
     const el = ref.current
     if (!el) return
     el.style.height = '0px'
     el.style.height = `${el.scrollHeight}px`
+    setTextHeight(el.scrollHeight)
   }, [text, fontSize])
+  // Centred in the shape's box while it fits, like verticalAlign="middle" on the canvas.
+  const top = inShape ? at.y + Math.max(0, (boxHeight - textHeight) / 2) : at.y
 
   useLayoutEffect(() => {
     ref.current?.focus()
@@ -70,13 +81,13 @@ export function TextEditor({ object: o, viewport, onDone }: Props) {
         }}
         style={{
           left: at.x,
-          top: at.y,
+          top,
           width: width * viewport.scale + 4,
           fontSize,
           lineHeight: TEXT_LINE_HEIGHT,
           fontFamily: o.fontFamily ?? DEFAULT_FONT_FAMILY,
-          color: o.fill ?? '#1c2024',
-          textAlign: o.align ?? 'left',
+          color: inShape ? SHAPE_TEXT_COLOR : (o.fill ?? '#1c2024'),
+          textAlign: o.align ?? (inShape ? 'center' : 'left'),
           opacity: o.opacity ?? 1,
           transform: `rotate(${o.rotation ?? 0}deg)`,
         }}

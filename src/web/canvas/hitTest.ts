@@ -14,7 +14,8 @@ export function hitTest(
 ): CanvasObject | undefined {
   for (let i = sorted.length - 1; i >= 0; i--) {
     const o = sorted[i]
-    if (o && hits(o, p, tolerance)) return o
+    // A group is a name for its members, never a shape of its own [ED-G1].
+    if (o && o.type !== 'group' && hits(o, p, tolerance)) return o
   }
   return undefined
 }

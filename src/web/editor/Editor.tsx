@@ -26,6 +26,7 @@ import {
   type ZOrderMove,
 } from './editorCommands.js'
 import { ErrorToast } from './ErrorToast.js'
+import { expandToGroups, groupSelection, ungroupSelection, withEmptiedGroups } from './grouping.js'
 import { HelpDialog } from './HelpDialog.js'
 import { RemoteCursors, RemoteSelections } from './RemotePresence.js'
 import { StylePanel, type StyleChange } from './StylePanel.js'
@@ -53,6 +54,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const canUndo = useEngineState(engine, (s) => s.canUndo)
   const canRedo = useEngineState(engine, (s) => s.canRedo)
   const lastError = useEngineState(engine, (s) => s.lastError)
+  const previews = useEngineState(engine, (s) => s.previews)
 
   // The role from the socket's auth-success is current (it may have changed since the page loaded).
   const role = me?.role ?? canvas.role
@@ -85,10 +87,13 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   }, [])
 
   const textStep = useRef<string | undefined>(undefined)
+  const latestObjects = useRef(objects)
+  latestObjects.current = objects
   const actions: StageActions = useMemo(
     () => ({
       setViewport: (update) => setViewport(update),
       select: (ids) => setSelectionIds(ids),
+      expand: (ids) => expandToGroups(latestObjects.current, ids),
       create: (object) => {
         // A new text and its first words are one undo step, closed when editing ends.
         if (object.type === 'text' && textStep.current === undefined) {
@@ -102,6 +107,8 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       moveCursor: (at: Point) => engine.moveCursor(Math.round(at.x), Math.round(at.y)),
       editText: (id) => setEditingTextId(id),
       setTool,
+      preview: (objects) => engine.preview(objects),
+      endPreview: () => engine.endPreview(),
     }),
     [engine, setTool],
   )
@@ -167,15 +174,37 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   )
 
   const remove = useCallback(() => {
-    deleteSelection(engine, selection)
+    // A group whose shapes all go goes with them.
+    deleteSelection(engine, new Set(withEmptiedGroups(objects, [...selection])))
     setSelectionIds([])
-  }, [engine, selection])
+  }, [engine, selection, objects])
+
+  const group = useCallback(() => {
+    const grouped = groupSelection(objects, selected)
+    if (!grouped) return
+    engine.transact(() => {
+      engine.create(grouped.group)
+      for (const [id, c] of grouped.changes) engine.update(id, c)
+    })
+  }, [engine, objects, selected])
+
+  const ungroup = useCallback(() => {
+    const { changes, deleted } = ungroupSelection(objects, selected)
+    if (deleted.length === 0) return
+    engine.transact(() => {
+      for (const [id, c] of changes) engine.update(id, c)
+      engine.remove(deleted)
+    })
+  }, [engine, objects, selected])
 
   const finishTextEdit = useCallback(
     (object: CanvasObject, text: string) => {
       setEditingTextId(undefined)
       if (objects.has(object.id)) {
-        if (text.trim() === '') engine.remove([object.id])
+        // A shape keeps its box whatever its words; an empty text box is no object at all.
+        if (object.type !== 'text') {
+          if (text !== (object.text ?? '')) engine.update(object.id, { text: text.trim() === '' ? '' : text })
+        } else if (text.trim() === '') engine.remove([object.id])
         else if (text !== object.text) engine.update(object.id, { text, ...fitText(object, text) })
       }
       if (textStep.current !== undefined) {
@@ -200,7 +229,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
 
   useEditorKeys(engine, {
     state: { canEdit, selected, selection, sorted, tool, helpOpen, editingTextId },
-    commands: { duplicate, arrange, remove, zoomBy, zoomTo, zoomToFit, setTool },
+    commands: { duplicate, arrange, remove, group, ungroup, zoomBy, zoomTo, zoomToFit, setTool },
     setSelectionIds,
     setEditingTextId,
     setSpaceHeld,
@@ -278,6 +307,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
               viewport={viewport}
               style={style}
               editingTextId={editingText ? editingTextId : undefined}
+              previews={previews}
               actions={actions}
             />
           )}

@@ -46,7 +46,10 @@ export function placeCopies(
   offset: number,
 ): string[] {
   let z = maxZ(all)
-  const copies = objects.map((o) => cloneObject(o, { x: offset, y: offset }, ++z))
+  // Copies are loose shapes: they would otherwise join the originals' group [ED-G1].
+  const copies = objects
+    .filter((o) => o.type !== 'group')
+    .map((o) => ({ ...cloneObject(o, { x: offset, y: offset }, ++z), parentId: null }))
   createMany(engine, copies)
   return copies.map((c) => c.id)
 }

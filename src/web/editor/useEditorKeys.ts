@@ -1,3 +1,4 @@
+import { hasText } from '../canvas/shapeText.js'
 import { useEffect, useRef } from 'react'
 import type { CanvasObject } from '../../protocol/objects.js'
 import { toolForKey, type Tool } from '../canvas/tools.js'
@@ -27,6 +28,9 @@ export interface KeyCommands {
   duplicate: () => void
   arrange: (move: ZOrderMove) => void
   remove: () => void
+  /** Ctrl/Cmd+G and Shift+Ctrl/Cmd+G [ED-G1]. */
+  group: () => void
+  ungroup: () => void
   zoomBy: (direction: 1 | -1) => void
   zoomTo: (scale: number) => void
   zoomToFit: () => void
@@ -89,8 +93,15 @@ export function useEditorKeys(engine: SyncEngine, options: Options): void {
             case 'd':
               if (k.canEdit) c.duplicate()
               return true
+            case 'g':
+              if (k.canEdit) {
+                if (e.shiftKey) c.ungroup()
+                else c.group()
+              }
+              return true
             case 'a':
-              if (k.canEdit) setters.current.setSelectionIds(k.sorted.map((o) => o.id))
+              if (k.canEdit)
+                setters.current.setSelectionIds(k.sorted.filter((o) => o.type !== 'group').map((o) => o.id))
               return true
             case '=':
             case '+':
@@ -139,7 +150,12 @@ export function useEditorKeys(engine: SyncEngine, options: Options): void {
         c.remove()
         return
       }
-      if (e.key === 'Enter' && k.selected.length === 1 && k.selected[0]?.type === 'text') {
+      if (
+        e.key === 'Enter' &&
+        k.selected.length === 1 &&
+        k.selected[0] !== undefined &&
+        hasText(k.selected[0])
+      ) {
         e.preventDefault()
         setters.current.setEditingTextId(k.selected[0].id)
         return

@@ -2,6 +2,8 @@ import { presenceColor } from '../../core/presenceColor.js'
 import type {
   CursorsMessage,
   PresenceUser,
+  PreviewObject,
+  PreviewsMessage,
   SelectionsMessage,
   UserConnectedMessage,
   UserDisconnectedMessage,
@@ -26,7 +28,7 @@ export interface RemoteCursor {
 }
 
 export type PresenceMessage =
-  CursorsMessage | SelectionsMessage | UserConnectedMessage | UserDisconnectedMessage
+  CursorsMessage | SelectionsMessage | PreviewsMessage | UserConnectedMessage | UserDisconnectedMessage
 
 export interface PresenceOptions {
   /** Sends a frame on a joined socket; false when there is none. */
@@ -39,6 +41,8 @@ export interface PresenceOptions {
 // The protocol's bound (MESSAGE_LIMITS.selectionIds, PROTO17), repeated here so the browser
 // bundle does not pull in the TypeBox schemas.
 const MAX_SELECTION_IDS = 500
+/** MESSAGE_LIMITS.previewObjects (PROTO18): a bigger drag previews its first objects. */
+const MAX_PREVIEW_OBJECTS = 200
 
 export class Presence {
   private myUserId: string | undefined
@@ -49,6 +53,9 @@ export class Presence {
   /** Copies handed out, kept while nothing changes so selectors can compare identity [SYNC29]. */
   private cursorsCopy: ReadonlyMap<string, RemoteCursor> | undefined
   private selectionsCopy: ReadonlyMap<string, readonly string[]> | undefined
+  /** userId → that user's drag in progress (non-empty) [ED-L1]. */
+  private readonly previewMap = new Map<string, readonly PreviewObject[]>()
+  private previewsCopy: ReadonlyMap<string, readonly PreviewObject[]> | undefined
 
   private cursorWanted: { x: number; y: number } | undefined
   private cursorTimer: ReturnType<typeof setTimeout> | undefined
@@ -58,6 +65,11 @@ export class Presence {
   private selectionSent: readonly string[] = []
   private selectionTimer: ReturnType<typeof setTimeout> | undefined
   private lastSelectionSentAt = -Infinity
+  /** My drag in progress as the UI last gave it (undefined: nothing to send) and whether one is out. */
+  private previewWanted: readonly PreviewObject[] | undefined
+  private previewOut = false
+  private previewTimer: ReturnType<typeof setTimeout> | undefined
+  private lastPreviewSentAt = -Infinity
 
   constructor(private readonly options: PresenceOptions) {}
 
@@ -73,6 +85,11 @@ export class Presence {
   /** Other users' selected ids by userId, never my own; a user with none is absent [SYNC32]. */
   get selections(): ReadonlyMap<string, readonly string[]> {
     return (this.selectionsCopy ??= new Map(this.selectionMap))
+  }
+
+  /** Other users' drags in progress by userId: where their objects are until they let go [ED-L1]. */
+  get previews(): ReadonlyMap<string, readonly PreviewObject[]> {
+    return (this.previewsCopy ??= new Map(this.previewMap))
   }
 
   /** The welcome: who I am, who is here; my cursor and selection go out [SYNC28]. */
@@ -94,6 +111,11 @@ export class Presence {
     this.selectionSent = []
     this.selectionMap.clear()
     this.selectionsCopy = undefined
+    // The server ends a lost socket's preview itself; the others' previews come again as they move.
+    this.previewWanted = undefined
+    this.previewOut = false
+    this.previewMap.clear()
+    this.previewsCopy = undefined
   }
 
   handle(message: PresenceMessage): void {
@@ -124,6 +146,14 @@ export class Presence {
           this.selectionsCopy = undefined
         }
         return
+      case 'previews':
+        for (const { userId, objects } of message.previews) {
+          if (userId === this.myUserId) continue
+          if (objects.length === 0 && !this.previewMap.delete(userId)) continue
+          if (objects.length > 0) this.previewMap.set(userId, objects)
+          this.previewsCopy = undefined
+        }
+        return
       case 'user-connected': {
         const { userId, username, color } = message
         this.currentUsers = [
@@ -143,10 +173,25 @@ export class Presence {
         this.currentUsers = this.currentUsers.filter((u) => u.userId !== message.userId)
         if (this.cursorMap.delete(message.userId)) this.cursorsCopy = undefined
         if (this.selectionMap.delete(message.userId)) this.selectionsCopy = undefined
+        // A drag that never ended (the tab closed mid-drag) disappears with its user [ED-L1].
+        if (this.previewMap.delete(message.userId)) this.previewsCopy = undefined
         return
       default:
         message satisfies never
     }
+  }
+
+  /**
+   * `userId` committed a change to `id`: their preview of it is over, whatever comes next (the
+   * state now has the result; a preview's scale on top of the new size would show it twice).
+   */
+  committed(userId: string, id: string): void {
+    const objects = this.previewMap.get(userId)
+    if (objects === undefined || !objects.some((o) => o.id === id)) return
+    const rest = objects.filter((o) => o.id !== id)
+    if (rest.length === 0) this.previewMap.delete(userId)
+    else this.previewMap.set(userId, rest)
+    this.previewsCopy = undefined
   }
 
   /** Throttled to one message per cursorIntervalMs, always the latest position [SYNC27]. */
@@ -168,7 +213,26 @@ export class Presence {
     this.sendSelectionSoon()
   }
 
+  /**
+   * Where my dragged objects are now, for the others to see while I drag: throttled like
+   * moveCursor, always the latest; an empty list ends it (sent only if one is out) [ED-L1].
+   */
+  preview(objects: readonly PreviewObject[]): void {
+    if (objects.length === 0 && !this.previewOut && this.previewWanted === undefined) return
+    this.previewWanted = objects.slice(0, MAX_PREVIEW_OBJECTS)
+    this.sendPreviewSoon()
+  }
+
+  /** Drops a move not yet sent: the drag is over, and its commit must be the last word [ED-L1]. */
+  dropPendingPreview(): void {
+    if (this.previewTimer !== undefined) clearTimeout(this.previewTimer)
+    this.previewTimer = undefined
+    this.previewWanted = undefined
+  }
+
   stop(): void {
+    if (this.previewTimer !== undefined) clearTimeout(this.previewTimer)
+    this.previewTimer = undefined
     if (this.cursorTimer !== undefined) clearTimeout(this.cursorTimer)
     if (this.selectionTimer !== undefined) clearTimeout(this.selectionTimer)
     this.cursorTimer = undefined
@@ -194,6 +258,32 @@ export class Presence {
     if (!this.options.send({ type: 'cursor', x: cursor.x, y: cursor.y })) return
     this.cursorWanted = undefined
     this.lastCursorSentAt = this.options.now()
+  }
+
+  private sendPreviewSoon(): void {
+    if (!this.joined || this.previewWanted === undefined || this.previewTimer !== undefined) return
+    const waitMs = this.lastPreviewSentAt + this.options.cursorIntervalMs - this.options.now()
+    if (waitMs <= 0) {
+      this.sendPreview()
+      return
+    }
+    this.previewTimer = setTimeout(() => {
+      this.previewTimer = undefined
+      this.sendPreview()
+    }, waitMs)
+  }
+
+  private sendPreview(): void {
+    const objects = this.previewWanted
+    if (!this.joined || objects === undefined) return
+    if (objects.length === 0 && !this.previewOut) {
+      this.previewWanted = undefined
+      return
+    }
+    if (!this.options.send({ type: 'preview', objects })) return
+    this.previewWanted = undefined
+    this.previewOut = objects.length > 0
+    this.lastPreviewSentAt = this.options.now()
   }
 
   private sendSelectionSoon(): void {

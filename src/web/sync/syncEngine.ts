@@ -3,7 +3,12 @@
 import { entryTime } from '../../core/room/entryEvent.js'
 import type { Op } from '../../core/room/logEntry.js'
 import { CLOSE_CODES } from '../../protocol/closeCodes.js'
-import type { AuthSuccessMessage, ErrorMessage, UnbatchedServerMessage } from '../../protocol/messages.js'
+import type {
+  AuthSuccessMessage,
+  ErrorMessage,
+  PreviewObject,
+  UnbatchedServerMessage,
+} from '../../protocol/messages.js'
 import type { AiPreview } from '../../protocol/aiHttpTypes.js'
 import type { NewObject, ObjectChanges } from '../../protocol/objects.js'
 import type { Role } from '../../protocol/roles.js'
@@ -54,6 +59,8 @@ export class SyncEngine {
   private me: SyncSnapshot['me']
   private canvas: SyncSnapshot['canvas']
   private lastError: SyncSnapshot['lastError']
+  /** endPreview was called and waits for the drag's commit to be acked. */
+  private previewEnding = false
   /** Edits dropped since this user became a viewer: the notice counts them [SYNC33]. */
   private discarded = 0
 
@@ -173,6 +180,7 @@ export class SyncEngine {
       users: this.presence.users,
       cursors: this.presence.cursors,
       selections: this.presence.selections,
+      previews: this.presence.previews,
       canUndo: this.undoSteps.canUndo,
       canRedo: this.undoSteps.canRedo,
       closeReason: this.connection.closeReason,
@@ -279,6 +287,28 @@ export class SyncEngine {
     this.presence.select(ids)
   }
 
+  /** Where the objects I drag are now, for the others to see before I let go [ED-L1]. */
+  preview(objects: readonly PreviewObject[]): void {
+    this.previewEnding = false
+    this.presence.preview(objects)
+  }
+
+  /**
+   * My drag is over. The end goes out once the drag's commit is acked: the others have its
+   * object-updated by then, so the shape never jumps back to where the drag began [ED-L1].
+   */
+  endPreview(): void {
+    this.presence.dropPendingPreview()
+    this.previewEnding = true
+    this.endPreviewIfSaved()
+  }
+
+  private endPreviewIfSaved(): void {
+    if (!this.previewEnding || this.view.pending.length > 0) return
+    this.previewEnding = false
+    this.presence.preview([])
+  }
+
   // ---- local edits -------------------------------------------------------------------------------
 
   private edit(op: Op): void {
@@ -340,15 +370,18 @@ export class SyncEngine {
         return
       case 'ack': {
         if (this.view.ack(message.opId, message.seq) !== undefined) this.outbox.forget(message.opId)
+        this.endPreviewIfSaved()
         return
       }
       case 'object-created':
       case 'object-updated':
       case 'object-deleted':
         this.view.event(message, entryTime(this.now()))
+        if (message.type !== 'object-created') this.presence.committed(message.userId, message.id)
         return
       case 'cursors':
       case 'selections':
+      case 'previews':
       case 'user-connected':
       case 'user-disconnected':
         this.presence.handle(message)
@@ -441,6 +474,7 @@ export class SyncEngine {
     if (this.view.drop(opId) === undefined) return
     this.undoSteps.forget(opId)
     this.outbox.forget(opId)
+    this.endPreviewIfSaved()
   }
 
   // ---- bookkeeping -------------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-import type { CanvasUpdatedMessage, PresenceUser, UnbatchedServerMessage } from '../../protocol/messages.js'
+import type {
+  CanvasUpdatedMessage,
+  PresenceUser,
+  PreviewObject,
+  UnbatchedServerMessage,
+} from '../../protocol/messages.js'
 import type { CanvasObject } from '../../protocol/objects.js'
 import type { Role } from '../../protocol/roles.js'
 import type { BackoffPolicy } from './backoff.js'
@@ -24,6 +29,8 @@ export interface SyncSnapshot {
   cursors: ReadonlyMap<string, RemoteCursor>
   /** Other users' selected object ids by userId, never my own; a user with none is absent [SYNC32]. */
   selections: ReadonlyMap<string, readonly string[]>
+  /** Other users' drags in progress by userId: where their objects are until they let go [ED-L1]. */
+  previews: ReadonlyMap<string, readonly PreviewObject[]>
   canUndo: boolean
   canRedo: boolean
   /**
