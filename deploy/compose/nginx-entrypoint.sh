@@ -3,7 +3,7 @@
 # (upstream-servers:begin/end) name loopback ports for one host; here they become the compose
 # services app-1..app-3 on port 5000. Logs go to the container's stdout and stderr.
 set -eu
-prefix=/tmp/collabcanvas-nginx
+prefix="${NGINX_PREFIX:-/tmp/collabcanvas-nginx}"
 mkdir -p "$prefix/logs" "$prefix/tmp"
 ln -sf /dev/stdout "$prefix/logs/access.log"
 ln -sf /dev/stderr "$prefix/logs/error.log"

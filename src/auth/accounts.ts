@@ -38,6 +38,8 @@ export interface AccountsOptions {
   /** Live sessions one user may hold; the oldest ones end beyond it [A3]. */
   maxSessionsPerUser?: number
   deviceCookies?: DeviceCookies
+  /** Accounts an operator disabled get no new session (login, OIDC, registration alike). */
+  isDisabled?: (userId: string) => Promise<boolean>
   /** false: AUTH_PASSWORD_LOGIN=false, registration and password login are refused (OIDC only). */
   passwordLogin?: boolean
   /** OpenID Connect access tokens (src/auth/oidc/accessTokens.ts), when OIDC_AUDIENCE is set. */
@@ -120,7 +122,12 @@ export class Accounts {
 
   /** A session token, or (OIDC configured) a provider's access token. */
   async authenticate(sessionId: string): Promise<Authenticated | undefined> {
-    if (!looksLikeSessionToken(sessionId)) return this.options.accessTokens?.authenticate(sessionId)
+    if (!looksLikeSessionToken(sessionId)) {
+      const auth = await this.options.accessTokens?.authenticate(sessionId)
+      // A provider's access token has no session here to delete: a disabled account's is refused.
+      if (auth && (await this.options.isDisabled?.(auth.user.id))) return undefined
+      return auth
+    }
     const sessionHash = hashSessionToken(sessionId)
     const session = await this.store.findSession(sessionHash, this.options.now())
     if (!session) return undefined
@@ -152,6 +159,9 @@ export class Accounts {
   }
 
   private async startSession(user: PublicUser): Promise<SignedIn> {
+    if (await this.options.isDisabled?.(user.id)) {
+      throw new AppError('unauthorized', 'this account is disabled')
+    }
     const sessionId = newSessionToken()
     const now = this.options.now()
     await this.store.createSession({

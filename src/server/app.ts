@@ -27,6 +27,7 @@ import { aiRoutes } from './routes/aiRoutes.js'
 import { oidcRoutes } from './routes/oidcRoutes.js'
 import { adminRoutes } from './routes/adminRoutes.js'
 import { newInstanceId, startOpsMonitor } from './ops/opsMonitor.js'
+import { startDisableWatcher } from './ops/disableWatcher.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
 
@@ -169,6 +170,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(oidcRoutes(deps))
   await app.register(adminRoutes(deps))
   startOpsMonitor(app, deps, newInstanceId())
+  startDisableWatcher(app, deps, realtime)
   return app
 }
 

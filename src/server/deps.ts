@@ -43,6 +43,7 @@ import type { Config } from './config.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { PostgresInstanceStats, SqliteInstanceStats, type InstanceStats } from './ops/instanceStats.js'
 import { OPS_MIGRATIONS, PG_OPS_MIGRATIONS } from './ops/opsMigrations.js'
+import { PostgresUserDisables, SqliteUserDisables, type UserDisables } from './ops/userDisables.js'
 import type { RealtimeLimits } from './realtime/realtimeLimits.js'
 
 /** Everything the app needs, chosen from the config; the only place adapters are picked. */
@@ -68,6 +69,8 @@ export interface Deps {
   triggers: Triggers
   /** Each instance's latest live sample, shared through the database (/admin, src/server/ops). */
   instanceStats: InstanceStats
+  /** Accounts an operator disabled (`collabcanvas users disable`): every instance ends their sockets. */
+  userDisables: UserDisables
   /** Where the built web app is; `<repo>/dist/web` unless a test says otherwise. */
   webRoot?: string
   /** Overrides of the realtime limits (tests shorten deadlines and caps). */
@@ -154,6 +157,7 @@ interface Storage {
   /** API key buckets where every instance sees them [RL1] (Redis instead when REDIS_URL is set). */
   rateLimiter: RateLimiter
   instanceStats: InstanceStats
+  userDisables: UserDisables
   close(): Promise<void>
 }
 
@@ -188,6 +192,7 @@ function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, 
     triggerStore,
     rateLimiter,
     instanceStats: new SqliteInstanceStats(db),
+    userDisables: new SqliteUserDisables(db),
     close: async () => {
       await rateLimiter.close()
       await triggerStore.close()
@@ -216,6 +221,7 @@ function openPostgresStorage(databaseUrl: string, logger: FastifyBaseLogger, now
     triggerStore,
     rateLimiter: new PostgresRateLimiter(pool),
     instanceStats: new PostgresInstanceStats(pool),
+    userDisables: new PostgresUserDisables(pool),
     close: async () => {
       await triggerStore.close()
       await opLog.close()
@@ -270,6 +276,7 @@ export function createDeps(
     deviceCookies: deployment.deviceCookies,
     registrationThrottle: new RegistrationThrottle(config.registrationsPerHour, now),
     maxSessionsPerUser: config.maxSessionsPerUser,
+    isDisabled: (userId) => storage.userDisables.isDisabled(userId),
   })
   // A session ended here ends its sockets on every instance, one ended elsewhere here [BUS8].
   accounts.onSessionRevoked((sessionHash, origin) => {
@@ -305,6 +312,7 @@ export function createDeps(
     metrics,
     triggers,
     instanceStats: storage.instanceStats,
+    userDisables: storage.userDisables,
     ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
     close: async () => {
       await deployment.close()

@@ -10,12 +10,13 @@ import { ConfigError, loadConfig, type Config } from './config.js'
 import { createDeps, createLogger, migrateDatabase } from './deps.js'
 import { runBackupCommand, runRestoreCommand, type CommandResult } from './ops/backupCommands.js'
 import { runConsole } from './ops/consoleCommand.js'
+import { runStatsCommand, runUsersCommand } from './ops/operatorCommands.js'
 import { runSelftest } from './ops/selftestCommand.js'
 
 // The only file that reads process.env, listens and traps signals.
 
 const USAGE =
-  'usage: collabcanvas [serve|migrate|console|selftest|backup <file>|restore <file>|keys set-tier <keyId|prefix> <tier>]'
+  'usage: collabcanvas [serve|migrate|console|selftest|backup <file>|restore <file>|stats|users disable <email>|keys set-tier <keyId|prefix> <tier>]'
 
 /** Prints an operator command's result (stdout when it succeeded, stderr otherwise). */
 function report({ code, out }: CommandResult): void {
@@ -100,6 +101,8 @@ async function main(argv: readonly string[]): Promise<void> {
     else if (command === 'keys') await keys(config, argv.slice(1))
     else if (command === 'console') await runConsole(config)
     else if (command === 'selftest') report(await runSelftest())
+    else if (command === 'users') report(await runUsersCommand(config, argv.slice(1)))
+    else if (command === 'stats') report(await runStatsCommand(config, argv.slice(1)))
     else if (command === 'backup') report(await runBackupCommand(config, argv.slice(1)))
     else if (command === 'restore') report(await runRestoreCommand(config, argv.slice(1)))
     else {
