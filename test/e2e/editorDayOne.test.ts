@@ -369,6 +369,50 @@ describe('[ED] the day-one editor in Chromium', () => {
   )
 
   it(
+    '[ED-C1] when Alice draws an arrow from one shape to another then both ends are bound, and when she moves a shape the arrow follows it, stored and on Bob’s screen',
+    async () => {
+      const canvasId = await canvasWith('Connectors', [rect('from', 100, 100), rect('to', 500, 100)])
+      const aliceSees = await openEditor(alice, canvasId)
+      const bobSees = await openEditor(bob, canvasId)
+      await aliceSees.tool('Arrow (A)').click()
+      await aliceSees.dragWorld({ x: 180, y: 150 }, { x: 580, y: 150 })
+      const arrowOf = async () => (await stateOf(canvasId)).objects.find((o) => o.type === 'arrow')
+      await expect.poll(async () => (await arrowOf())?.endId).toBe('to')
+      // From the right edge of one box to the left edge of the other, through their centres.
+      expect(await arrowOf()).toMatchObject({
+        startId: 'from',
+        endId: 'to',
+        x: 260,
+        y: 150,
+        points: [0, 0, 240, 0],
+      })
+
+      // Move the target down 200: the arrow now runs to its new place, in the same undo step.
+      await aliceSees.tool('Select (V)').click()
+      await aliceSees.dragWorld({ x: 580, y: 150 }, { x: 580, y: 350 })
+      await expect.poll(async () => (await objectOf(canvasId, 'to'))?.y).toBe(300)
+      await expect.poll(async () => (await arrowOf())?.points).not.toEqual([0, 0, 240, 0])
+      const arrow = await arrowOf()
+      const [, , dx = 0, dy = 0] = arrow?.points ?? []
+      // It leaves `from` towards the moved box's centre (580, 350) and ends on that box's edge.
+      expect(dy / dx).toBeCloseTo((350 - 150) / (580 - 180), 1)
+      const endY = (arrow?.y ?? 0) + dy
+      expect(endY).toBeGreaterThanOrEqual(300)
+      expect(endY).toBeLessThanOrEqual(350)
+      // Bob's canvas draws the arrow where it now runs (its middle, between the boxes).
+      const middle = { x: (arrow?.x ?? 0) + dx / 2, y: (arrow?.y ?? 0) + dy / 2 }
+      await expect.poll(() => bobSees.pixelAt(middle), { timeout: LIVE_MS }).toBeDefined()
+      await screenshot(bobSees.page, 'e2e-editor-connector.png')
+
+      await aliceSees.page.keyboard.press('Control+z')
+      await expect.poll(async () => (await arrowOf())?.points).toEqual([0, 0, 240, 0])
+      expect((await objectOf(canvasId, 'to'))?.y).toBe(100)
+      expect(aliceSees.pageErrors).toEqual([])
+    },
+    STEP_TIMEOUT_MS,
+  )
+
+  it(
     '[ED-D6] when a signed-out person loads the app then the console logs no error and the sign-in page shows',
     async () => {
       const page = await pageFor(undefined)

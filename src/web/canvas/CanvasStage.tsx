@@ -13,6 +13,7 @@ import {
 import { bakeTransform } from './bakeTransform.js'
 import { intersects, objectBounds, rectFromPoints, round } from './geometry.js'
 import { hitTest } from './hitTest.js'
+import { canBind, isConnector, routeConnector } from './connectors.js'
 import { hasText } from './shapeText.js'
 import { appendPoint, constrain, pathFromPoints, shapeFromDrag, textAt } from './objectFactory.js'
 import { useRenderWindow, useStableChunks } from './renderWindow.js'
@@ -391,7 +392,7 @@ export function CanvasStage(props: Props) {
         if (cancelled) return
         const pointer = stage && pointerOf(stage)
         const end = pointer ? screenToWorld(p.viewport, pointer) : g.start
-        const object = shapeFromDrag(
+        let object = shapeFromDrag(
           g.tool,
           g.start,
           constrain(g.tool, g.start, end, e.evt.shiftKey),
@@ -399,6 +400,17 @@ export function CanvasStage(props: Props) {
           p.style,
           topZ(),
         )
+        // A line or arrow drawn from a shape or to one binds to it and follows it [ED-C1].
+        if (isConnector(object) && g.dragged) {
+          const tolerance = HIT_TOLERANCE_PX / p.viewport.scale
+          const bindable = p.sorted.filter(canBind)
+          const startId = hitTest(bindable, g.start, tolerance)?.id ?? null
+          const endId = hitTest(bindable, end, tolerance)?.id ?? null
+          if ((startId !== null || endId !== null) && startId !== endId) {
+            object = { ...object, startId, endId }
+            object = { ...object, ...routeConnector(object, (id) => p.objects.get(id)) }
+          }
+        }
         p.actions.create(object)
         p.actions.select([object.id])
         p.actions.setTool('select')

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { CanvasSummary } from '../../protocol/httpTypes.js'
 import type { CanvasObject } from '../../protocol/objects.js'
 import { CanvasStage, type StageActions } from '../canvas/CanvasStage.js'
+import { followConnectors } from '../canvas/connectors.js'
 import { objectBounds, sortByZ, unionBounds } from '../canvas/geometry.js'
 import { fitText } from '../canvas/measureText.js'
 import { TextEditor } from '../canvas/TextEditor.js'
@@ -102,7 +103,9 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
         }
         engine.create(object)
       },
-      updateMany: (changes) => updateMany(engine, changes),
+      // Connectors bound to what moves follow it, in the same step [ED-C1].
+      updateMany: (changes) =>
+        updateMany(engine, [...changes, ...followConnectors(latestObjects.current, changes)]),
       // The engine throttles cursor messages itself, always sending the latest position.
       moveCursor: (at: Point) => engine.moveCursor(Math.round(at.x), Math.round(at.y)),
       editText: (id) => setEditingTextId(id),
