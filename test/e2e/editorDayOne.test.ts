@@ -413,6 +413,98 @@ describe('[ED] the day-one editor in Chromium', () => {
   )
 
   it(
+    '[ED-E1] when Alice exports the canvas as SVG, PNG and JSON then the files open and show the stored shapes where the state has them',
+    async () => {
+      const canvasId = await canvasWith('Export me', [
+        rect('blue', 100, 100, { width: 100, height: 50 }),
+        rect('pink', 300, 200, { width: 100, height: 50, fill: '#ffdbdc', text: 'Hi <there> & you' }),
+      ])
+      const editor = await openEditor(alice, canvasId)
+      const page = editor.page
+      const exportAs = async (
+        format: string,
+        setup?: (dialog: ReturnType<Page['getByTestId']>) => Promise<void>,
+      ) => {
+        await page.getByTestId('export-button').click()
+        const dialog = page.getByTestId('export-dialog')
+        await dialog.getByLabel('Format').selectOption(format)
+        await setup?.(dialog)
+        const [download] = await Promise.all([
+          page.waitForEvent('download'),
+          dialog.getByRole('button', { name: 'Export' }).click(),
+        ])
+        const file = await download.path()
+        return { name: download.suggestedFilename(), bytes: fs.readFileSync(file) }
+      }
+      const state = await stateOf(canvasId)
+
+      const svg = await exportAs('svg')
+      expect(svg.name).toBe('Export me.svg')
+      const svgText = svg.bytes.toString('utf8')
+      // Bounds of both shapes plus 16 of padding; text escaped, never markup.
+      expect(svgText).toContain('viewBox="84 84 332 182"')
+      expect(svgText).toContain('fill="#ffdbdc"')
+      expect(svgText).toContain('Hi &lt;there&gt; &amp; you')
+
+      const png = await exportAs('png', async (dialog) => {
+        await dialog.getByLabel('Padding (px)').fill('0')
+        await dialog.getByLabel('Scale').selectOption('1')
+      })
+      expect(png.name).toBe('Export me.png')
+      expect(png.bytes.subarray(1, 4).toString('latin1')).toBe('PNG')
+      // Opened by the browser: 300 × 150 px (the shapes' bounds at 1×), each shape's colour at
+      // its place relative to the bounds' corner (100, 100), white between them.
+      const sample = await page.evaluate(
+        async (dataUrl: string) => {
+          const g = globalThis as unknown as {
+            Image: new () => { src: string; decode(): Promise<void>; width: number; height: number }
+            document: {
+              createElement(tag: 'canvas'): {
+                width: number
+                height: number
+                getContext(kind: '2d'): {
+                  drawImage(i: unknown, x: number, y: number): void
+                  getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> }
+                }
+              }
+            }
+          }
+          const image = new g.Image()
+          image.src = dataUrl
+          await image.decode()
+          const canvas = g.document.createElement('canvas')
+          canvas.width = image.width
+          canvas.height = image.height
+          const context = canvas.getContext('2d')
+          context.drawImage(image, 0, 0)
+          const at = (x: number, y: number): number[] => Array.from(context.getImageData(x, y, 1, 1).data)
+          return {
+            width: image.width,
+            height: image.height,
+            blue: at(20, 25),
+            pink: at(210, 110),
+            gap: at(150, 70),
+          }
+        },
+        `data:image/png;base64,${png.bytes.toString('base64')}`,
+      )
+      expect(sample).toEqual({
+        width: 300,
+        height: 150,
+        blue: [0xdb, 0xe4, 0xff, 255],
+        pink: [0xff, 0xdb, 0xdc, 255],
+        gap: [255, 255, 255, 255],
+      })
+
+      const json = await exportAs('json')
+      const exported = JSON.parse(json.bytes.toString('utf8')) as { objects: CanvasObject[] }
+      expect(exported.objects.map((o) => o.id).sort()).toEqual(state.objects.map((o) => o.id).sort())
+      expect(editor.pageErrors).toEqual([])
+    },
+    STEP_TIMEOUT_MS,
+  )
+
+  it(
     '[ED-D6] when a signed-out person loads the app then the console logs no error and the sign-in page shows',
     async () => {
       const page = await pageFor(undefined)

@@ -27,6 +27,7 @@ import {
   type ZOrderMove,
 } from './editorCommands.js'
 import { ErrorToast } from './ErrorToast.js'
+import { ExportDialog } from './ExportDialog.js'
 import { expandToGroups, groupSelection, ungroupSelection, withEmptiedGroups } from './grouping.js'
 import { HelpDialog } from './HelpDialog.js'
 import { RemoteCursors, RemoteSelections } from './RemotePresence.js'
@@ -67,6 +68,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const [style, setStyle] = useState<StyleDefaults>(INITIAL_STYLE)
   const [editingTextId, setEditingTextId] = useState<string | undefined>()
   const [helpOpen, setHelpOpen] = useState(false)
+  const [exportOpen, setExportOpen] = useState(false)
   const [spaceHeld, setSpaceHeld] = useState(false)
   const stageBox = useRef<HTMLDivElement>(null)
   const size = useElementSize(stageBox)
@@ -342,6 +344,14 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
             </div>
           )}
           <ErrorToast error={lastError} />
+          <button
+            type="button"
+            className="button export-button"
+            data-testid="export-button"
+            onClick={() => setExportOpen(true)}
+          >
+            Export
+          </button>
           <ZoomControls
             scale={viewport.scale}
             onZoomIn={() => zoomBy(1)}
@@ -362,6 +372,13 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
         />
       )}
       <HelpDialog open={helpOpen} onClose={() => setHelpOpen(false)} />
+      <ExportDialog
+        open={exportOpen}
+        onClose={() => setExportOpen(false)}
+        canvasName={canvas.name}
+        sorted={sorted}
+        selected={selected}
+      />
     </div>
   )
 }
