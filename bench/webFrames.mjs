@@ -44,7 +44,7 @@ import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { chromium } from 'playwright-core'
-import { apiRequest, closeApiAgent, inParallel } from './lib/api.mjs'
+import { apiRequest, closeApiAgent, inParallel, shareAsEditor } from './lib/api.mjs'
 import { NOISE_FLAGS, measureQuietly, noisePolicy } from './lib/noise.mjs'
 import { machineBusySeconds, processCpuSeconds, selfCpuSeconds, startServer } from './lib/proc.mjs'
 import { commandLine, machine, table, writeJson } from './lib/report.mjs'
@@ -464,12 +464,7 @@ async function main() {
       token: owner.token,
       body: { name: `Frames ${config.objects}` },
     })
-    await inParallel(peers, 4, (peer) =>
-      apiRequest(server.baseUrl, 'POST', `/api/canvases/${canvas.id}/members`, {
-        token: owner.token,
-        body: { email: peer.email, role: 'editor' },
-      }),
-    )
+    await inParallel(peers, 4, (peer) => shareAsEditor(server.baseUrl, owner.token, canvas.id, peer))
     log(`${users.length} users, canvas ${canvas.id}; creating ${config.objects} objects`)
     await createObjects(server.wsUrl, canvas.id, owner, config.objects)
 
