@@ -127,7 +127,8 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   )
   const zoomTo = useCallback((scale: number) => setViewport((v) => zoomAt(v, center(), scale)), [center])
   const zoomToFit = useCallback(() => {
-    const bounds = unionBounds(sorted.map(objectBounds))
+    // Groups are names, not shapes: their stored box may be stale.
+    const bounds = unionBounds(sorted.filter((o) => o.type !== 'group').map(objectBounds))
     if (!bounds || size.width === 0)
       return setViewport({ ...IDENTITY_VIEWPORT, x: size.width / 2, y: size.height / 2 })
     setViewport(fitBounds(bounds, size))
