@@ -357,6 +357,9 @@ describe('[ED] the day-one editor in Chromium', () => {
       expect((await objectOf(canvasId, 'left'))?.y).toBe(300)
       await expect.poll(() => bobSees.pixelAt({ x: 480, y: 350 }), { timeout: LIVE_MS }).toBeDefined()
 
+      // Everything Alice did is acked, and she still holds the group.
+      await expect.poll(() => aliceSees.saved()).toEqual({ saved: 'true', pending: '0' })
+      expect(await aliceSees.stage.getAttribute('data-selection-count')).toBe('2')
       await page.keyboard.press('Control+Shift+g')
       await expect
         .poll(async () => (await stateOf(canvasId)).objects.filter((o) => o.type === 'group').length)
@@ -499,6 +502,37 @@ describe('[ED] the day-one editor in Chromium', () => {
       const json = await exportAs('json')
       const exported = JSON.parse(json.bytes.toString('utf8')) as { objects: CanvasObject[] }
       expect(exported.objects.map((o) => o.id).sort()).toEqual(state.objects.map((o) => o.id).sort())
+      expect(editor.pageErrors).toEqual([])
+    },
+    STEP_TIMEOUT_MS,
+  )
+
+  it(
+    '[ED-T2] when plain text is pasted onto the canvas then it becomes a text; pasted text too long to save opens the editor with it and the refusal',
+    async () => {
+      const canvasId = await canvasWith('Paste text', [])
+      const editor = await openEditor(alice, canvasId)
+      const paste = (text: string) =>
+        editor.page.evaluate((t: string) => {
+          const g = globalThis as unknown as {
+            DataTransfer: new () => { setData(kind: string, value: string): void }
+            ClipboardEvent: new (type: string, init: object) => object
+            document: { dispatchEvent(event: object): void }
+          }
+          const data = new g.DataTransfer()
+          data.setData('text/plain', t)
+          g.document.dispatchEvent(new g.ClipboardEvent('paste', { clipboardData: data, bubbles: true }))
+        }, text)
+      await paste('Hello from the clipboard')
+      await expect
+        .poll(async () => (await stateOf(canvasId)).objects.map((o) => [o.type, o.text]))
+        .toEqual([['text', 'Hello from the clipboard']])
+
+      const long = 'x'.repeat(10_050)
+      await paste(long)
+      await expect.poll(() => editor.page.getByTestId('text-too-long').count()).toBe(1)
+      expect(await editor.page.getByTestId('text-editor').inputValue()).toBe(long)
+      expect((await stateOf(canvasId)).objects.some((o) => (o.text ?? '').length > 10_000)).toBe(false)
       expect(editor.pageErrors).toEqual([])
     },
     STEP_TIMEOUT_MS,

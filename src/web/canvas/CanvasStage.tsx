@@ -1,7 +1,7 @@
 // Over 400 lines: one pointer state machine (press, move, release for every tool and gesture) on one
 // shared gesture ref; cut across files it would be harder to follow. Helpers live beside it.
 import Konva from 'konva'
-import { useEffect, useMemo, useRef, useState } from 'react'
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
 import { Group, Layer, Line, Rect, Stage, Transformer } from 'react-konva'
 import type { PreviewObject } from '../../protocol/messages.js'
 import {
@@ -17,7 +17,7 @@ import { canBind, isConnector, routeConnector } from './connectors.js'
 import { hasText } from './shapeText.js'
 import { appendPoint, constrain, pathFromPoints, shapeFromDrag, textAt } from './objectFactory.js'
 import { useRenderWindow, useStableChunks } from './renderWindow.js'
-import { applyPreviews, previewedPlaces, previewOf, type PreviewsByUser } from './remotePreviews.js'
+import { applyPreviews, previewedPlaces, previewOf, type PreviewSource } from './remotePreviews.js'
 import { ShapeList, ShapeNode } from './ShapeNode.js'
 import type { StyleDefaults, Tool } from './tools.js'
 import { useWheelNavigation } from './useWheelNavigation.js'
@@ -56,7 +56,7 @@ interface Props {
   style: StyleDefaults
   editingTextId: string | undefined
   /** Other users' drags in progress [ED-L1]. */
-  previews: PreviewsByUser
+  previews: PreviewSource
   actions: StageActions
 }
 
@@ -157,29 +157,30 @@ export function CanvasStage(props: Props) {
 
   // Other users' drags: straight onto the nodes, never into the state. Re-run on chunks too, as
   // a node may have been re-created by a render; what I hold in my own drag is left to me.
+  const previews = useSyncExternalStore(props.previews.subscribe, props.previews.get)
   const previewed = useRef<ReadonlySet<string>>(new Set())
   useEffect(() => {
     const g = gesture.current
     const mine = new Set(g.kind === 'move' ? g.nodes.map((n) => n.node.id()) : [])
     if (transforming.current) for (const node of transformer.current?.nodes() ?? []) mine.add(node.id())
-    const places = previewedPlaces(props.previews, mine)
+    const places = previewedPlaces(previews, mine)
     if (places.size === 0 && previewed.current.size === 0) return
     const nodes = new Map<string, Konva.Node>()
     const wanted = new Set([...places.keys(), ...previewed.current])
     for (const node of nodesOf(wanted)) nodes.set(node.id(), node)
-    const moved = applyPreviews(
+    const layers = applyPreviews(
       places,
       previewed.current,
       (id) => nodes.get(id),
       (id) => latest.current.objects.get(id),
     )
     previewed.current = new Set(places.keys())
-    if (moved) {
-      redrawObjects()
-      transformer.current?.forceUpdate()
-      transformer.current?.getLayer()?.batchDraw()
+    for (const layer of layers) layer.batchDraw()
+    if (layers.size > 0 && transformer.current && transformer.current.nodes().length > 0) {
+      transformer.current.forceUpdate()
+      transformer.current.getLayer()?.batchDraw()
     }
-  }, [props.previews, chunks])
+  }, [previews, chunks])
 
   const pointerOf = (stage: Konva.Stage): Point | undefined => stage.getPointerPosition() ?? undefined
   const topZ = () => {

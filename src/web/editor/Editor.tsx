@@ -3,13 +3,16 @@ import type { CanvasSummary } from '../../protocol/httpTypes.js'
 import type { CanvasObject } from '../../protocol/objects.js'
 import { CanvasStage, type StageActions } from '../canvas/CanvasStage.js'
 import { followConnectors } from '../canvas/connectors.js'
+import type { PreviewSource } from '../canvas/remotePreviews.js'
 import { objectBounds, sortByZ, unionBounds } from '../canvas/geometry.js'
 import { fitText } from '../canvas/measureText.js'
-import { TextEditor } from '../canvas/TextEditor.js'
+import { textAt, maxZ } from '../canvas/objectFactory.js'
+import { TextEditor, textTooLong } from '../canvas/TextEditor.js'
 import { INITIAL_STYLE, type StyleDefaults, type Tool } from '../canvas/tools.js'
 import {
   fitBounds,
   IDENTITY_VIEWPORT,
+  screenToWorld,
   stepScale,
   zoomAt,
   type Point,
@@ -56,7 +59,10 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const canUndo = useEngineState(engine, (s) => s.canUndo)
   const canRedo = useEngineState(engine, (s) => s.canRedo)
   const lastError = useEngineState(engine, (s) => s.lastError)
-  const previews = useEngineState(engine, (s) => s.previews)
+  const previews: PreviewSource = useMemo(
+    () => ({ subscribe: engine.subscribe, get: () => engine.getSnapshot().previews }),
+    [engine],
+  )
 
   // The role from the socket's auth-success is current (it may have changed since the page loaded).
   const role = me?.role ?? canvas.role
@@ -67,6 +73,8 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const [viewport, setViewport] = useState<Viewport>(IDENTITY_VIEWPORT)
   const [style, setStyle] = useState<StyleDefaults>(INITIAL_STYLE)
   const [editingTextId, setEditingTextId] = useState<string | undefined>()
+  /** Pasted words the editor opens with, when they were too long to become a text at once. */
+  const [pastedText, setPastedText] = useState<string | undefined>()
   const [helpOpen, setHelpOpen] = useState(false)
   const [exportOpen, setExportOpen] = useState(false)
   const [spaceHeld, setSpaceHeld] = useState(false)
@@ -194,6 +202,33 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
     })
   }, [engine, objects, selected])
 
+  /** Pasted plain text becomes a text at the middle of the view [ED-T2]. */
+  const pasteText = useCallback(
+    (text: string) => {
+      const middle = screenToWorld(viewport, center())
+      const object = textAt(middle, style, maxZ(sorted) + 1)
+      if (textTooLong(text) === undefined) {
+        engine.create({
+          ...object,
+          text,
+          ...fitText({ ...object, createdBy: '', updatedAt: '', version: 0 }, text),
+        })
+        setTool('select')
+        setSelectionIds([object.id])
+        return
+      }
+      // Too long to save: an editor opens with the words and says how many to remove [ED-D2].
+      textStep.current = object.id
+      engine.beginStep()
+      engine.create(object)
+      setTool('select')
+      setSelectionIds([object.id])
+      setPastedText(text)
+      setEditingTextId(object.id)
+    },
+    [engine, viewport, center, style, sorted, setTool],
+  )
+
   const ungroup = useCallback(() => {
     const { changes, deleted } = ungroupSelection(objects, selected)
     if (deleted.length === 0) return
@@ -235,7 +270,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
 
   useEditorKeys(engine, {
     state: { canEdit, selected, selection, sorted, tool, helpOpen, editingTextId },
-    commands: { duplicate, arrange, remove, group, ungroup, zoomBy, zoomTo, zoomToFit, setTool },
+    commands: { duplicate, arrange, remove, group, ungroup, pasteText, zoomBy, zoomTo, zoomToFit, setTool },
     setSelectionIds,
     setEditingTextId,
     setSpaceHeld,
@@ -324,7 +359,11 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
               key={editingText.id}
               object={editingText}
               viewport={viewport}
-              onDone={(text) => finishTextEdit(editingText, text)}
+              initialText={pastedText}
+              onDone={(text) => {
+                setPastedText(undefined)
+                finishTextEdit(editingText, text)
+              }}
             />
           )}
           {!canEdit && (
