@@ -357,6 +357,8 @@ describe('[ED] the day-one editor in Chromium', () => {
       expect((await objectOf(canvasId, 'left'))?.y).toBe(300)
       await expect.poll(() => bobSees.pixelAt({ x: 480, y: 350 }), { timeout: LIVE_MS }).toBeDefined()
 
+      // A click then a quick drag on the same shape is no double-click: no text editing opened.
+      expect(await page.getByTestId('text-editor').count()).toBe(0)
       // Everything Alice did is acked, and she still holds the group.
       await expect.poll(() => aliceSees.saved()).toEqual({ saved: 'true', pending: '0' })
       expect(await aliceSees.stage.getAttribute('data-selection-count')).toBe('2')

@@ -126,6 +126,8 @@ export function CanvasStage(props: Props) {
    * double-click edits only when both landed on the same object [ED-D4].
    */
   const pressHits = useRef<[string | undefined, string | undefined]>([undefined, undefined])
+  /** The last press became a drag: a click then a quick drag is no double-click either. */
+  const pressDragged = useRef(false)
 
   const selecting = tool === 'select' && !panMode
   const showTransformer = canEdit && selecting && !busy && editingTextId === undefined
@@ -212,6 +214,7 @@ export function CanvasStage(props: Props) {
       case 'select': {
         const hit = hitTest(p.sorted, world, HIT_TOLERANCE_PX / p.viewport.scale)
         pressHits.current = [pressHits.current[1], hit?.id]
+        pressDragged.current = false
         if (e.target.getParent() instanceof Konva.Transformer) return
         if (hit) {
           let selection = p.selection
@@ -301,6 +304,7 @@ export function CanvasStage(props: Props) {
         if (!g.moved && Math.hypot(pointer.x - g.fromScreen.x, pointer.y - g.fromScreen.y) < CLICK_SLOP_PX)
           return
         g.moved = true
+        pressDragged.current = true
         const dx = world.x - g.from.x
         const dy = world.y - g.from.y
         for (const n of g.nodes) n.node.position({ x: n.x + dx, y: n.y + dy })
@@ -438,7 +442,7 @@ export function CanvasStage(props: Props) {
     if (!p.canEdit || p.tool !== 'select' || !pointer) return
     const hit = hitTest(p.sorted, screenToWorld(p.viewport, pointer), HIT_TOLERANCE_PX / p.viewport.scale)
     const [first, second] = pressHits.current
-    if (hit === undefined || first !== hit.id || second !== hit.id) return
+    if (hit === undefined || first !== hit.id || second !== hit.id || pressDragged.current) return
     if (hasText(hit)) {
       p.actions.select([hit.id])
       p.actions.editText(hit.id)
