@@ -26,7 +26,8 @@ export interface Authenticated {
   expiresAt: number
 }
 
-export type SessionRevokedListener = (sessionHash: string) => void
+/** `origin`: ended by this instance, or on another one (told by the bus). */
+export type SessionRevokedListener = (sessionHash: string, origin: 'here' | 'elsewhere') => void
 
 export interface AccountsOptions {
   sessionTimeoutSec: number
@@ -37,6 +38,10 @@ export interface AccountsOptions {
   /** Live sessions one user may hold; the oldest ones end beyond it [A3]. */
   maxSessionsPerUser?: number
   deviceCookies?: DeviceCookies
+  /** false: AUTH_PASSWORD_LOGIN=false, registration and password login are refused (OIDC only). */
+  passwordLogin?: boolean
+  /** OpenID Connect access tokens (src/auth/oidc/accessTokens.ts), when OIDC_AUDIENCE is set. */
+  accessTokens?: { authenticate(token: string): Promise<Authenticated | undefined> }
 }
 
 const toPublicUser = (u: User): PublicUser => ({ id: u.id, email: u.email, username: u.username })
@@ -61,6 +66,7 @@ export class Accounts {
     input: { email: string; username: string; password: string },
     ip?: string,
   ): Promise<SignedIn> {
+    this.requirePasswordLogin()
     const retryAfterSec = ip === undefined ? 0 : (this.options.registrationThrottle?.take(ip) ?? 0)
     if (retryAfterSec > 0) {
       throw new AppError('rate_limited', 'too many accounts registered from this address, try again later', {
@@ -81,6 +87,7 @@ export class Accounts {
     ip: string,
     deviceToken?: string,
   ): Promise<SignedIn> {
+    this.requirePasswordLogin()
     const email = normaliseEmail(input.email)
     const { throttle } = this.options
     const attempt = { email, ip, device: this.deviceCookies.verify(deviceToken, email) }
@@ -92,9 +99,11 @@ export class Accounts {
       })
     }
     const user = await this.store.findUserByEmail(email)
-    const ok = user
-      ? await verifyPassword(user.passwordHash, input.password)
-      : await verifyAgainstDummy(input.password)
+    // An account without a password (OpenID Connect only) answers like an unknown email.
+    const ok =
+      typeof user?.passwordHash === 'string'
+        ? await verifyPassword(user.passwordHash, input.password)
+        : await verifyAgainstDummy(input.password)
     if (!user || !ok) {
       throttle.recordFailure(attempt)
       // One answer for unknown email and wrong password [A2].
@@ -109,8 +118,9 @@ export class Accounts {
     return this.store.deleteExpiredSessions(this.options.now())
   }
 
+  /** A session token, or (OIDC configured) a provider's access token. */
   async authenticate(sessionId: string): Promise<Authenticated | undefined> {
-    if (!looksLikeSessionToken(sessionId)) return undefined
+    if (!looksLikeSessionToken(sessionId)) return this.options.accessTokens?.authenticate(sessionId)
     const sessionHash = hashSessionToken(sessionId)
     const session = await this.store.findSession(sessionHash, this.options.now())
     if (!session) return undefined
@@ -125,10 +135,20 @@ export class Accounts {
     this.notifyRevoked(sessionHash)
   }
 
+  /** A session ended on another instance (logout there): this instance's sockets on it close too. */
+  sessionEndedElsewhere(sessionHash: string): void {
+    this.notifyRevoked(sessionHash, 'elsewhere')
+  }
+
   /** Called when a session ends, so long-lived connections (WebSockets) can drop it too. */
   onSessionRevoked(listener: SessionRevokedListener): () => void {
     this.revokedListeners.add(listener)
     return () => this.revokedListeners.delete(listener)
+  }
+
+  /** A session for a user who proved who they are elsewhere (an OpenID Connect login). */
+  signInAs(user: PublicUser): Promise<SignedIn> {
+    return this.startSession(user)
   }
 
   private async startSession(user: PublicUser): Promise<SignedIn> {
@@ -148,7 +168,13 @@ export class Accounts {
     return { user, sessionId, deviceToken: this.deviceCookies.issue(user.email) }
   }
 
-  private notifyRevoked(sessionHash: string): void {
-    for (const listener of this.revokedListeners) listener(sessionHash)
+  private requirePasswordLogin(): void {
+    if (this.options.passwordLogin === false) {
+      throw new AppError('forbidden', 'password sign-in is turned off here: sign in with single sign-on')
+    }
+  }
+
+  private notifyRevoked(sessionHash: string, origin: 'here' | 'elsewhere' = 'here'): void {
+    for (const listener of this.revokedListeners) listener(sessionHash, origin)
   }
 }

@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   'storage_unavailable',
   'bus_unavailable',
   'internal',
+  // The AI provider failed or was too slow, and the built-in planner cannot do the command alone.
+  'ai_unavailable',
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]

@@ -120,3 +120,52 @@ export interface InvitationListBody {
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; field?: string }
 }
+
+/** An API key of the Triggers API as lists show it: never the key itself, which is shown once. */
+export interface ApiKeySummary {
+  keyId: string
+  name: string
+  /** `cck_` and 8 characters: how a key is told apart from the others. */
+  prefix: string
+  tier: 'free' | 'starter' | 'professional' | 'enterprise'
+  createdAt: string
+  lastUsedAt: string | null
+}
+
+/** GET /api/keys with a session: the caller's live keys. */
+export interface ApiKeyListBody {
+  keys: ApiKeySummary[]
+}
+
+/** POST /api/keys/generate (201): `apiKey` is shown this once; only its hash is stored. */
+export interface NewApiKeyBody {
+  apiKey: string
+  keyId: string
+  tier: ApiKeySummary['tier']
+  prefix: string
+  name: string
+}
+
+/** GET /api/auth/providers: how one may sign in here (docs/oidc.md). */
+export interface AuthProvidersBody {
+  /** The OpenID Connect provider, when configured: its name for "Continue with …". */
+  sso: { name: string } | null
+  /** false: email/password registration and login are turned off. */
+  passwordLogin: boolean
+}
+
+/** One sign-in identity linked to the caller's account. */
+export interface LinkedIdentity {
+  id: string
+  issuer: string
+  /** The email the provider reported when it was linked. */
+  email: string | null
+  createdAt: string
+}
+
+/** GET /api/identities. */
+export interface IdentitiesBody {
+  identities: LinkedIdentity[]
+  /** Whether the account can sign in with a password (false when password login is off). */
+  hasPassword: boolean
+}

@@ -16,9 +16,10 @@ import {
   type RoomState,
 } from '../core/room/roomState.js'
 import { Uncommitted, type HeldOp } from '../core/room/uncommitted.js'
-import type { CanvasBus, CanvasListener, CanvasNotice } from '../log/canvasBus.js'
+import type { CanvasBus, CanvasListener, CanvasNotice, Ephemeral } from '../log/canvasBus.js'
 import type { OpLog } from '../log/opLog.js'
 import { AppError } from '../protocol/appError.js'
+import type { CanvasObject } from '../protocol/objects.js'
 import { CLOSE_CODES } from '../protocol/closeCodes.js'
 import type { PreviewObject } from '../protocol/messages.js'
 import { FanOut, type Broadcast } from './fanOut.js'
@@ -100,13 +101,22 @@ export class RoomHost implements CanvasListener {
       frames: (n) => deps.observer.frames(n),
       delay: (ms) => deps.observer.fanOutDelay(ms),
     })
-    this.presence = new RoomPresence(this.receivers, deps.limits, deps.observer, (message, except) =>
-      this.fanOut.send(JSON.stringify(message), except),
+    this.presence = new RoomPresence(
+      this.receivers,
+      deps.limits,
+      deps.observer,
+      (message, except) => this.fanOut.send(JSON.stringify(message), except),
+      (message) => deps.bus.publishEphemeral(canvasId, message, this),
     )
   }
 
   get seq(): number {
     return this.state.seq
+  }
+
+  /** The objects as applied here: what an AI command places beside and edits. */
+  get objects(): ReadonlyMap<string, CanvasObject> {
+    return this.state.objects
   }
 
   /** How many clients are in the room. */
@@ -245,9 +255,16 @@ export class RoomHost implements CanvasListener {
    * The one way in: decides `requests` for `member` now, against the state and every operation
    * still in flight, and sends the accepted ones to the log [ROOM24]. Resolves with each one's
    * outcome once it is applied here (or refused, or failed). When `client` sits in this room its
-   * acks ride the frame it gets anyway [ROOM25]; errors are the caller's to report.
+   * acks ride the frame it gets anyway [ROOM25]; errors are the caller's to report. With
+   * `allOrNothing`, one refused operation refuses them all and nothing is stored (an AI
+   * command's objects are one batch: a half-made login form is no answer).
    */
-  submit(member: Member, requests: readonly OpRequest[], client?: RoomClient): Promise<OpResult[]> {
+  submit(
+    member: Member,
+    requests: readonly OpRequest[],
+    client?: RoomClient,
+    options: { allOrNothing?: boolean } = {},
+  ): Promise<OpResult[]> {
     if (this.deleted) {
       return Promise.resolve(requests.map((r) => failure(r.opId, 'not_found', 'this canvas was deleted')))
     }
@@ -258,6 +275,14 @@ export class RoomHost implements CanvasListener {
       requests.map((request) => ({ member, request })),
       this.uncommitted,
     )
+    const refusal = options.allOrNothing ? decisions.find((d) => d.kind !== 'append') : undefined
+    if (refusal !== undefined) {
+      const [code, message] =
+        refusal.kind === 'reject'
+          ? [refusal.code, refusal.message]
+          : (['conflict', 'an operation of this batch was already sent'] as const)
+      return Promise.resolve(requests.map((r) => failure(r.opId, code, message)))
+    }
     const outcomes: Promise<OpResult>[] = []
     const flights: InFlight[] = []
     const inputs: OpInput[] = []
@@ -341,6 +366,12 @@ export class RoomHost implements CanvasListener {
       default:
         notice satisfies never
     }
+  }
+
+  /** Presence, cursors and selections from the canvas's rooms on other instances. */
+  ephemeral(message: Ephemeral, source: string): void {
+    // One room per canvas per instance: what comes from this instance is this room's own.
+    if (source !== this.deps.bus.instanceId) this.presence.fromElsewhere(message, source)
   }
 
   moveCursor(client: RoomClient, x: number, y: number): void {

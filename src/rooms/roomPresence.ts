@@ -1,6 +1,8 @@
 import { CursorBatcher } from '../core/cursorBatcher.js'
 import { can } from '../core/permissions.js'
-import type { PresenceUser, PreviewObject } from '../protocol/messages.js'
+import type { Ephemeral } from '../log/canvasBus.js'
+import type { PresenceUser, PreviewObject, PreviewsMessage } from '../protocol/messages.js'
+import { RemotePresence } from './remotePresence.js'
 import type { RoomClient, RoomMember } from './roomClient.js'
 import type { RoomLimits, RoomObserver } from './roomLimits.js'
 import type { Seat } from './seat.js'
@@ -9,6 +11,10 @@ import type { Seat } from './seat.js'
  * Who is in a room and what they point at: presence (one per user however many tabs), cursors
  * and selections. None of it is logged. Cursors and selections go out coalesced on one tick,
  * which runs only while someone moves.
+ *
+ * Across instances (BUS=sqlite|redis): this room's users, cursor batches and selection changes
+ * are published on the bus; the other instances' arrive through `fromElsewhere` and reach the
+ * seats here as the same frames. A user is present while any instance has a seat of theirs.
  */
 export class RoomPresence {
   /** userId → that user's seats here [PRES1]. */
@@ -19,6 +25,9 @@ export class RoomPresence {
   private readonly selections = new Map<string, readonly string[]>()
   /** Users whose selection changed since the last tick. */
   private readonly selectionsChanged = new Set<string>()
+  private readonly remote = new RemotePresence()
+  /** Set while this room's user list waits to be published (coalesced on the cursor tick). */
+  private presenceTimer: NodeJS.Timeout | undefined
   /** userId → the objects of that user's drag in progress (non-empty) [PROTO18]. */
   private readonly previews = new Map<string, readonly PreviewObject[]>()
   /** Users whose preview changed since the last tick (an ended one goes out once, empty). */
@@ -30,7 +39,44 @@ export class RoomPresence {
     private readonly observer: RoomObserver,
     /** Sends one message to every seat but `except`, through the room's fan-out. */
     private readonly broadcast: (message: object, except?: Seat) => void,
+    /** Tells the other instances (the bus); unset: this room is alone. */
+    private readonly publish: (message: Ephemeral) => void = () => undefined,
   ) {}
+
+  /** Presence, cursors and selections of another instance's seats in this canvas. */
+  fromElsewhere(message: Ephemeral, source: string): void {
+    switch (message.kind) {
+      case 'presence': {
+        const { joined, left } = this.remote.replace(source, message.users)
+        for (const user of joined) {
+          if (this.byUser.has(user.userId)) continue
+          this.broadcast({ type: 'user-connected', ...user })
+        }
+        for (const { userId, username } of left) {
+          if (this.byUser.has(userId)) continue
+          this.cursors.remove(userId)
+          this.broadcast({ type: 'user-disconnected', userId, username })
+        }
+        return
+      }
+      case 'cursors':
+        this.deliverCursors(Buffer.from(JSON.stringify({ type: 'cursors', cursors: message.cursors })))
+        return
+      case 'previews':
+        // Motion, like cursors: skipped for a receiver that falls behind; the drop's commit follows.
+        this.deliverCursors(Buffer.from(JSON.stringify({ type: 'previews', previews: message.previews })))
+        return
+      case 'selections': {
+        this.remote.setSelections(message.selections)
+        const frame = Buffer.from(JSON.stringify({ type: 'selections', selections: message.selections }))
+        for (const seat of this.seats) seat.deliver(frame)
+        this.observer.frames(this.seats.size)
+        return
+      }
+      default:
+        message satisfies never
+    }
+  }
 
   /** A seat joined; the others hear of its user only if it is that user's first [PRES3]. */
   add(seat: Seat): void {
@@ -39,10 +85,13 @@ export class RoomPresence {
     if (!seats) {
       seats = new Set()
       this.byUser.set(member.userId, seats)
-      this.broadcast(
-        { type: 'user-connected', userId: member.userId, username: member.username, color: member.color },
-        seat,
-      )
+      if (!this.remote.has(member.userId)) {
+        this.broadcast(
+          { type: 'user-connected', userId: member.userId, username: member.username, color: member.color },
+          seat,
+        )
+      }
+      this.presenceChanged()
     }
     seats.add(seat)
   }
@@ -64,6 +113,9 @@ export class RoomPresence {
       this.previewsChanged.add(member.userId)
       this.startTick()
     }
+    this.presenceChanged()
+    // Still in the canvas on another instance: present for everyone.
+    if (this.remote.has(member.userId)) return
     this.broadcast({ type: 'user-disconnected', userId: member.userId, username: member.username })
   }
 
@@ -72,7 +124,7 @@ export class RoomPresence {
   }
 
   users(): PresenceUser[] {
-    const users: PresenceUser[] = []
+    const users: PresenceUser[] = this.remote.users().filter((u) => !this.byUser.has(u.userId))
     for (const seats of this.byUser.values()) {
       const member = seats.values().next().value?.member
       if (member) users.push({ userId: member.userId, username: member.username, color: member.color })
@@ -111,14 +163,43 @@ export class RoomPresence {
 
   /** Everyone's current selection, to a client that just joined. */
   sendSelections(client: RoomClient): void {
-    if (this.selections.size === 0) return
-    const selections = [...this.selections].map(([userId, ids]) => ({ userId, ids: [...ids] }))
+    const selections = [
+      ...this.remote.allSelections().filter((s) => !this.selections.has(s.userId)),
+      ...[...this.selections].map(([userId, ids]) => ({ userId, ids: [...ids] })),
+    ]
+    if (selections.length === 0) return
     client.send({ type: 'selections', selections })
   }
 
   close(): void {
+    this.stopTick()
+    if (this.presenceTimer !== undefined) {
+      clearTimeout(this.presenceTimer)
+      this.presenceTimer = undefined
+      this.publishPresence()
+    }
+  }
+
+  private stopTick(): void {
     if (this.cursorTimer !== undefined) clearInterval(this.cursorTimer)
     this.cursorTimer = undefined
+  }
+
+  /** Joins and leaves of a tick go to the other instances as one list (O(1) messages per tick). */
+  private presenceChanged(): void {
+    this.presenceTimer ??= setTimeout(() => {
+      this.presenceTimer = undefined
+      this.publishPresence()
+    }, this.limits.cursorTickMs)
+  }
+
+  private publishPresence(): void {
+    const users: PresenceUser[] = []
+    for (const seats of this.byUser.values()) {
+      const member = seats.values().next().value?.member
+      if (member) users.push({ userId: member.userId, username: member.username, color: member.color })
+    }
+    this.publish({ kind: 'presence', users })
   }
 
   private startTick(): void {
@@ -131,13 +212,18 @@ export class RoomPresence {
     const cursors = this.cursors.drain()
     if (!cursors && !previews) {
       // Nothing moved for a whole tick: stop until someone does.
-      this.close()
+      this.stopTick()
       return
     }
+    if (previews) this.publish({ kind: 'previews', previews: previews.previews })
+    if (cursors) this.publish({ kind: 'cursors', cursors: cursors.cursors })
     // One frame for both: a drag moves the cursor and the shape together.
     const message =
       cursors && previews ? { type: 'batch', messages: [previews, cursors] } : (cursors ?? previews)
-    const frame = Buffer.from(JSON.stringify(message))
+    this.deliverCursors(Buffer.from(JSON.stringify(message)))
+  }
+
+  private deliverCursors(frame: Buffer): void {
     let frames = 0
     for (const seat of this.seats) {
       // Cursors are the first thing a falling-behind receiver stops getting [W4].
@@ -148,11 +234,11 @@ export class RoomPresence {
     this.observer.frames(frames)
   }
 
-  private drainPreviews(): object | undefined {
+  private drainPreviews(): PreviewsMessage | undefined {
     if (this.previewsChanged.size === 0) return undefined
     const previews = [...this.previewsChanged].map((userId) => ({
       userId,
-      objects: this.previews.get(userId) ?? [],
+      objects: [...(this.previews.get(userId) ?? [])],
     }))
     this.previewsChanged.clear()
     return { type: 'previews', previews }
@@ -166,6 +252,7 @@ export class RoomPresence {
       ids: [...(this.selections.get(userId) ?? [])],
     }))
     this.selectionsChanged.clear()
+    this.publish({ kind: 'selections', selections })
     const frame = Buffer.from(JSON.stringify({ type: 'selections', selections }))
     for (const seat of this.seats) seat.deliver(frame)
     this.observer.frames(this.seats.size)

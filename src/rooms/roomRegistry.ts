@@ -1,4 +1,4 @@
-import type { CanvasListener, CanvasNotice } from '../log/canvasBus.js'
+import type { CanvasListener, CanvasNotice, Ephemeral } from '../log/canvasBus.js'
 import type { LogEntry } from '../core/room/logEntry.js'
 import { AppError } from '../protocol/appError.js'
 import { RoomHost, type RoomHostDeps } from './roomHost.js'
@@ -29,27 +29,32 @@ export class RoomRegistry {
           room.notice(notice)
           if (notice.kind === 'deleted') void this.evict(canvasId)
         },
+        ephemeral: (message: Ephemeral, source: string) => room.ephemeral(message, source),
       }
       const unsubscribe = this.deps.bus.subscribe(canvasId, listener)
-      pending = room.load().then(
-        () => {
-          if (room.isDeleted) {
-            // Deleted while it loaded: nobody may join it.
+      // Loaded once the bus delivers the canvas's messages here: no commit falls in between.
+      pending = this.deps.bus
+        .ready(canvasId)
+        .then(() => room.load())
+        .then(
+          () => {
+            if (room.isDeleted) {
+              // Deleted while it loaded: nobody may join it.
+              unsubscribe()
+              this.rooms.delete(canvasId)
+              throw new AppError('not_found', 'this canvas was deleted')
+            }
+            this.loaded.set(canvasId, { room, unsubscribe })
+            this.deps.observer.rooms(this.loaded.size)
+            room.emptySince = this.deps.now()
+            return room
+          },
+          (err: unknown) => {
             unsubscribe()
             this.rooms.delete(canvasId)
-            throw new AppError('not_found', 'this canvas was deleted')
-          }
-          this.loaded.set(canvasId, { room, unsubscribe })
-          this.deps.observer.rooms(this.loaded.size)
-          room.emptySince = this.deps.now()
-          return room
-        },
-        (err: unknown) => {
-          unsubscribe()
-          this.rooms.delete(canvasId)
-          throw err
-        },
-      )
+            throw err
+          },
+        )
       this.rooms.set(canvasId, pending)
     }
     return pending.then((room) => {

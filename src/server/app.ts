@@ -23,6 +23,10 @@ import { inviteRoutes } from './routes/inviteRoutes.js'
 import { canvasRoutes } from './routes/canvasRoutes.js'
 import { healthRoutes } from './routes/healthRoutes.js'
 import { triggerRoutes } from './routes/triggers/triggerRoutes.js'
+import { aiRoutes } from './routes/aiRoutes.js'
+import { oidcRoutes } from './routes/oidcRoutes.js'
+import { adminRoutes } from './routes/adminRoutes.js'
+import { newInstanceId, startOpsMonitor } from './ops/opsMonitor.js'
 
 export const BODY_LIMIT_BYTES = 1024 * 1024
 
@@ -115,6 +119,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
     now: deps.now,
   })
   const realtime = new RealtimeGateway({
+    ...(deps.socketCounts ? { socketCounts: deps.socketCounts } : {}),
     accounts: deps.accounts,
     store: deps.store,
     rooms,
@@ -160,6 +165,10 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(canvasRoutes(deps, rooms))
   await app.register(inviteRoutes(deps))
   await app.register(triggerRoutes(deps, rooms))
+  await app.register(aiRoutes(deps, rooms))
+  await app.register(oidcRoutes(deps))
+  await app.register(adminRoutes(deps))
+  startOpsMonitor(app, deps, newInstanceId())
   return app
 }
 

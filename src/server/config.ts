@@ -14,6 +14,12 @@ export interface OidcConfig {
   clientId: string
   clientSecret: string | undefined
   audience: string | undefined
+  /** OIDC_PROVIDER_NAME: shown on the sign-in button ("Continue with …"). */
+  providerName: string
+  /** PUBLIC_URL + /auth/callback: the redirect URI registered at the provider. */
+  redirectUrl: string
+  /** PUBLIC_URL: where the provider sends the browser back after logout. */
+  publicUrl: string
 }
 
 export interface Config {
@@ -28,7 +34,11 @@ export interface Config {
   sessionTimeoutSec: number
   logLevel: LogLevel
   anthropicApiKey: string | undefined
+  /** AI commands (docs/ai.md): Claude's model, endpoint, one deadline for the whole call, per-user limits. */
+  ai: AiConfig
   oidc: OidcConfig | undefined
+  /** AUTH_PASSWORD_LOGIN=false: no email/password registration or login (OIDC only). */
+  passwordLogin: boolean
   publicUrl: string | undefined
   /** Which peers may set X-Forwarded-For/-Proto/-Host (TRUST_PROXY). */
   trustProxy: TrustProxy
@@ -47,6 +57,36 @@ export interface Config {
   webhookTimeoutMs: number
   /** WEBHOOK_RETRY_DELAYS_MS: waits before each retry (comma-separated ms); unset: the documented schedule. */
   webhookRetryDelaysMs: readonly number[] | undefined
+  /** The BUS=sqlite|redis tunables, BUS_* (docs/scaling.md). */
+  busTuning: BusTuning
+  /** ADMIN_EMAILS: accounts (lower-cased emails) that may open /admin; everyone else gets 404. */
+  adminEmails: readonly string[]
+  /** STATS_LOG_INTERVAL_SEC: one structured `stats` log line this often; 0 turns it off. */
+  statsLogIntervalSec: number
+}
+
+/** What scale-out buses read from BUS_* variables; unset fields keep the bus's defaults. */
+export interface BusTuning {
+  pollIntervalMs?: number
+  pollIdleMs?: number
+  maxMessagesPerPoll?: number
+  messageTtlMs?: number
+  cleanupIntervalMs?: number
+  watermarkSaveMs?: number
+  cursorBatchMs?: number
+  localBroadcast?: boolean
+  wakeUp?: boolean
+  presenceHeartbeatMs?: number
+  presenceExpiryMs?: number
+}
+
+export interface AiConfig {
+  model: string
+  /** ANTHROPIC_BASE_URL: another Messages API endpoint (a proxy; tests' local fake). */
+  baseUrl: string | undefined
+  deadlineMs: number
+  commandsPerHour: number
+  tokensPerDay: number
 }
 
 /**
@@ -140,6 +180,16 @@ function originList(env: Env, name: string): string[] {
   })
 }
 
+function emailList(env: Env, name: string): readonly string[] {
+  const raw = nonEmpty(env, name)
+  if (raw === undefined) return Object.freeze([])
+  const emails = raw.split(',').map((e) => e.trim().toLowerCase())
+  const bad = emails.find((e) => !/^[^\s@,]+@[^\s@,]+$/.test(e))
+  if (bad !== undefined)
+    throw new ConfigError(`${name} must be a comma-separated list of emails, got "${bad}"`)
+  return Object.freeze(emails)
+}
+
 const PROXY_ADDRESS_NAMES = ['loopback', 'linklocal', 'uniquelocal']
 
 function isAddressOrCidr(value: string): boolean {
@@ -172,18 +222,60 @@ function trustProxyVar(env: Env): TrustProxy {
   return { addresses }
 }
 
-function oidcConfig(env: Env): OidcConfig | undefined {
+function oidcConfig(env: Env, publicUrl: string | undefined): OidcConfig | undefined {
   const issuerUrl = urlVar(env, 'OIDC_ISSUER_URL', ['https:', 'http:'])
   const clientId = nonEmpty(env, 'OIDC_CLIENT_ID')
   if (issuerUrl === undefined && clientId === undefined) return undefined
   if (issuerUrl === undefined) throw new ConfigError('OIDC_ISSUER_URL is required when OIDC_CLIENT_ID is set')
   if (clientId === undefined) throw new ConfigError('OIDC_CLIENT_ID is required when OIDC_ISSUER_URL is set')
+  // The callback URL registered at the provider is built from it; never from a request's Host.
+  if (publicUrl === undefined) throw new ConfigError('PUBLIC_URL is required when OIDC_ISSUER_URL is set')
+  const base = publicUrl.replace(/\/+$/, '')
   return {
     issuerUrl,
     clientId,
     clientSecret: nonEmpty(env, 'OIDC_CLIENT_SECRET'),
     audience: nonEmpty(env, 'OIDC_AUDIENCE'),
+    providerName: nonEmpty(env, 'OIDC_PROVIDER_NAME')?.slice(0, 40) ?? 'SSO',
+    redirectUrl: `${base}/auth/callback`,
+    publicUrl: base,
   }
+}
+
+function optionalInt(env: Env, name: string, min: number, max: number): number | undefined {
+  return nonEmpty(env, name) === undefined ? undefined : intVar(env, name, 0, min, max)
+}
+
+function optionalBool(env: Env, name: string): boolean | undefined {
+  return nonEmpty(env, name) === undefined ? undefined : boolVar(env, name)
+}
+
+/** BUS_* tunables (docs/scaling.md); only the ones set, so each bus keeps its own defaults. */
+function busTuning(env: Env): BusTuning {
+  const tuning: BusTuning = {
+    pollIntervalMs: optionalInt(env, 'BUS_POLL_INTERVAL_MS', 1, 60_000),
+    pollIdleMs: optionalInt(env, 'BUS_POLL_IDLE_MS', 1, 60_000),
+    maxMessagesPerPoll: optionalInt(env, 'BUS_MAX_MESSAGES_PER_POLL', 1, 100_000),
+    messageTtlMs: optionalInt(env, 'BUS_MESSAGE_TTL_MS', 1_000, 86_400_000),
+    cleanupIntervalMs: optionalInt(env, 'BUS_CLEANUP_INTERVAL_MS', 100, 3_600_000),
+    watermarkSaveMs: optionalInt(env, 'BUS_WATERMARK_SAVE_MS', 100, 600_000),
+    cursorBatchMs: optionalInt(env, 'BUS_CURSOR_BATCH_MS', 0, 10_000),
+    localBroadcast: optionalBool(env, 'BUS_LOCAL_BROADCAST'),
+    wakeUp: optionalBool(env, 'BUS_WAKEUP'),
+    presenceHeartbeatMs: optionalInt(env, 'BUS_PRESENCE_HEARTBEAT_MS', 100, 600_000),
+    presenceExpiryMs: optionalInt(env, 'BUS_PRESENCE_EXPIRY_MS', 300, 3_600_000),
+  }
+  const heartbeat = tuning.presenceHeartbeatMs ?? 5_000
+  const expiry = tuning.presenceExpiryMs ?? 15_000
+  if (expiry < 2 * heartbeat) {
+    throw new ConfigError(
+      `BUS_PRESENCE_EXPIRY_MS (${expiry}) must be at least twice BUS_PRESENCE_HEARTBEAT_MS (${heartbeat}): one lost heartbeat must not drop a live instance's users`,
+    )
+  }
+  for (const key of Object.keys(tuning) as (keyof BusTuning)[]) {
+    if (tuning[key] === undefined) delete tuning[key]
+  }
+  return Object.freeze(tuning)
 }
 
 /** Parses and validates every variable of the contract once; the result is frozen. */
@@ -191,9 +283,15 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
   const bus = oneOf(env, 'BUS', BUS_KINDS, 'memory')
   const redisUrl = urlVar(env, 'REDIS_URL', ['redis:', 'rediss:'])
   if (bus === 'redis' && redisUrl === undefined) throw new ConfigError('REDIS_URL is required when BUS=redis')
+  if (bus === 'sqlite' && nonEmpty(env, 'DATABASE_URL') !== undefined) {
+    throw new ConfigError(
+      'BUS=sqlite shares the SQLite file in DATA_DIR between processes; with DATABASE_URL use BUS=redis',
+    )
+  }
   const debug = boolVar(env, 'DEBUG')
   const level = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info')
   const logLevel = debug ? 'debug' : level
+  const publicUrl = urlVar(env, 'PUBLIC_URL', ['https:', 'http:'])
   const config: Config = {
     port: intVar(env, 'PORT', 5000, 0, 65_535),
     host: nonEmpty(env, 'HOST') ?? '0.0.0.0',
@@ -205,8 +303,16 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
     sessionTimeoutSec: intVar(env, 'SESSION_TIMEOUT', 86_400, 60, 31_536_000),
     logLevel,
     anthropicApiKey: nonEmpty(env, 'ANTHROPIC_API_KEY'),
-    oidc: oidcConfig(env),
-    publicUrl: urlVar(env, 'PUBLIC_URL', ['https:', 'http:']),
+    ai: Object.freeze({
+      model: nonEmpty(env, 'ANTHROPIC_MODEL') ?? 'claude-haiku-4-5',
+      baseUrl: urlVar(env, 'ANTHROPIC_BASE_URL', ['https:', 'http:']),
+      deadlineMs: intVar(env, 'AI_DEADLINE_MS', 2_500, 100, 60_000),
+      commandsPerHour: intVar(env, 'AI_COMMANDS_PER_HOUR', 10, 1, 100_000),
+      tokensPerDay: intVar(env, 'AI_TOKENS_PER_DAY', 200_000, 1_000, 100_000_000),
+    }),
+    oidc: oidcConfig(env, publicUrl),
+    passwordLogin: nonEmpty(env, 'AUTH_PASSWORD_LOGIN') === undefined || boolVar(env, 'AUTH_PASSWORD_LOGIN'),
+    publicUrl,
     trustProxy: trustProxyVar(env),
     metricsToken: nonEmpty(env, 'METRICS_TOKEN'),
     metricsPort:
@@ -217,6 +323,9 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
     allowPrivateWebhooks: boolVar(env, 'ALLOW_PRIVATE_WEBHOOKS'),
     webhookTimeoutMs: intVar(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 100, 30_000),
     webhookRetryDelaysMs: msList(env, 'WEBHOOK_RETRY_DELAYS_MS'),
+    busTuning: busTuning(env),
+    adminEmails: emailList(env, 'ADMIN_EMAILS'),
+    statsLogIntervalSec: intVar(env, 'STATS_LOG_INTERVAL_SEC', 60, 0, 86_400),
   }
   if (nonEmpty(env, 'METRICS_HOST') !== undefined && config.metricsPort === undefined) {
     throw new ConfigError('METRICS_PORT is required when METRICS_HOST is set')
@@ -228,5 +337,8 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
   if (config.trustProxy) Object.freeze(config.trustProxy)
   if (config.trustProxy && 'addresses' in config.trustProxy) Object.freeze(config.trustProxy.addresses)
   if (config.oidc) Object.freeze(config.oidc)
+  if (!config.passwordLogin && config.oidc === undefined) {
+    throw new ConfigError('AUTH_PASSWORD_LOGIN=false needs OIDC_ISSUER_URL: nobody could sign in otherwise')
+  }
   return Object.freeze(config)
 }

@@ -1,36 +1,48 @@
 import type { FastifyBaseLogger } from 'fastify'
 import pino from 'pino'
+import { Redis } from 'ioredis'
 import { Accounts } from '../auth/accounts.js'
+import { createOidc, type Oidc } from '../auth/oidc/oidc.js'
 import { LoginThrottle, RegistrationThrottle } from '../auth/loginThrottle.js'
 import type { CanvasBus } from '../log/canvasBus.js'
-import { MemoryCanvasBus } from '../log/memory/memoryCanvasBus.js'
+import type { SocketCounts } from '../log/socketCounts.js'
 import type { OpLog } from '../log/opLog.js'
 import { PG_LOG_MIGRATIONS } from '../log/postgres/migrations.js'
 import { PostgresOpLog } from '../log/postgres/postgresOpLog.js'
 import { SqliteOpLog } from '../log/sqlite/sqliteOpLog.js'
 import { LOG_MIGRATIONS } from '../log/sqlite/migrations.js'
+import { QUEUE_MIGRATIONS } from '../log/sqlite/queueMigrations.js'
 import { migratePostgres } from '../postgres/migrate.js'
 import { openPostgres } from '../postgres/openPostgres.js'
 import { migrate, type MigrationResult } from '../sqlite/migrate.js'
 import { openSqlite, type SqliteDb } from '../sqlite/openSqlite.js'
 import type { CanvasStore } from '../store/canvasStore.js'
+import type { IdentityStore } from '../store/identityStore.js'
 import type { InviteStore } from '../store/inviteStore.js'
 import { PG_STORE_MIGRATIONS } from '../store/postgres/migrations.js'
 import { PostgresCanvasStore } from '../store/postgres/postgresCanvasStore.js'
+import { PostgresIdentityStore } from '../store/postgres/postgresIdentityStore.js'
 import { PostgresInviteStore } from '../store/postgres/postgresInviteStore.js'
 import { STORE_MIGRATIONS } from '../store/sqlite/migrations.js'
 import { SqliteCanvasStore } from '../store/sqlite/sqliteCanvasStore.js'
+import { SqliteIdentityStore } from '../store/sqlite/sqliteIdentityStore.js'
 import { SqliteInviteStore } from '../store/sqlite/sqliteInviteStore.js'
 import type { CanvasEventSource } from '../triggers/canvasEventSource.js'
 import { PG_TRIGGER_MIGRATIONS } from '../triggers/postgres/migrations.js'
 import { PostgresTriggerStore } from '../triggers/postgres/postgresTriggerStore.js'
-import { MemoryRateLimiter } from '../triggers/rateLimiter.js'
+import type { RateLimiter } from '../triggers/rateLimiter.js'
+import { PostgresRateLimiter } from '../triggers/postgres/postgresRateLimiter.js'
+import { RedisRateLimiter } from '../triggers/redis/redisRateLimiter.js'
+import { openRateLimitDb, SqliteRateLimiter } from '../triggers/sqlite/sqliteRateLimiter.js'
 import { TRIGGER_MIGRATIONS } from '../triggers/sqlite/migrations.js'
 import { SqliteTriggerStore } from '../triggers/sqlite/sqliteTriggerStore.js'
 import type { TriggerStore } from '../triggers/triggerStore.js'
 import { Triggers, type TriggersOptions } from '../triggers/triggers.js'
-import { ConfigError, type Config } from './config.js'
+import { createDeployment } from './busSetup.js'
+import type { Config } from './config.js'
 import { createMetrics, type Metrics } from './metrics.js'
+import { PostgresInstanceStats, SqliteInstanceStats, type InstanceStats } from './ops/instanceStats.js'
+import { OPS_MIGRATIONS, PG_OPS_MIGRATIONS } from './ops/opsMigrations.js'
 import type { RealtimeLimits } from './realtime/realtimeLimits.js'
 
 /** Everything the app needs, chosen from the config; the only place adapters are picked. */
@@ -41,13 +53,21 @@ export interface Deps {
   store: CanvasStore
   /** Invitations by email and share links; same database as `store`. */
   invites: InviteStore
+  /** Sign-in identities from the OpenID Connect provider; same database as `store`. */
+  identities: IdentityStore
+  /** OpenID Connect (src/auth/oidc), when OIDC_ISSUER_URL is set. */
+  oidc: Oidc | undefined
   accounts: Accounts
   opLog: OpLog
   /** How commits and canvas changes reach every room of the canvas, here and elsewhere. */
   bus: CanvasBus
+  /** Open sockets per user over every instance (the per-user cap); unset: this process's. */
+  socketCounts?: SocketCounts
   metrics: Metrics
   /** The Triggers API: keys, events, webhooks, canvas events (src/triggers). */
   triggers: Triggers
+  /** Each instance's latest live sample, shared through the database (/admin, src/server/ops). */
+  instanceStats: InstanceStats
   /** Where the built web app is; `<repo>/dist/web` unless a test says otherwise. */
   webRoot?: string
   /** Overrides of the realtime limits (tests shorten deadlines and caps). */
@@ -73,10 +93,24 @@ export function createLogger(
   return pino({ level: config.logLevel, redact: LOG_REDACTIONS }, destination)
 }
 
-/** The database's schema: the store's tables, then the log's, which reference canvases, then the triggers'. */
-export const SQLITE_MIGRATIONS = [STORE_MIGRATIONS, LOG_MIGRATIONS, TRIGGER_MIGRATIONS] as const
+/**
+ * The database's schema: the store's tables, then the log's, which reference canvases, then the
+ * triggers', then the message queue's (BUS=sqlite).
+ */
+export const SQLITE_MIGRATIONS = [
+  STORE_MIGRATIONS,
+  LOG_MIGRATIONS,
+  TRIGGER_MIGRATIONS,
+  QUEUE_MIGRATIONS,
+  OPS_MIGRATIONS,
+] as const
 /** The same schema, version for version, in PostgreSQL. */
-export const PG_MIGRATIONS = [PG_STORE_MIGRATIONS, PG_LOG_MIGRATIONS, PG_TRIGGER_MIGRATIONS] as const
+export const PG_MIGRATIONS = [
+  PG_STORE_MIGRATIONS,
+  PG_LOG_MIGRATIONS,
+  PG_TRIGGER_MIGRATIONS,
+  PG_OPS_MIGRATIONS,
+] as const
 
 export function migrateSqlite(db: SqliteDb): MigrationResult {
   return migrate(db, ...SQLITE_MIGRATIONS)
@@ -113,9 +147,13 @@ export async function migrateDatabase(
 interface Storage {
   store: CanvasStore
   invites: InviteStore
+  identities: IdentityStore
   opLog: OpLog
   /** In the log's database, so canvas events are read and written in one transaction [CEV1]. */
   triggerStore: TriggerStore & CanvasEventSource
+  /** API key buckets where every instance sees them [RL1] (Redis instead when REDIS_URL is set). */
+  rateLimiter: RateLimiter
+  instanceStats: InstanceStats
   close(): Promise<void>
 }
 
@@ -141,12 +179,17 @@ function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, 
   // The trigger store shares the log's database, so the canvas event consumer reads the log and
   // writes events and its position in one transaction [CEV1].
   const triggerStore = new SqliteTriggerStore(db)
+  const rateLimiter = new SqliteRateLimiter(openRateLimitDb(config.dataDir))
   return {
     store,
     invites: new SqliteInviteStore(db, now),
+    identities: new SqliteIdentityStore(db, now),
     opLog,
     triggerStore,
+    rateLimiter,
+    instanceStats: new SqliteInstanceStats(db),
     close: async () => {
+      await rateLimiter.close()
       await triggerStore.close()
       await opLog.close()
       await store.close()
@@ -168,8 +211,11 @@ function openPostgresStorage(databaseUrl: string, logger: FastifyBaseLogger, now
   return {
     store,
     invites: new PostgresInviteStore(pool, now),
+    identities: new PostgresIdentityStore(pool, now),
     opLog,
     triggerStore,
+    rateLimiter: new PostgresRateLimiter(pool),
+    instanceStats: new PostgresInstanceStats(pool),
     close: async () => {
       await triggerStore.close()
       await opLog.close()
@@ -187,30 +233,46 @@ export function createDeps(
     realtimeLimits?: Partial<RealtimeLimits>
     /** Tests shorten the webhook retry schedule, resolve host names themselves, and so on. */
     triggers?: Partial<Omit<TriggersOptions, 'store' | 'canvasEvents' | 'now' | 'logger'>>
+    /** Tests shorten the discovery retries and the JWKS cooldown. */
+    oidc?: { discoveryRetryMs?: readonly number[]; jwksCooldownMs?: number; jwksMaxAgeMs?: number }
   } = {},
 ): Deps {
-  if (config.bus !== 'memory') {
-    throw new ConfigError(`BUS=${config.bus} is not available in this version; use BUS=memory (one process)`)
-  }
   const now = options.now ?? Date.now
   const logger = options.logger ?? createLogger(config)
   const storage =
     config.databaseUrl === undefined
       ? openSqliteStorage(config, logger, now)
       : openPostgresStorage(config.databaseUrl, logger, now)
-  const { store, invites, opLog, triggerStore } = storage
+  const { store, invites, identities, opLog, triggerStore } = storage
+  const oidc =
+    config.oidc === undefined
+      ? undefined
+      : createOidc(config.oidc, { logger, now, store, identities, ...options.oidc })
   const accounts = new Accounts(store, {
+    passwordLogin: config.passwordLogin,
+    ...(oidc?.accessTokens ? { accessTokens: oidc.accessTokens } : {}),
     sessionTimeoutSec: config.sessionTimeoutSec,
     now,
     throttle: new LoginThrottle(now),
     registrationThrottle: new RegistrationThrottle(config.registrationsPerHour, now),
     maxSessionsPerUser: config.maxSessionsPerUser,
   })
-  const bus = new MemoryCanvasBus()
+  const metrics = createMetrics()
+  const { bus, socketCounts } = createDeployment(config, opLog, logger, metrics.registry)
+  // A session ended here ends its sockets on every instance, one ended elsewhere here [BUS8].
+  accounts.onSessionRevoked((sessionHash, origin) => {
+    if (origin === 'here') bus.publishSessionEnded(sessionHash)
+  })
+  bus.onSessionEnded((sessionHash) => accounts.sessionEndedElsewhere(sessionHash))
+  // A command that cannot reach Redis fails after one reconnect (503) instead of waiting for it.
+  const redisLimiter =
+    config.redisUrl === undefined
+      ? undefined
+      : new RedisRateLimiter(new Redis(config.redisUrl, { maxRetriesPerRequest: 1 }))
   const triggers = new Triggers({
     store: triggerStore,
     canvasEvents: triggerStore,
-    limiter: new MemoryRateLimiter(),
+    limiter: redisLimiter ?? storage.rateLimiter,
     now,
     logger,
     allowPrivateWebhooks: config.allowPrivateWebhooks,
@@ -226,15 +288,22 @@ export function createDeps(
     now,
     store,
     invites,
+    identities,
+    oidc,
     accounts,
     opLog,
     bus,
-    metrics: createMetrics(),
+    socketCounts,
+    metrics,
     triggers,
+    instanceStats: storage.instanceStats,
     ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
     close: async () => {
+      await socketCounts.close()
+      oidc?.close()
       await bus.close()
       await triggers.close()
+      await redisLimiter?.close()
       await storage.close()
     },
   }

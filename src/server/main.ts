@@ -8,10 +8,20 @@ import { SqliteTriggerStore } from '../triggers/sqlite/sqliteTriggerStore.js'
 import { buildApp, buildMetricsApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { createDeps, createLogger, migrateDatabase } from './deps.js'
+import { runBackupCommand, runRestoreCommand, type CommandResult } from './ops/backupCommands.js'
+import { runConsole } from './ops/consoleCommand.js'
+import { runSelftest } from './ops/selftestCommand.js'
 
 // The only file that reads process.env, listens and traps signals.
 
-const USAGE = 'usage: collabcanvas [serve|migrate|keys set-tier <keyId|prefix> <tier>]'
+const USAGE =
+  'usage: collabcanvas [serve|migrate|console|selftest|backup <file>|restore <file>|keys set-tier <keyId|prefix> <tier>]'
+
+/** Prints an operator command's result (stdout when it succeeded, stderr otherwise). */
+function report({ code, out }: CommandResult): void {
+  ;(code === 0 ? process.stdout : process.stderr).write(`${out}\n`)
+  process.exitCode = code
+}
 
 async function serve(config: Readonly<Config>): Promise<void> {
   // SQLite is migrated inside createDeps; PostgreSQL's driver is asynchronous, so first.
@@ -88,6 +98,10 @@ async function main(argv: readonly string[]): Promise<void> {
     if (command === 'serve') await serve(config)
     else if (command === 'migrate') await runMigrations(config)
     else if (command === 'keys') await keys(config, argv.slice(1))
+    else if (command === 'console') await runConsole(config)
+    else if (command === 'selftest') report(await runSelftest())
+    else if (command === 'backup') report(await runBackupCommand(config, argv.slice(1)))
+    else if (command === 'restore') report(await runRestoreCommand(config, argv.slice(1)))
     else {
       process.stderr.write(`${USAGE}\n`)
       process.exit(2)

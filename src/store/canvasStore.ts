@@ -45,7 +45,8 @@ export interface User {
 }
 
 export interface UserWithPassword extends User {
-  passwordHash: string
+  /** null: the account signs in through OpenID Connect only (src/store/identityStore.ts). */
+  passwordHash: string | null
 }
 
 export interface SessionRecord {

@@ -1,4 +1,4 @@
-import { fullBucket, take, type Bucket, type BucketRule } from '../core/tokenBucket.js'
+import type { BucketRule } from '../core/tokenBucket.js'
 
 export interface RateDecision {
   ok: boolean
@@ -12,41 +12,32 @@ export interface RateDecision {
 }
 
 /**
- * Token buckets per API key. Memory here (one instance); with several instances the buckets must
- * be shared so a key's limit holds across them: an implementation on Redis (a Lua script doing
- * refill-and-take atomically on one hash per key, with a TTL of one full refill) fits this
- * interface unchanged.
+ * Token buckets per API key, kept where every instance of the deployment sees them, so a key's
+ * limit holds however requests spread over instances [RL1]: a SQLite file beside the database
+ * (processes on one host), PostgreSQL (DATABASE_URL) or Redis (REDIS_URL). Each `take` is one
+ * atomic statement or script: refill by the time passed since the bucket's last take, then take
+ * one token if there is one. Every implementation passes test/contract/rateLimiter.contract.ts.
+ *
+ * [RL1] Takes on one key from any number of limiters on the same storage never grant more than
+ *       the bucket's capacity plus what refilled meanwhile.
+ * [RL2] A refused take costs nothing: the bucket keeps what it had.
  */
 export interface RateLimiter {
   take(key: string, rule: BucketRule, now: number): Promise<RateDecision>
+  close(): Promise<void>
 }
 
-/** One bucket per key in a Map; full buckets are dropped when the map is swept. */
-export class MemoryRateLimiter implements RateLimiter {
-  private readonly buckets = new Map<string, Bucket>()
-
-  take(key: string, rule: BucketRule, now: number): Promise<RateDecision> {
-    if (this.buckets.size > 100_000) this.sweep(rule, now)
-    const result = take(this.buckets.get(key) ?? fullBucket(rule, now), rule, now)
-    this.buckets.set(key, result.bucket)
-    return Promise.resolve(decisionOf(result.bucket, rule, result.ok ? 0 : result.retryAfterMs))
-  }
-
-  private sweep(rule: BucketRule, now: number): void {
-    for (const [key, bucket] of this.buckets) {
-      if (bucket.tokens + ((now - bucket.at) / 1000) * rule.refillPerSec >= rule.capacity)
-        this.buckets.delete(key)
-    }
-  }
-}
-
-export function decisionOf(bucket: Bucket, rule: BucketRule, retryAfterMs: number): RateDecision {
-  const remaining = Math.floor(bucket.tokens)
+/**
+ * What the headers say about a bucket that holds `tokens` after the take (granted or not).
+ * Shared by every implementation, so they answer alike.
+ */
+export function decisionOf(tokens: number, granted: boolean, rule: BucketRule): RateDecision {
+  const retryAfterMs = granted ? 0 : Math.ceil(((1 - tokens) / rule.refillPerSec) * 1000)
   return {
-    ok: retryAfterMs === 0,
+    ok: granted,
     limit: rule.capacity,
-    remaining,
-    resetSec: Math.ceil((rule.capacity - bucket.tokens) / rule.refillPerSec),
+    remaining: Math.floor(tokens),
+    resetSec: Math.ceil((rule.capacity - tokens) / rule.refillPerSec),
     retryAfterSec: Math.ceil(retryAfterMs / 1000),
   }
 }

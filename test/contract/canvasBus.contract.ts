@@ -1,18 +1,26 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { LogEntry } from '../../src/core/room/logEntry.js'
-import type { CanvasBus, CanvasListener, CanvasNotice } from '../../src/log/canvasBus.js'
+import type { CanvasBus, CanvasListener, CanvasNotice, Ephemeral } from '../../src/log/canvasBus.js'
 
 export interface BusHarness {
   /** Two handles on one deployment's bus, as two instances hold them (the same object in one process). */
   a: CanvasBus
   b: CanvasBus
   cleanup(): Promise<void>
+  /**
+   * Makes `b` miss whatever is published meanwhile (a dropped connection, a stall longer than
+   * queued messages live) and lets it recover. Unset: the bus cannot miss anything (one process).
+   */
+  interrupt?: () => Promise<void>
 }
 
 export interface CanvasBusImplementation {
   name: string
-  create(): Promise<BusHarness>
+  /** `headSeq` stands for the log: what a bus tells listeners after it may have missed commits [BUS7]. */
+  create(log: { headSeq: (canvasId: string) => Promise<number> }): Promise<BusHarness>
+  /** Its harness can interrupt `b` (BUS7 applies); false for one process's bus, which loses nothing. */
+  canMiss: boolean
 }
 
 /** A listener that records what it hears. */
@@ -20,6 +28,7 @@ class Recorder implements CanvasListener {
   readonly heads: number[] = []
   readonly entries: number[] = []
   readonly notices: CanvasNotice[] = []
+  readonly ephemerals: { message: Ephemeral; source: string }[] = []
   committed(entries: readonly LogEntry[], headSeq: number): void {
     this.heads.push(headSeq)
     this.entries.push(...entries.map((e) => e.seq))
@@ -27,7 +36,17 @@ class Recorder implements CanvasListener {
   notice(notice: CanvasNotice): void {
     this.notices.push(notice)
   }
+  ephemeral(message: Ephemeral, source: string): void {
+    this.ephemerals.push({ message, source })
+  }
+  /** The users of the latest presence list heard from `source`. */
+  presenceFrom(source: string): string[] | undefined {
+    const last = this.ephemerals.filter((e) => e.source === source && e.message.kind === 'presence').at(-1)
+    return last?.message.kind === 'presence' ? last.message.users.map((u) => u.userId) : undefined
+  }
 }
+
+const user = (userId: string) => ({ userId, username: userId, color: '#123456' })
 
 const entry = (canvasId: string, seq: number): LogEntry => ({
   canvasId,
@@ -41,8 +60,10 @@ const entry = (canvasId: string, seq: number): LogEntry => ({
 /** One suite for every CanvasBus implementation (docs/spec/log.md, BUS rules). */
 export function registerCanvasBusContractTests(impl: CanvasBusImplementation): void {
   describe(`CanvasBus contract: ${impl.name}`, () => {
+    const heads = new Map<string, number>()
+    const log = { headSeq: (canvasId: string) => Promise.resolve(heads.get(canvasId) ?? 0) }
     const withBus = async (run: (h: BusHarness) => Promise<void>) => {
-      const harness = await impl.create()
+      const harness = await impl.create(log)
       try {
         await run(harness)
       } finally {
@@ -58,7 +79,9 @@ export function registerCanvasBusContractTests(impl: CanvasBusImplementation): v
         const elsewhere = new Recorder()
         b.subscribe(canvas, here)
         a.subscribe(canvas, there)
-        b.subscribe(randomUUID(), elsewhere)
+        const other = randomUUID()
+        b.subscribe(other, elsewhere)
+        await Promise.all([a.ready(canvas), b.ready(canvas), b.ready(other)])
         a.publishCommitted(canvas, 2, [entry(canvas, 1), entry(canvas, 2)])
         a.publishCommitted(canvas, 3, [])
         for (const listener of [here, there]) {
@@ -77,6 +100,7 @@ export function registerCanvasBusContractTests(impl: CanvasBusImplementation): v
         const two = new Recorder()
         a.subscribe(canvas, one)
         b.subscribe(canvas, two)
+        await Promise.all([a.ready(canvas), b.ready(canvas)])
         const renamed: CanvasNotice = {
           kind: 'renamed',
           canvas: { id: canvas, name: 'New', updatedAt: new Date(0).toISOString() },
@@ -98,6 +122,7 @@ export function registerCanvasBusContractTests(impl: CanvasBusImplementation): v
         const other = new Recorder()
         a.subscribe(canvas, publisher)
         b.subscribe(canvas, other)
+        await Promise.all([a.ready(canvas), b.ready(canvas)])
         a.publishCommitted(canvas, 1, [entry(canvas, 1)], publisher)
         await expect.poll(() => other.heads).toEqual([1])
         // A notice published after it is a barrier: had the publisher been told, it would be by now.
@@ -114,12 +139,93 @@ export function registerCanvasBusContractTests(impl: CanvasBusImplementation): v
         const stays = new Recorder()
         const unsubscribe = b.subscribe(canvas, gone)
         b.subscribe(canvas, stays)
+        await b.ready(canvas)
         unsubscribe()
         a.publishCommitted(canvas, 1, [entry(canvas, 1)])
         a.publishNotice(canvas, { kind: 'deleted' })
         await expect.poll(() => stays.notices.length).toBe(1)
         expect(gone.heads).toEqual([])
         expect(gone.notices).toEqual([])
+      })
+    })
+    it('[BUS5] when ephemeral messages are published, then the other listeners get them with the sender instance, the sender does not', async () => {
+      await withBus(async ({ a, b }) => {
+        const canvas = randomUUID()
+        const sender = new Recorder()
+        const receiver = new Recorder()
+        a.subscribe(canvas, sender)
+        b.subscribe(canvas, receiver)
+        await Promise.all([a.ready(canvas), b.ready(canvas)])
+        a.publishEphemeral(canvas, { kind: 'cursors', cursors: [{ userId: 'u1', x: 1, y: 2 }] }, sender)
+        a.publishEphemeral(
+          canvas,
+          { kind: 'selections', selections: [{ userId: 'u1', ids: ['o1'] }] },
+          sender,
+        )
+        a.publishEphemeral(canvas, { kind: 'presence', users: [user('u1')] }, sender)
+        await expect.poll(() => receiver.presenceFrom(a.instanceId)).toEqual(['u1'])
+        expect(receiver.ephemerals.map((e) => e.message)).toContainEqual({
+          kind: 'selections',
+          selections: [{ userId: 'u1', ids: ['o1'] }],
+        })
+        await expect
+          .poll(() =>
+            receiver.ephemerals.some((e) => e.message.kind === 'cursors' && e.source === a.instanceId),
+          )
+          .toBe(true)
+        // The notice is a barrier: the sender would have been told by now.
+        a.publishNotice(canvas, { kind: 'deleted' })
+        await expect.poll(() => sender.notices.length).toBe(1)
+        expect(sender.ephemerals).toEqual([])
+      })
+    })
+
+    it('[BUS5] when a listener subscribes after presence was published, then it is sent that presence', async () => {
+      await withBus(async ({ a, b }) => {
+        const canvas = randomUUID()
+        const there = new Recorder()
+        const early = new Recorder()
+        a.subscribe(canvas, there)
+        b.subscribe(canvas, early)
+        await Promise.all([a.ready(canvas), b.ready(canvas)])
+        a.publishEphemeral(canvas, { kind: 'presence', users: [user('u1'), user('u2')] }, there)
+        await expect.poll(() => early.presenceFrom(a.instanceId)).toEqual(['u1', 'u2'])
+        const late = new Recorder()
+        b.subscribe(canvas, late)
+        await expect.poll(() => late.presenceFrom(a.instanceId)).toEqual(['u1', 'u2'])
+      })
+    })
+
+    // One process's bus loses nothing, so BUS7 does not apply to it.
+    if (impl.canMiss)
+      it('[BUS7] when a listener missed messages, then it is told the log head and reads the rest itself', async () => {
+        await withBus(async ({ b, interrupt }) => {
+          const canvas = randomUUID()
+          const listener = new Recorder()
+          b.subscribe(canvas, listener)
+          // Commits the bus never carried (lost, expired): only the log knows of them.
+          heads.set(canvas, 7)
+          await interrupt?.()
+          await expect.poll(() => listener.heads).toContain(7)
+        })
+      })
+
+    it('[BUS8] when a session ends on one instance, then the other instances are told, not the same one', async () => {
+      await withBus(async ({ a, b }) => {
+        const toldA: string[] = []
+        const toldB: string[] = []
+        a.onSessionEnded((hash) => toldA.push(hash))
+        b.onSessionEnded((hash) => toldB.push(hash))
+        a.publishSessionEnded('hash-1')
+        if (a === b) {
+          // One process: Accounts tells its own listeners; the bus has no one else to tell.
+          expect(toldA).toEqual([])
+          return
+        }
+        await expect.poll(() => toldB).toEqual(['hash-1'])
+        b.publishSessionEnded('hash-2')
+        await expect.poll(() => toldA).toEqual(['hash-2'])
+        expect(toldB).toEqual(['hash-1'])
       })
     })
   })

@@ -3,6 +3,7 @@ import { registerCanvasBusContractTests } from '../contract/canvasBus.contract.j
 
 registerCanvasBusContractTests({
   name: 'memory',
+  canMiss: false,
   create: () => {
     const bus = new MemoryCanvasBus()
     return Promise.resolve({ a: bus, b: bus, cleanup: () => bus.close() })

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -81,6 +82,8 @@ const own = (s: Setup, user: TestUser): Own => {
 
 const SAMPLES: Record<string, Sample> = {
   'GET /health': { request: () => ({ method: 'GET', url: '/health' }), ok: 200 },
+  'GET /admin': { request: () => ({ method: 'GET', url: '/admin' }), ok: 200 },
+  'GET /api/admin/stats': { request: () => ({ method: 'GET', url: '/api/admin/stats' }), ok: 200 },
   'GET /metrics': { request: () => ({ method: 'GET', url: '/metrics' }), ok: 200 },
   'GET /': { request: () => ({ method: 'GET', url: '/' }), ok: 200 },
   'GET /*': { request: () => ({ method: 'GET', url: '/favicon.svg' }), ok: 200 },
@@ -252,6 +255,30 @@ const SAMPLES: Record<string, Sample> = {
     request: (s, actor) => ({ method: 'DELETE', url: canvasUrl(s, `/objects/${own(s, actor).objectId}`) }),
     ok: 200,
   },
+  'POST /api/canvases/:id/ai': {
+    request: (s) => ({ method: 'POST', url: canvasUrl(s, '/ai'), json: { command: 'add a badge' } }),
+    ok: 200,
+  },
+  'GET /api/ai/quota': { request: () => ({ method: 'GET', url: '/api/ai/quota' }), ok: 200 },
+  // OpenID Connect: this server has none configured, so the /auth/ routes answer 404 (after the
+  // session check for /auth/link); test/server/oidc*.test.ts run them against a real provider.
+  'GET /api/auth/providers': { request: () => ({ method: 'GET', url: '/api/auth/providers' }), ok: 200 },
+  'GET /auth/login': { request: () => ({ method: 'GET', url: '/auth/login' }), ok: 404 },
+  'GET /auth/callback': { request: () => ({ method: 'GET', url: '/auth/callback?code=c&state=s' }), ok: 404 },
+  'GET /auth/logout': { request: () => ({ method: 'GET', url: '/auth/logout' }), ok: 404 },
+  'GET /auth/link': { request: () => ({ method: 'GET', url: '/auth/link' }), ok: 404 },
+  'GET /api/identities': { request: () => ({ method: 'GET', url: '/api/identities' }), ok: 200 },
+  'DELETE /api/identities/:id': {
+    request: async (_s, actor) => {
+      const identity = await server.deps.identities.link(actor.id, {
+        issuer: 'https://idp.example.test/',
+        subject: randomUUID(),
+        email: null,
+      })
+      return { method: 'DELETE', url: `/api/identities/${identity.id}` }
+    },
+    ok: 204,
+  },
 }
 
 /** Routes whose success lets a stranger see the canvas by design (a share link's token). */
@@ -349,6 +376,8 @@ function authenticated(access: Access, request: ApiRequest, s: Setup, user: Test
 /** The documented outcome of one cell: a status, and the error code when it is an error. */
 function expected(access: Access, actor: Actor, ok: number): number {
   if (access.kind === 'public') return ok
+  // This server has no ADMIN_EMAILS: nobody here is an operator (test/server/ops/adminStats.test.ts has one).
+  if (access.kind === 'operator') return 404
   if (actor === 'anonymous') return 401
   if (access.kind === 'signed-in' || access.kind === 'api-key') return ok
   if (actor === 'stranger') return 404
@@ -412,13 +441,23 @@ describe('[Z1] BOLA matrix', () => {
 
   it('[Z1] when a bad token is sent to a route that needs a session, then 401, as with none', async () => {
     const setup = await matrixSetup()
+    // A key that worked until its owner revoked it is refused like one that never existed.
+    const revoked = await generateKey(server.http, setup.owner)
+    const revoking = await server.http.send({
+      method: 'DELETE',
+      url: `/api/keys/${revoked.keyId}`,
+      token: setup.owner.token,
+    })
+    expect(revoking.status, revoking.text).toBe(204)
     for (const [key, access] of Object.entries(ROUTE_ACCESS)) {
-      if (access.kind === 'public') continue
+      // Operator routes hide themselves: 404 for a bad token as for any non-operator.
+      if (access.kind === 'public' || access.kind === 'operator') continue
       const request = await (SAMPLES[key] as Sample).request(setup, setup.owner)
       expectError(await server.http.send({ ...request, token: 'C'.repeat(43) }), 401, 'unauthorized')
       if (access.kind === 'api-key' || access.kind === 'api-key-canvas') {
         const badKey = `cck_${'a'.repeat(8)}_${'B'.repeat(43)}`
         expectError(await server.http.send(withKey(badKey, request)), 401, 'unauthorized')
+        expectError(await server.http.send(withKey(revoked, request)), 401, 'unauthorized')
       }
     }
   })

@@ -15,6 +15,7 @@ import {
 import { OpLogReader } from '../support/opLogReader.js'
 import { canvasState } from '../support/sharedCanvas.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
+import { generateKey, withKey, type TestKey } from '../support/triggerFixtures.js'
 import { WsTestClient } from '../support/wsTestClient.js'
 
 // [Z3] Fields the server owns, sent by a client: in every HTTP body the app validates (found in
@@ -38,12 +39,31 @@ let server: TestServer
 let owner: TestUser
 let friend: TestUser
 let canvas: CanvasForUser
+let key: TestKey
 beforeAll(async () => {
-  server = await startTestServer({ clock: systemClock() })
+  server = await startTestServer({
+    clock: systemClock(),
+    // Webhook endpoints resolve to a public address and deliveries go nowhere: this is about bodies.
+    triggers: {
+      resolveHost: async () => [{ address: '203.0.114.10', family: 4 }],
+      sendWebhook: async () => ({ statusCode: 204, error: null, durationMs: 0 }),
+    },
+  })
   owner = await registerUser(server.http)
   friend = await registerUser(server.http)
   canvas = await createCanvas(server.http, owner, 'Before')
   await shareCanvas(server.http, owner, canvas.id, friend, 'viewer')
+  key = await generateKey(server.http, owner)
+  // Every cell reads the key's webhooks and inbox twice: more than the free tier's minute.
+  await server.deps.triggers.store.setKeyTier(key.keyId, 'enterprise')
+  const base = await server.http.send(
+    withKey(key, {
+      method: 'POST',
+      url: `/api/canvases/${canvas.id}/objects`,
+      json: { opId: 'z3-base', object: { id: 'z3-target', type: 'rect', x: 1 } },
+    }),
+  )
+  expect(base.status, base.text).toBe(201)
 })
 afterAll(() => server.close())
 
@@ -52,6 +72,8 @@ interface BodySample {
   request(): ApiRequest & { json: Record<string, unknown> }
   /** Fields the body legitimately has: they are set to a forbidden value instead of added. */
   own?: Partial<Record<(typeof SERVER_OWNED)[number], unknown>>
+  /** Sent with the owner's API key (the Triggers API) instead of their session. */
+  withApiKey?: boolean
 }
 
 const newEmail = uniqueEmail('z3')
@@ -93,6 +115,45 @@ const BODY_SAMPLES: Record<string, BodySample> = {
     }),
     own: { role: 'owner' },
   },
+  'POST /api/keys/generate': {
+    request: () => ({ method: 'POST', url: '/api/keys/generate', json: { name: 'Zapier' } }),
+  },
+  'POST /api/events': {
+    request: () => ({
+      method: 'POST',
+      url: '/api/events',
+      json: { type: 'form.answered', payload: { a: 1 } },
+    }),
+    withApiKey: true,
+  },
+  'POST /api/webhook/config': {
+    request: () => ({
+      method: 'POST',
+      url: '/api/webhook/config',
+      json: { url: 'https://hooks.example.com/z3' },
+    }),
+    withApiKey: true,
+  },
+  'POST /api/webhooks': {
+    request: () => ({ method: 'POST', url: '/api/webhooks', json: { url: 'https://hooks.example.com/z3' } }),
+    withApiKey: true,
+  },
+  'POST /api/canvases/:id/objects': {
+    request: () => ({
+      method: 'POST',
+      url: `/api/canvases/${canvas.id}/objects`,
+      json: { opId: 'z3-create', object: { id: 'z3-new', type: 'rect', x: 2 } },
+    }),
+    withApiKey: true,
+  },
+  'PATCH /api/canvases/:id/objects/:objectId': {
+    request: () => ({
+      method: 'PATCH',
+      url: `/api/canvases/${canvas.id}/objects/z3-target`,
+      json: { opId: 'z3-update', changes: { x: 3 } },
+    }),
+    withApiKey: true,
+  },
 }
 
 /** Everything a mass assignment could have changed, as the owner and the friend see it. */
@@ -105,6 +166,13 @@ async function snapshot() {
     members: (await get(`/api/canvases/${canvas.id}/members`, owner)) as { members: Member[] },
     invites: (await get(`/api/canvases/${canvas.id}/invites`, owner)) as { invites: unknown[] },
     newAccount: await server.deps.store.findUserByEmail(newEmail),
+    // lastUsedAt moves with every keyed request, refused or not: not what this test is about.
+    keys: (
+      (await get('/api/keys', owner)) as { keys: { keyId: string; name: string; tier: string }[] }
+    ).keys.map(({ keyId, name, tier }) => ({ keyId, name, tier })),
+    webhooks: (await server.http.send(withKey(key, { method: 'GET', url: '/api/webhooks' }))).body,
+    inbox: (await server.http.send(withKey(key, { method: 'GET', url: '/api/inbox' }))).body,
+    state: await canvasState(server.http, canvas.id, owner),
   }
 }
 
@@ -127,11 +195,10 @@ describe('[Z3] mass assignment over HTTP', () => {
       const before = await snapshot()
       const request = sample.request()
       const value = sample.own && field in sample.own ? sample.own[field] : 'attacker-chosen'
-      const res = await server.http.send({
-        ...request,
-        json: { ...request.json, [field]: value },
-        token: owner.token,
-      })
+      const tampered = { ...request, json: { ...request.json, [field]: value } }
+      const res = await server.http.send(
+        sample.withApiKey ? withKey(key, tampered) : { ...tampered, token: owner.token },
+      )
       expectError(res, 400, 'invalid_input', `body.${field}`)
       expect(res.setCookies).toEqual([])
       expect(await snapshot()).toEqual(before)

@@ -97,7 +97,10 @@ describe('loadConfig', () => {
         clientId: 'client',
         clientSecret: 'secret',
         audience: 'api',
+        providerName: 'SSO',
+        redirectUrl: 'https://canvas.example.com/auth/callback',
       },
+      passwordLogin: true,
       publicUrl: 'https://canvas.example.com',
     })
   })
@@ -122,7 +125,12 @@ describe('loadConfig', () => {
 
   it('when the config is loaded then it is frozen, nested parts too', () => {
     const config = loadConfig(
-      { CORS_ORIGIN: 'https://a.example', OIDC_ISSUER_URL: 'https://i', OIDC_CLIENT_ID: 'c' },
+      {
+        CORS_ORIGIN: 'https://a.example',
+        OIDC_ISSUER_URL: 'https://i',
+        OIDC_CLIENT_ID: 'c',
+        PUBLIC_URL: 'https://canvas.example.com',
+      },
       CWD,
     )
     expect(Object.isFrozen(config)).toBe(true)
@@ -140,6 +148,15 @@ describe('loadConfig', () => {
     ['PORT=80.5', 'PORT', { PORT: '80.5' }],
     ['BUS=foo', 'BUS', { BUS: 'foo' }],
     ['BUS=redis without REDIS_URL', 'REDIS_URL', { BUS: 'redis' }],
+    ['BUS=sqlite with DATABASE_URL', 'BUS', { BUS: 'sqlite', DATABASE_URL: 'postgres://db/cc' }],
+    ['BUS_POLL_INTERVAL_MS=0', 'BUS_POLL_INTERVAL_MS', { BUS_POLL_INTERVAL_MS: '0' }],
+    ['BUS_MESSAGE_TTL_MS=ten', 'BUS_MESSAGE_TTL_MS', { BUS_MESSAGE_TTL_MS: 'ten' }],
+    ['BUS_LOCAL_BROADCAST=maybe', 'BUS_LOCAL_BROADCAST', { BUS_LOCAL_BROADCAST: 'maybe' }],
+    [
+      'BUS_PRESENCE_EXPIRY_MS below twice the heartbeat',
+      'BUS_PRESENCE_EXPIRY_MS',
+      { BUS_PRESENCE_HEARTBEAT_MS: '5000', BUS_PRESENCE_EXPIRY_MS: '6000' },
+    ],
     ['REDIS_URL=http://…', 'REDIS_URL', { BUS: 'redis', REDIS_URL: 'http://cache:6379' }],
     ['SESSION_TIMEOUT=0', 'SESSION_TIMEOUT', { SESSION_TIMEOUT: '0' }],
     ['SESSION_TIMEOUT=1h', 'SESSION_TIMEOUT', { SESSION_TIMEOUT: '1h' }],
@@ -153,6 +170,13 @@ describe('loadConfig', () => {
     ['only OIDC_CLIENT_ID', 'OIDC_ISSUER_URL', { OIDC_CLIENT_ID: 'client' }],
     ['only OIDC_ISSUER_URL', 'OIDC_CLIENT_ID', { OIDC_ISSUER_URL: 'https://id.example.com' }],
     ['OIDC_ISSUER_URL=not a url', 'OIDC_ISSUER_URL', { OIDC_ISSUER_URL: 'nope', OIDC_CLIENT_ID: 'c' }],
+    [
+      'OIDC without PUBLIC_URL',
+      'PUBLIC_URL',
+      { OIDC_ISSUER_URL: 'https://id.example.com', OIDC_CLIENT_ID: 'c' },
+    ],
+    ['AUTH_PASSWORD_LOGIN=false without OIDC', 'AUTH_PASSWORD_LOGIN', { AUTH_PASSWORD_LOGIN: 'false' }],
+    ['AUTH_PASSWORD_LOGIN=maybe', 'AUTH_PASSWORD_LOGIN', { AUTH_PASSWORD_LOGIN: 'maybe' }],
     ['PUBLIC_URL=javascript:…', 'PUBLIC_URL', { PUBLIC_URL: 'javascript:alert(1)' }],
     ['TRUST_PROXY=true (trust anyone)', 'TRUST_PROXY', { TRUST_PROXY: 'true' }],
     ['TRUST_PROXY=0', 'TRUST_PROXY', { TRUST_PROXY: '0' }],

@@ -2,9 +2,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { LOG_MIGRATIONS } from '../../src/log/sqlite/migrations.js'
+import { SQLITE_MIGRATIONS } from '../../src/server/deps.js'
 import { SQLITE_FILE_NAME } from '../../src/sqlite/openSqlite.js'
-import { STORE_MIGRATIONS } from '../../src/store/sqlite/migrations.js'
 import { runCli, startCli } from '../support/cli.js'
 import { killAndWait, listeningMessage, startOnFreePort } from '../support/serverProcess.js'
 import { tempDir } from '../support/tempDir.js'
@@ -37,7 +36,7 @@ describe('collabcanvas migrate', () => {
 
     const db = openDatabase(dir)
     expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual(
-      [...STORE_MIGRATIONS, ...LOG_MIGRATIONS]
+      SQLITE_MIGRATIONS.flat()
         .sort((a, b) => a.version - b.version)
         .map((m) => ({ version: m.version, name: m.name })),
     )
@@ -49,7 +48,7 @@ describe('collabcanvas serve: configuration errors', () => {
   it.each([
     ['PORT=abc', 'PORT', { PORT: 'abc' }],
     ['BUS=foo', 'BUS', { BUS: 'foo' }],
-    ['BUS=sqlite (not in this version)', 'BUS', { BUS: 'sqlite' }],
+    ['BUS=sqlite with DATABASE_URL', 'BUS', { BUS: 'sqlite', DATABASE_URL: 'postgres://127.0.0.1:1/none' }],
   ])('when %s then exit 1 with one stderr line naming %s', async (_case, variable, env) => {
     const res = await runCli(['serve'], { DATA_DIR: dataDir(), HOST: '127.0.0.1', ...env })
     expect(res.code).toBe(1)

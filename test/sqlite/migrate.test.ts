@@ -2,15 +2,15 @@ import Database from 'better-sqlite3'
 import path from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { LOG_MIGRATIONS } from '../../src/log/sqlite/migrations.js'
-import { migrateSqlite } from '../../src/server/deps.js'
+import { migrateSqlite, SQLITE_MIGRATIONS } from '../../src/server/deps.js'
 import { migrate } from '../../src/sqlite/migrate.js'
 import { openSqlite, SQLITE_FILE_NAME, type SqliteDb } from '../../src/sqlite/openSqlite.js'
 import { STORE_MIGRATIONS } from '../../src/store/sqlite/migrations.js'
 import { tempDir } from '../support/tempDir.js'
 import { LEGACY_MIGRATIONS } from './fixtures/legacyMigrations.js'
 
-/** Both lists in the order they apply: by version, whichever list a migration comes from. */
-const ALL = [...STORE_MIGRATIONS, ...LOG_MIGRATIONS].sort((a, b) => a.version - b.version)
+/** Every list in the order they apply: by version, whichever list a migration comes from. */
+const ALL = SQLITE_MIGRATIONS.flat().sort((a, b) => a.version - b.version)
 const VERSIONS = ALL.map((m) => m.version)
 const LATEST = Math.max(...VERSIONS)
 
@@ -44,9 +44,9 @@ const schema = (db: SqliteDb) =>
   db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name').all()
 
 describe('migrations', () => {
-  it('when the store and log lists are merged then versions are unique, ascending in each list, and the store comes first', () => {
+  it('when the store, log and trigger lists are merged then versions are unique, ascending in each list, and the store comes first', () => {
     expect(new Set(VERSIONS).size).toBe(VERSIONS.length)
-    for (const list of [STORE_MIGRATIONS, LOG_MIGRATIONS]) {
+    for (const list of SQLITE_MIGRATIONS) {
       const versions = list.map((m) => m.version)
       expect(versions).toEqual([...versions].sort((a, b) => a - b))
     }
@@ -55,7 +55,7 @@ describe('migrations', () => {
     expect(Math.min(...LOG_MIGRATIONS.map((m) => m.version))).toBeGreaterThan(1)
   })
 
-  it('when the database is new then every migration of both lists is applied in order and recorded', () => {
+  it('when the database is new then every migration of every list is applied in order and recorded', () => {
     const db = open(freshDir())
     expect(migrateSqlite(db)).toEqual({ applied: VERSIONS, current: LATEST })
     expect(recorded(db)).toEqual(ALL.map((m) => ({ version: m.version, name: m.name })))
@@ -88,7 +88,7 @@ describe('migrations', () => {
       name: 'broken',
       sql: 'CREATE TABLE half_done (x); SELECT * FROM no_such_table;',
     }
-    expect(() => migrate(db, STORE_MIGRATIONS, LOG_MIGRATIONS, [broken])).toThrow(/no_such_table/)
+    expect(() => migrate(db, ...SQLITE_MIGRATIONS, [broken])).toThrow(/no_such_table/)
     expect(tables(db)).not.toContain('half_done')
     expect(recorded(db).map((r) => r.version)).toEqual(VERSIONS)
     expect(migrateSqlite(db)).toEqual({ applied: [], current: LATEST })

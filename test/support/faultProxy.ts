@@ -21,6 +21,23 @@ export interface FaultProxy {
    */
   dropDownstream(on: boolean): void
   resetAll(): void
+  /**
+   * Delays every chunk by `ms` in both directions, order kept (a slow link); 0 turns it off.
+   * Chunks already waiting keep their delay.
+   */
+  setLatency(ms: number): void
+  /**
+   * A partition: while on, every byte in both directions is discarded and new connections are
+   * accepted but hear nothing (no reset, no refusal: the peer sees silence, as with dropped
+   * packets). Turning it off resets the connections that lived through it (their streams
+   * are torn) so the peers reconnect.
+   */
+  setBlackhole(on: boolean): void
+  /**
+   * A stall: while on, bytes in both directions are held; turning it off delivers them, in
+   * order (a link that stops, then catches up, losing nothing).
+   */
+  setStalled(on: boolean): void
   close(): Promise<void>
 }
 
@@ -28,6 +45,13 @@ interface Pair {
   client: net.Socket
   upstream: net.Socket
   held: Buffer[] | undefined
+  /** Bytes to the client held by a stall. */
+  heldDown: Buffer[] | undefined
+  /** Lived through a blackhole: reset when it ends. */
+  torn: boolean
+  /** When the last delayed chunk in each direction goes out, so order is kept. */
+  upDueAt: number
+  downDueAt: number
 }
 
 /**
@@ -40,7 +64,22 @@ export async function startFaultProxy(initialTarget: string): Promise<FaultProxy
   let offline = false
   let holding = false
   let dropping = false
+  let latencyMs = 0
+  let blackhole = false
+  let stalled = false
   const pairs = new Set<Pair>()
+  /** Writes `chunk` after the current latency, never before a chunk sent earlier that way. */
+  const later = (pair: Pair, direction: 'upDueAt' | 'downDueAt', to: net.Socket, chunk: Buffer) => {
+    if (latencyMs === 0 && pair[direction] <= Date.now()) {
+      to.write(chunk)
+      return
+    }
+    const due = Math.max(Date.now() + latencyMs, pair[direction])
+    pair[direction] = due
+    setTimeout(() => {
+      if (!to.destroyed) to.write(chunk)
+    }, due - Date.now())
+  }
 
   const server = net.createServer((client) => {
     if (offline) {
@@ -48,14 +87,25 @@ export async function startFaultProxy(initialTarget: string): Promise<FaultProxy
       return
     }
     const upstream = net.connect({ host: target.hostname, port: Number(target.port) })
-    const pair: Pair = { client, upstream, held: holding ? [] : undefined }
+    const pair: Pair = {
+      client,
+      upstream,
+      held: holding || stalled ? [] : undefined,
+      heldDown: stalled ? [] : undefined,
+      torn: blackhole,
+      upDueAt: 0,
+      downDueAt: 0,
+    }
     pairs.add(pair)
     client.on('data', (chunk: Buffer) => {
+      if (blackhole) return
       if (pair.held !== undefined) pair.held.push(chunk)
-      else upstream.write(chunk)
+      else later(pair, 'upDueAt', upstream, chunk)
     })
     upstream.on('data', (chunk: Buffer) => {
-      if (!dropping) client.write(chunk)
+      if (blackhole || dropping) return
+      if (pair.heldDown !== undefined) pair.heldDown.push(chunk)
+      else later(pair, 'downDueAt', client, chunk)
     })
     const drop = () => {
       pairs.delete(pair)
@@ -109,6 +159,38 @@ export async function startFaultProxy(initialTarget: string): Promise<FaultProxy
       dropping = on
     },
     resetAll,
+    setLatency(ms) {
+      latencyMs = ms
+    },
+    setBlackhole(on) {
+      blackhole = on
+      if (on) {
+        for (const pair of pairs) pair.torn = true
+        return
+      }
+      for (const pair of [...pairs]) {
+        if (!pair.torn) continue
+        pairs.delete(pair)
+        pair.client.resetAndDestroy()
+        pair.upstream.destroy()
+      }
+    },
+    setStalled(on) {
+      stalled = on
+      for (const pair of pairs) {
+        if (on) {
+          pair.held ??= []
+          pair.heldDown ??= []
+          continue
+        }
+        const up = holding ? [] : (pair.held ?? [])
+        const down = pair.heldDown ?? []
+        if (!holding) pair.held = undefined
+        pair.heldDown = undefined
+        for (const chunk of up) later(pair, 'upDueAt', pair.upstream, chunk)
+        for (const chunk of down) later(pair, 'downDueAt', pair.client, chunk)
+      }
+    },
     async close() {
       resetAll()
       await new Promise<void>((resolve) => server.close(() => resolve()))

@@ -77,6 +77,8 @@ export class SeqOrderedReplica {
   /** Every entry with seq <= this has been applied, in order. */
   seq = 0
   readonly problems: string[] = []
+  /** Who this client is told is on the canvas (userId → username): auth-success's users, then arrivals and departures. */
+  readonly present = new Map<string, string>()
   /** The last messages received, for failure reports. */
   readonly history: string[] = []
   private socket: WebSocket | undefined
@@ -86,6 +88,8 @@ export class SeqOrderedReplica {
   private readonly pending = new Map<string, PendingOp>()
   private readonly waiters = new Set<() => void>()
   private opCounter = 0
+  /** opId → the seq it was acked with: a second ack of an idempotent resend must match it. */
+  private readonly answered = new Map<string, number>()
   /** The op whose answer was lost with the connection: a real client sends it again on rejoin. */
   unanswered: { opId: string; op: ReplicaOp } | undefined
   /** userIds of the user-connected broadcasts received since the last join. */
@@ -173,6 +177,26 @@ export class SeqOrderedReplica {
     return this.send(`${this.label}-${this.opCounter}`, op, { loseAnswer: false, resend: false }, timeoutMs)
   }
 
+  /** The opId `submit` would use next, so a caller can send the op again under it (`resubmit`). */
+  nextOpId(): string {
+    this.opCounter += 1
+    return `${this.label}-${this.opCounter}`
+  }
+
+  /** Sends `op` under `opId` the first time (from nextOpId). */
+  submitAs(opId: string, op: ReplicaOp, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<OpOutcome> {
+    return this.send(opId, op, { loseAnswer: false, resend: false }, timeoutMs)
+  }
+
+  /**
+   * Sends `op` again under the same `opId` after its answer did not come in time (a client's
+   * idempotent retry, ROOM5): acked with the first seq if it was stored. A late answer to the
+   * first send settles it too; the second ack, with the same seq, is then expected.
+   */
+  resubmit(opId: string, op: ReplicaOp, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<OpOutcome> {
+    return this.send(opId, op, { loseAnswer: false, resend: true }, timeoutMs)
+  }
+
   /**
    * Sends the op, and when the answer arrives drops the connection before using it, as if the
    * network failed just then: the client does not know whether the op was stored. Resolves with
@@ -229,6 +253,11 @@ export class SeqOrderedReplica {
     await this.until(() => this.seq >= seq, timeoutMs, `applied through seq ${seq}`)
   }
 
+  /** Resolves once `done()` holds, checked after every message; rejects after `timeoutMs`. */
+  async waitUntil(done: () => boolean, what: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+    await this.until(done, timeoutMs, what)
+  }
+
   describe(): string {
     return (
       `${this.label}: seq ${this.seq}, ahead [${[...this.ahead.keys()].join(',')}], ` +
@@ -240,6 +269,8 @@ export class SeqOrderedReplica {
   private handle(message: UnbatchedServerMessage): void {
     switch (message.type) {
       case 'auth-success':
+        this.present.clear()
+        for (const user of message.users) this.present.set(user.userId, user.username)
         return this.welcome(message.seq, message.resumed === true, message.objects)
       case 'object-created':
       case 'object-updated':
@@ -250,8 +281,12 @@ export class SeqOrderedReplica {
         return this.receive(message.seq, opOfEvent(message), message.type)
       case 'ack': {
         const pending = this.pending.get(message.opId)
-        if (!pending) return this.problem(`ack for unknown op ${message.opId}`)
+        if (!pending) {
+          if (this.answered.get(message.opId) === message.seq) return
+          return this.problem(`ack for unknown op ${message.opId}`)
+        }
         this.settle(message.opId, pending)
+        this.answered.set(message.opId, message.seq)
         if (pending.loseAnswer) return this.loseAnswer(message.opId, pending, { ok: true, seq: message.seq })
         // A resend acked with the first seq (ROOM5): that entry came with the resume or the state.
         if (!(pending.resend && message.seq <= this.seq)) {
@@ -272,10 +307,13 @@ export class SeqOrderedReplica {
       }
       case 'user-connected':
         this.arrivals.add(message.userId)
+        this.present.set(message.userId, message.username)
+        return
+      case 'user-disconnected':
+        this.present.delete(message.userId)
         return
       case 'cursors':
       case 'selections':
-      case 'user-disconnected':
       case 'pong':
       case 'canvas-updated':
       case 'previews':

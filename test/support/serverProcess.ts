@@ -64,10 +64,12 @@ export async function startOnFreePort<T>(options: {
   stop(server: T): Promise<unknown>
   output(server: T): string
   attempts?: number
+  /** Tried first (a restarted instance keeps its address); then ports from freePort(). */
+  firstPort?: number
 }): Promise<{ server: T; port: number; baseUrl: string }> {
   const attempts = options.attempts ?? 5
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort()
+    const port = attempt === 1 && options.firstPort !== undefined ? options.firstPort : await freePort()
     const server = options.start(port)
     try {
       await options.listening(server, port)

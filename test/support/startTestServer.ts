@@ -39,6 +39,8 @@ export interface TestServerOptions {
   beforeHandle?: (type: string) => void | Promise<void>
   /** Where the built web app is (default `<repo>/dist/web`, which exists only after a build). */
   webRoot?: string
+  /** OpenID Connect overrides: discovery retries, JWKS cooldown. */
+  oidc?: { discoveryRetryMs?: readonly number[]; jwksCooldownMs?: number; jwksMaxAgeMs?: number }
   /** Triggers API overrides: retry schedule, host resolution, poll intervals. */
   triggers?: Parameters<typeof createDeps>[1] extends infer O
     ? O extends { triggers?: infer T }
@@ -73,6 +75,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ...(logger ? { logger } : {}),
       ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),
       ...(options.triggers ? { triggers: options.triggers } : {}),
+      ...(options.oidc ? { oidc: options.oidc } : {}),
     }),
     // A test hook, not configuration: set on the deps, never through createDeps.
     ...(options.beforeHandle ? { beforeHandle: options.beforeHandle } : {}),
@@ -82,7 +85,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       : {}),
   }
   const app = await buildApp(deps)
-  await app.listen({ host: '127.0.0.1', port: 0 })
+  // Port 0 unless the test chose one (env PORT): OIDC tests need PUBLIC_URL before listening.
+  await app.listen({ host: '127.0.0.1', port: config.port })
   const address = app.server.address()
   if (address === null || typeof address === 'string')
     throw new Error(`unexpected address ${String(address)}`)

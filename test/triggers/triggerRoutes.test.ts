@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REQUESTS_PER_MINUTE, TIERS } from '../../src/triggers/tiers.js'
 import { expectError } from '../support/expectError.js'
-import { canvasWithRoles, registerUser } from '../support/fixtures.js'
+import { canvasWithRoles, createCanvas, registerUser, shareCanvas } from '../support/fixtures.js'
+import { metricValue, scrapeMetrics } from '../support/metricValue.js'
 import { anyString, stringMatching } from '../support/matchers.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
 import {
@@ -477,5 +478,67 @@ describe('canvas actions', () => {
       token: owner.token,
     })
     expect(state.body.seq).toBe(0)
+  })
+})
+
+describe('canvas lifecycle events', () => {
+  it('when an owner with a key creates, renames, shares, unshares and deletes a canvas, then each is one event in order; an owner without a key gets none', async () => {
+    const { user: owner, key } = await userWithKey()
+    const member = await registerUser(server.http)
+    const canvas = await createCanvas(server.http, owner, 'Review board')
+    const renamed = await server.http.send({
+      method: 'PATCH',
+      url: `/api/canvases/${canvas.id}`,
+      token: owner.token,
+      json: { name: 'Review board (Q1)' },
+    })
+    expect(renamed.status, renamed.text).toBe(200)
+    await shareCanvas(server.http, owner, canvas.id, member, 'editor')
+    const removed = await server.http.send({
+      method: 'DELETE',
+      url: `/api/canvases/${canvas.id}/members/${member.id}`,
+      token: owner.token,
+    })
+    expect(removed.status, removed.text).toBe(204)
+    const deleted = await server.http.send({
+      method: 'DELETE',
+      url: `/api/canvases/${canvas.id}`,
+      token: owner.token,
+    })
+    expect(deleted.status, deleted.text).toBe(204)
+    // Stored before each answer: no waiting.
+    const events = await readInbox(server.http, key)
+    expect(events.map((e) => [e.type, e.payload])).toEqual([
+      ['canvas.created', { canvasId: canvas.id, name: 'Review board', at: anyString() }],
+      ['canvas.renamed', { canvasId: canvas.id, name: 'Review board (Q1)', at: anyString() }],
+      ['canvas.shared', { canvasId: canvas.id, userId: member.id, role: 'editor', at: anyString() }],
+      ['canvas.shared', { canvasId: canvas.id, userId: member.id, role: null, at: anyString() }],
+      ['canvas.deleted', { canvasId: canvas.id, at: anyString() }],
+    ])
+    // The member's own key sees none of the owner's canvas events.
+    const memberKey = await generateKey(server.http, member)
+    expect(await readInbox(server.http, memberKey)).toEqual([])
+    const keyless = await registerUser(server.http)
+    await createCanvas(server.http, keyless, 'No automations')
+    const later = await generateKey(server.http, keyless)
+    expect(await readInbox(server.http, later)).toEqual([])
+  })
+})
+
+describe('/metrics', () => {
+  it('when events are pending and acked, then the triggers gauges count them for every account together', async () => {
+    const { key } = await userWithKey()
+    const before = await server.deps.triggers.stats(undefined)
+    const first = await postEvent(server.http, key, { type: 'metrics.test', payload: {} })
+    await postEvent(server.http, key, { type: 'metrics.test', payload: {} })
+    const acked = await server.http.send(withKey(key, { method: 'POST', url: `/api/ack/${first}` }))
+    expect(acked.status, acked.text).toBe(200)
+    const text = await scrapeMetrics(server.http)
+    expect(metricValue(text, 'triggers_events', { status: 'pending' })).toBe(before.pending + 1)
+    expect(metricValue(text, 'triggers_events', { status: 'acked' })).toBe(before.acked + 1)
+    expect(metricValue(text, 'triggers_webhook_deliveries', { state: 'dead' })).toBeTypeOf('number')
+    expect(metricValue(text, 'triggers_oldest_pending_event_age_seconds')).toBeGreaterThanOrEqual(0)
+    expect(metricValue(text, 'triggers_ingest_rate_per_second')).toBeGreaterThan(0)
+    expect(metricValue(text, 'triggers_delivery_rate_per_second')).toBeGreaterThanOrEqual(0)
   })
 })

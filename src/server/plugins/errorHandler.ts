@@ -17,6 +17,7 @@ export const HTTP_STATUS = {
   storage_unavailable: 503,
   bus_unavailable: 503,
   internal: 500,
+  ai_unavailable: 503,
 } as const satisfies Record<ErrorCode, number>
 
 export interface ErrorBody {

@@ -1,6 +1,7 @@
 // Over 400 lines on purpose: every stage of a socket's life (upgrade, pre-auth slots, handshake,
 // metering, dispatch, sweep, shutdown) reads and changes the same socket sets and counts. What
 // stands alone lives beside it: handshake.ts, connection.ts, socketListeners.ts, userBudgets.ts.
+import { LocalSocketCounts, type SocketCounts } from '../../log/socketCounts.js'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
@@ -52,6 +53,8 @@ export interface GatewayDeps {
   /** The client's address, through trusted proxies (TRUST_PROXY): what per-address caps count [W6]. */
   clientAddress(request: IncomingMessage): string | undefined
   limits?: Partial<RealtimeLimits>
+  /** Sockets per user over the deployment, for maxConnectionsPerUser; default: this process's. */
+  socketCounts?: SocketCounts
   /** Test hook [W10]: called before each message is handled; may throw or reject. */
   beforeHandle?: (type: string) => void | Promise<void>
 }
@@ -73,6 +76,7 @@ export class RealtimeGateway implements SocketHandler {
   private readonly userJoins: UserBudgets
   private readonly bySession = new Map<string, Set<Connection>>()
   private readonly perUser = new Map<string, number>()
+  private readonly socketCounts: SocketCounts
   private sweepTimer: NodeJS.Timeout | undefined
   private lastHeartbeat: number
   private closing = false
@@ -92,6 +96,7 @@ export class RealtimeGateway implements SocketHandler {
       WebSocket: CanvasSocket,
     })
     this.rooms = deps.rooms
+    this.socketCounts = deps.socketCounts ?? new LocalSocketCounts()
     this.userBudgets = new UserBudgets(this.limits.userMessages)
     this.userJoins = new UserBudgets(this.limits.userJoins)
     this.lastHeartbeat = deps.now()
@@ -376,20 +381,23 @@ export class RealtimeGateway implements SocketHandler {
       return this.finishAuth(connection, result.closeCode)
     }
     const { member } = result
-    const count = this.perUser.get(member.userId) ?? 0
-    if (count >= this.limits.maxConnectionsPerUser) {
+    // Counted over every instance of the deployment [I1].
+    if (!(await this.socketCounts.tryAdd(member.userId, this.limits.maxConnectionsPerUser))) {
+      if (connection.closed) return
       connection.sendError(
         'limit_exceeded',
         `at most ${this.limits.maxConnectionsPerUser} connections per user`,
       )
       return this.finishAuth(connection, CLOSE_CODES.tooManyConnections)
     }
-    if (!this.userJoins.take(member.userId, this.deps.now())) {
+    if (connection.closed || !this.userJoins.take(member.userId, this.deps.now())) {
+      this.socketCounts.remove(member.userId)
+      if (connection.closed) return
       connection.sendError('rate_limited', 'too many joins for this user: wait a moment before reconnecting')
       return this.finishAuth(connection, CLOSE_CODES.tooManyConnections)
     }
     this.releasePreAuth(connection)
-    this.perUser.set(member.userId, count + 1)
+    this.perUser.set(member.userId, (this.perUser.get(member.userId) ?? 0) + 1)
     connection.member = member
     let sockets = this.bySession.get(member.sessionHash)
     if (!sockets) this.bySession.set(member.sessionHash, (sockets = new Set()))
@@ -461,6 +469,7 @@ export class RealtimeGateway implements SocketHandler {
     const count = (this.perUser.get(member.userId) ?? 1) - 1
     if (count <= 0) this.perUser.delete(member.userId)
     else this.perUser.set(member.userId, count)
+    this.socketCounts.remove(member.userId)
   }
 
   /** A logged-out session loses its sockets at once [A3]. */

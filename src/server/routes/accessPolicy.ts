@@ -29,10 +29,17 @@ export type Access =
    * a key whose owner's role lacks `action` gets 403 (the Triggers API's canvas actions).
    */
   | { kind: 'api-key-canvas'; action: CanvasAction }
+  /**
+   * An operator: a session whose account's email is in ADMIN_EMAILS. Everyone else, anonymous
+   * included, gets 404, as if the route did not exist (src/server/routes/adminRoutes.ts).
+   */
+  | { kind: 'operator' }
 
 /** Keyed by `METHOD path` as registered; HEAD is answered by the GET route. */
 export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /health': { kind: 'public' },
+  'GET /admin': { kind: 'operator' },
+  'GET /api/admin/stats': { kind: 'operator' },
   // Counters and latencies only, no identifiers; scrapers carry no session.
   'GET /metrics': { kind: 'public' },
   'GET /': { kind: 'public' },
@@ -82,6 +89,22 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /api/canvases/:id/objects': { kind: 'api-key-canvas', action: 'edit-objects' },
   'PATCH /api/canvases/:id/objects/:objectId': { kind: 'api-key-canvas', action: 'edit-objects' },
   'DELETE /api/canvases/:id/objects/:objectId': { kind: 'api-key-canvas', action: 'edit-objects' },
+  // AI commands (docs/ai.md): they make objects, so viewers are refused; the quota is the caller's own.
+  'POST /api/canvases/:id/ai': { kind: 'canvas', action: 'edit-objects' },
+  'GET /api/ai/quota': { kind: 'signed-in' },
+  // OpenID Connect (src/server/routes/oidcRoutes.ts, docs/oidc.md). The browser's steps of a
+  // login are public: the transaction cookie, not a session, binds them [J2]. Without OIDC
+  // configured the /auth/ routes answer 404.
+  'GET /api/auth/providers': { kind: 'public' },
+  'GET /auth/login': { kind: 'public' },
+  'GET /auth/callback': { kind: 'public' },
+  // Ends the session it is given, if any, as POST /api/logout does.
+  'GET /auth/logout': { kind: 'public' },
+  // Links to the caller's own account only, from the session that started it.
+  'GET /auth/link': { kind: 'signed-in' },
+  'GET /api/identities': { kind: 'signed-in' },
+  // The caller's own identities only: another account's is 404.
+  'DELETE /api/identities/:id': { kind: 'signed-in' },
 }
 
 export function routeKey(method: string, url: string): string {

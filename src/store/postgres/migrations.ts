@@ -78,4 +78,24 @@ export const PG_STORE_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX canvas_invites_email ON canvas_invites(email) WHERE email IS NOT NULL;
     `,
   },
+  {
+    version: 30,
+    name: 'sign-in identities, accounts without a password',
+    // As in SQLite: (issuer, subject) → user, and accounts created through OpenID Connect have
+    // no password.
+    sql: `
+      ALTER TABLE users ALTER COLUMN password_hash DROP NOT NULL;
+      CREATE TABLE user_identities (
+        id           TEXT PRIMARY KEY,
+        user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        issuer       TEXT NOT NULL,
+        subject      TEXT NOT NULL,
+        email        TEXT,
+        created_at   TIMESTAMPTZ NOT NULL,
+        insert_order BIGINT GENERATED ALWAYS AS IDENTITY,
+        UNIQUE (issuer, subject)
+      );
+      CREATE INDEX user_identities_user ON user_identities(user_id);
+    `,
+  },
 ]

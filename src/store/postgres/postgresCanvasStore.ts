@@ -106,7 +106,7 @@ export class PostgresCanvasStore implements CanvasStore {
       id: string
       email: string
       username: string
-      password_hash: string
+      password_hash: string | null
       created_at: Date
     }>('SELECT id, email, username, password_hash, created_at FROM users WHERE email = $1', [email])
     return (

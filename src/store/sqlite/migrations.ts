@@ -27,6 +27,35 @@ function uniqueUsernames(db: SqliteDb): void {
 }
 
 /**
+ * users.password_hash becomes optional (accounts created through OpenID Connect have none).
+ * SQLite cannot drop a NOT NULL with ALTER TABLE, and rebuilding `users` would cascade-delete
+ * every session, canvas and membership (foreign keys are on). Removing a NOT NULL changes no
+ * stored byte, so the table's declaration is edited in place: the procedure SQLite's manual
+ * gives for it ("ALTER TABLE", section "Making Other Kinds Of Table Schema Changes"). unsafeMode
+ * lifts better-sqlite3's defensive mode, which forbids writing sqlite_schema, for that edit only.
+ */
+function dropPasswordNotNull(db: SqliteDb): void {
+  const version = db.pragma('schema_version', { simple: true }) as number
+  db.unsafeMode(true)
+  try {
+    db.pragma('writable_schema = ON')
+    const changed = db
+      .prepare(
+        `UPDATE sqlite_schema SET sql = replace(sql, 'password_hash TEXT NOT NULL', 'password_hash TEXT')
+         WHERE type = 'table' AND name = 'users'`,
+      )
+      .run().changes
+    if (changed !== 1) throw new Error('migration 30: users table not found')
+    db.pragma(`schema_version = ${version + 1}`)
+    db.pragma('writable_schema = OFF')
+  } finally {
+    db.unsafeMode(false)
+  }
+  const check = db.pragma('integrity_check', { simple: true })
+  if (check !== 'ok') throw new Error(`migration 30: integrity check failed: ${String(check)}`)
+}
+
+/**
  * The store's tables: accounts, sessions, canvases, members, invitations. Append only; versions are shared
  * with the log's migrations (src/sqlite/migrate.ts says how they are numbered).
  */
@@ -93,5 +122,22 @@ export const STORE_MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX canvas_invites_canvas_email ON canvas_invites(canvas_id, email) WHERE email IS NOT NULL;
       CREATE INDEX canvas_invites_email ON canvas_invites(email) WHERE email IS NOT NULL;
     `,
+  },
+  {
+    version: 30,
+    name: 'sign-in identities, accounts without a password',
+    sql: `
+      CREATE TABLE user_identities (
+        id         TEXT PRIMARY KEY,
+        user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        issuer     TEXT NOT NULL,
+        subject    TEXT NOT NULL,
+        email      TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (issuer, subject)
+      );
+      CREATE INDEX user_identities_user ON user_identities(user_id);
+    `,
+    after: dropPasswordNotNull,
   },
 ]

@@ -149,7 +149,8 @@ export class SqliteCanvasStore implements CanvasStore {
   findUserByEmail(email: string): Promise<UserWithPassword | undefined> {
     return guarded(() => {
       const r = this.statements.userByEmail.get(email) as
-        { id: string; email: string; username: string; password_hash: string; created_at: string } | undefined
+        | { id: string; email: string; username: string; password_hash: string | null; created_at: string }
+        | undefined
       return (
         r && {
           id: r.id,

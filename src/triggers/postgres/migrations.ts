@@ -96,4 +96,18 @@ export const PG_TRIGGER_MIGRATIONS: readonly PgMigration[] = [
       INSERT INTO trigger_event_head (id, pos) VALUES (1, 0);
     `,
   },
+  {
+    version: 11,
+    name: 'triggers: rate limit buckets',
+    // UNLOGGED: a bucket is worth no WAL write or fsync; after a crash PostgreSQL empties the
+    // table and every key starts with a full bucket, which is no worse than a fresh instance.
+    sql: `
+      CREATE UNLOGGED TABLE rate_buckets (
+        key     TEXT             PRIMARY KEY,
+        tokens  DOUBLE PRECISION NOT NULL,
+        at      BIGINT           NOT NULL,
+        granted BOOLEAN          NOT NULL
+      );
+    `,
+  },
 ]

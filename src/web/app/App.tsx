@@ -1,6 +1,9 @@
 import { useCallback, useEffect, useMemo, useState } from 'react'
 import type { User } from '../../protocol/httpTypes.js'
 import { api } from './apiClient.js'
+import { ApiKeysPage } from '../pages/ApiKeysPage.js'
+import { AccountPage } from '../pages/AccountPage.js'
+import { AdminPage } from '../pages/AdminPage.js'
 import { AuthPage } from '../pages/AuthPage.js'
 import { CanvasListPage } from '../pages/CanvasListPage.js'
 import { EditorPage } from '../pages/EditorPage.js'
@@ -46,7 +49,12 @@ export function App() {
 
   const needsSignIn =
     session.kind === 'signed-out' &&
-    (route.name === 'home' || route.name === 'canvas' || route.name === 'join')
+    (route.name === 'home' ||
+      route.name === 'canvas' ||
+      route.name === 'join' ||
+      route.name === 'api-keys' ||
+      route.name === 'account' ||
+      route.name === 'admin')
   const signedInOnAuthPage =
     session.kind === 'signed-in' && (route.name === 'sign-in' || route.name === 'register')
   useEffect(() => {
@@ -71,12 +79,18 @@ export function App() {
     case 'home':
     case 'canvas':
     case 'join':
+    case 'api-keys':
+    case 'account':
+    case 'admin':
       if (!value) return null
       return (
         <SessionProvider session={value}>
           {route.name === 'home' && <CanvasListPage />}
           {route.name === 'canvas' && <EditorPage key={route.canvasId} canvasId={route.canvasId} />}
           {route.name === 'join' && <JoinPage key={route.token} token={route.token} />}
+          {route.name === 'api-keys' && <ApiKeysPage />}
+          {route.name === 'account' && <AccountPage />}
+          {route.name === 'admin' && <AdminPage />}
         </SessionProvider>
       )
   }

@@ -1,14 +1,19 @@
+import type { AdminStatsBody } from '../../protocol/adminStats.js'
 import type { ErrorCode } from '../../protocol/errorCodes.js'
 import type {
+  ApiKeyListBody,
+  AuthProvidersBody,
   CanvasBody,
   CanvasListBody,
   CurrentSessionBody,
   ErrorBody,
+  IdentitiesBody,
   InvitationListBody,
   InviteBody,
   InviteListBody,
   MemberBody,
   MemberListBody,
+  NewApiKeyBody,
   ShareLinkBody,
   UserBody,
 } from '../../protocol/httpTypes.js'
@@ -76,6 +81,8 @@ export const api = {
     request<UserBody>('POST', '/api/register', input),
   login: (input: { email: string; password: string }) => request<UserBody>('POST', '/api/login', input),
   logout: () => request<undefined>('POST', '/api/logout'),
+  /** Operators only (ADMIN_EMAILS); 404 for everyone else. */
+  adminStats: () => request<AdminStatsBody>('GET', '/api/admin/stats'),
 
   listCanvases: () => request<CanvasListBody>('GET', '/api/canvases'),
   getCanvas: (id: string) => request<CanvasBody>('GET', `/api/canvases/${encodeURIComponent(id)}`),
@@ -111,11 +118,18 @@ export const api = {
     request<undefined>('DELETE', `/api/invites/${encodeURIComponent(inviteId)}`),
   joinWithLink: (token: string) =>
     request<CanvasBody>('POST', `/api/share-links/${encodeURIComponent(token)}/accept`),
+  listApiKeys: () => request<ApiKeyListBody>('GET', '/api/keys'),
+  createApiKey: (name: string) => request<NewApiKeyBody>('POST', '/api/keys/generate', { name }),
+  revokeApiKey: (keyId: string) => request<undefined>('DELETE', `/api/keys/${encodeURIComponent(keyId)}`),
   removeMember: (id: string, userId: string) =>
     request<undefined>(
       'DELETE',
       `/api/canvases/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`,
     ),
+  // Single sign-on (docs/oidc.md): the flow itself is full-page navigation to /auth/….
+  authProviders: () => request<AuthProvidersBody>('GET', '/api/auth/providers'),
+  identities: () => request<IdentitiesBody>('GET', '/api/identities'),
+  unlinkIdentity: (id: string) => request<undefined>('DELETE', `/api/identities/${encodeURIComponent(id)}`),
 }
 
 /** A message fit to show a person, for any error a call may throw. */

@@ -1,7 +1,7 @@
 import { useSyncExternalStore } from 'react'
 
 /**
- * A small History API router: the app has six routes, no nesting. The server answers every
+ * A small History API router: the app has seven routes, no nesting. The server answers every
  * page path with index.html (SPA fallback) and the app decides what to show.
  */
 
@@ -11,6 +11,9 @@ export type Route =
   | { name: 'register'; next: string | undefined }
   | { name: 'canvas'; canvasId: string }
   | { name: 'join'; token: string }
+  | { name: 'api-keys' }
+  | { name: 'account' }
+  | { name: 'admin' }
   | { name: 'not-found' }
 
 const CANVAS_PATH = /^\/canvas\/([A-Za-z0-9_-]{1,64})\/?$/
@@ -22,6 +25,9 @@ export function parseRoute(pathname: string, search: string): Route {
   if (pathname === '/' || pathname === '') return { name: 'home' }
   if (pathname === '/signin') return { name: 'sign-in', next }
   if (pathname === '/register') return { name: 'register', next }
+  if (pathname === '/settings/api-keys' || pathname === '/settings/api-keys/') return { name: 'api-keys' }
+  if (pathname === '/account' || pathname === '/account/') return { name: 'account' }
+  if (pathname === '/admin') return { name: 'admin' }
   const canvas = CANVAS_PATH.exec(pathname)
   if (canvas?.[1] !== undefined) return { name: 'canvas', canvasId: canvas[1] }
   const join = JOIN_PATH.exec(pathname)

@@ -15,6 +15,12 @@ export function AppHeader() {
         <span className="app-header-name" data-testid="current-user">
           {user.username}
         </span>
+        <Link href="/settings/api-keys" className="button ghost">
+          API keys
+        </Link>
+        <Link href="/account" className="button ghost">
+          Account
+        </Link>
         <button type="button" className="button ghost" onClick={() => void signOut()}>
           Sign out
         </button>

@@ -1,8 +1,9 @@
-import { useId, useState, type FormEvent } from 'react'
-import type { User } from '../../protocol/httpTypes.js'
+import { useEffect, useId, useState, type FormEvent } from 'react'
+import type { AuthProvidersBody, User } from '../../protocol/httpTypes.js'
 import { api, ApiError, describeError } from '../app/apiClient.js'
 import { Link } from '../app/Link.js'
 import { Logo } from './Logo.js'
+import { currentSsoError, ssoErrorMessage } from './ssoMessages.js'
 
 type Field = 'email' | 'username' | 'password'
 type FieldErrors = Partial<Record<Field, string>>
@@ -26,6 +27,23 @@ export function AuthPage({ mode, next, onSignedIn }: Props) {
   const [formError, setFormError] = useState<string | undefined>()
   const [busy, setBusy] = useState(false)
   const nextQuery = next ? `?next=${encodeURIComponent(next)}` : ''
+  const [providers, setProviders] = useState<AuthProvidersBody | undefined>()
+  const [ssoError] = useState(currentSsoError)
+
+  // How one may sign in here: the SSO button appears only when a provider is configured.
+  useEffect(() => {
+    let cancelled = false
+    api.authProviders().then(
+      (body) => !cancelled && setProviders(body),
+      () => undefined,
+    )
+    return () => {
+      cancelled = true
+    }
+  }, [])
+  const sso = providers?.sso
+  const passwordLogin = providers?.passwordLogin ?? true
+  const ssoHref = `/auth/login${next ? `?returnTo=${encodeURIComponent(next)}` : ''}`
 
   const submit = async (event: FormEvent) => {
     event.preventDefault()
@@ -55,62 +73,82 @@ export function AuthPage({ mode, next, onSignedIn }: Props) {
         <p className="muted">
           {registering ? 'Design together, in real time.' : 'Welcome back. Your canvases are waiting.'}
         </p>
-        <form onSubmit={(e) => void submit(e)} noValidate aria-label={registering ? 'Register' : 'Sign in'}>
-          {formError && (
-            <div className="form-error" role="alert" data-testid="form-error">
-              {formError}
-            </div>
-          )}
-          <TextField
-            label="Email"
-            type="email"
-            autoComplete="email"
-            value={email}
-            onChange={setEmail}
-            error={fieldErrors.email}
-            autoFocus
-          />
-          {registering && (
+        {ssoError !== null && sso && (
+          <div className="form-error" role="alert" data-testid="sso-error">
+            {ssoErrorMessage(ssoError, sso.name)}
+          </div>
+        )}
+        {sso && (
+          // A full-page navigation: the provider's login page, then back through /auth/callback.
+          <a className="button block sso-button" href={ssoHref}>
+            Continue with {sso.name}
+          </a>
+        )}
+        {sso && passwordLogin && (
+          <p className="auth-divider" aria-hidden="true">
+            or
+          </p>
+        )}
+        {passwordLogin && (
+          <form onSubmit={(e) => void submit(e)} noValidate aria-label={registering ? 'Register' : 'Sign in'}>
+            {formError && (
+              <div className="form-error" role="alert" data-testid="form-error">
+                {formError}
+              </div>
+            )}
             <TextField
-              label="Name"
-              hint="Shown to people you work with."
-              autoComplete="nickname"
-              value={username}
-              onChange={setUsername}
-              error={fieldErrors.username}
-              maxLength={40}
+              label="Email"
+              type="email"
+              autoComplete="email"
+              value={email}
+              onChange={setEmail}
+              error={fieldErrors.email}
+              autoFocus
             />
-          )}
-          <TextField
-            label="Password"
-            type="password"
-            autoComplete={registering ? 'new-password' : 'current-password'}
-            value={password}
-            onChange={setPassword}
-            error={fieldErrors.password}
-            hint={registering ? `At least ${PASSWORD_MIN_LENGTH} characters.` : undefined}
-          />
-          <button type="submit" className="button primary block" disabled={busy}>
-            {busy
-              ? registering
-                ? 'Creating account…'
-                : 'Signing in…'
-              : registering
-                ? 'Create account'
-                : 'Sign in'}
-          </button>
-        </form>
-        <p className="auth-switch">
-          {registering ? (
-            <>
-              Already have an account? <Link href={`/signin${nextQuery}`}>Sign in</Link>
-            </>
-          ) : (
-            <>
-              New to CollabCanvas? <Link href={`/register${nextQuery}`}>Create an account</Link>
-            </>
-          )}
-        </p>
+            {registering && (
+              <TextField
+                label="Name"
+                hint="Shown to people you work with."
+                autoComplete="nickname"
+                value={username}
+                onChange={setUsername}
+                error={fieldErrors.username}
+                maxLength={40}
+              />
+            )}
+            <TextField
+              label="Password"
+              type="password"
+              autoComplete={registering ? 'new-password' : 'current-password'}
+              value={password}
+              onChange={setPassword}
+              error={fieldErrors.password}
+              hint={registering ? `At least ${PASSWORD_MIN_LENGTH} characters.` : undefined}
+            />
+            <button type="submit" className="button primary block" disabled={busy}>
+              {busy
+                ? registering
+                  ? 'Creating account…'
+                  : 'Signing in…'
+                : registering
+                  ? 'Create account'
+                  : 'Sign in'}
+            </button>
+          </form>
+        )}
+        {passwordLogin && (
+          <p className="auth-switch">
+            {registering ? (
+              <>
+                Already have an account? <Link href={`/signin${nextQuery}`}>Sign in</Link>
+              </>
+            ) : (
+              <>
+                New to CollabCanvas? <Link href={`/register${nextQuery}`}>Create an account</Link>
+              </>
+            )}
+          </p>
+        )}
       </div>
     </main>
   )

@@ -9,12 +9,14 @@ import type {
   PreviewObject,
   UnbatchedServerMessage,
 } from '../../protocol/messages.js'
+import type { AiPreview } from '../../protocol/aiHttpTypes.js'
 import type { NewObject, ObjectChanges } from '../../protocol/objects.js'
 import type { Role } from '../../protocol/roles.js'
 import { DEFAULT_BACKOFF } from './backoff.js'
 import { CanvasView } from './canvasView.js'
 import { Outbox, TRANSIENT_ERRORS } from './outbox.js'
 import { prepareEdit } from './prepareEdit.js'
+import { rebasePreview } from './rebasePreview.js'
 import { Presence } from './presence.js'
 import { messageOf, SocketConnection, type SyncSocketConstructor } from './socketConnection.js'
 import type { SyncEngineOptions, SyncSnapshot } from './syncTypes.js'
@@ -242,6 +244,30 @@ export class SyncEngine {
     if (step === undefined) return
     this.undoSteps.redone(this.replayInverse(step))
     this.changed()
+  }
+
+  /**
+   * Objects the server made for this user (an AI command's batch, stored and broadcast by the
+   * server): one undo step of this user's, which deletes them all [AI].
+   */
+  recordMade(ids: readonly string[]): void {
+    if (ids.length === 0) return
+    this.undoSteps.begin()
+    for (const id of ids) this.undoSteps.record({ opIds: [`made-${id}`], record: { kind: 'create', id } })
+    if (this.undoSteps.end()) this.changed()
+  }
+
+  /**
+   * Applies an accepted AI edit preview, rebased on the view now (rebasePreview.ts), as one undo
+   * step of ordinary ops. Returns how many previewed changes were left out.
+   */
+  applyPreview(preview: AiPreview): number {
+    const rebased = rebasePreview(preview, this.view.live)
+    this.transact(() => {
+      for (const { id, changes } of rebased.updates) this.edit({ kind: 'update', id, changes })
+      for (const id of rebased.deletes) this.edit({ kind: 'delete', id })
+    })
+    return rebased.skipped
   }
 
   /** Clears `lastError` (the UI has shown it). */

@@ -252,6 +252,7 @@ class World {
       case 'role-changed':
       case 'cursors':
       case 'selections':
+      case 'previews':
       case 'pong':
       case 'user-connected':
       case 'user-disconnected':

@@ -99,7 +99,12 @@ describe('SyncEngine: offline, reconnect, resume', () => {
     })
     await Promise.all([a.start(), b.start()])
     a.create({ id: 'r1', type: 'rect', x: 0 })
-    await waitForSnapshot(b, (s) => s.seq === 1, 'r1 at bob')
+    // Alice's own ack too: under load it can still be in flight when the network drops, and
+    // then the resume rightly brings seq 1 as well.
+    await Promise.all([
+      waitForSnapshot(b, (s) => s.seq === 1, 'r1 at bob'),
+      waitForSnapshot(a, (s) => s.seq === 1 && s.saved, 'r1 acked to alice'),
+    ])
 
     proxy.setOffline(true)
     const down = await waitForSnapshot(a, (s) => s.status === 'offline', 'offline')
