@@ -11,7 +11,9 @@
  *
  *   idle      the page with the 2,000 objects, nobody else moving: the floor (vsync, timers);
  *   cursors   every remote user moves its cursor at --cursor-hz (30) on its own circle;
- *   edits     the same, and one remote user also moves objects at --edit-hz (30 updates/s).
+ *   edits     the same, and one remote user also moves objects at --edit-hz (30 updates/s);
+ *   drags     cursors, and --drags (5) remote users each drag an object live: a `preview` of it
+ *             at its cursor with every cursor move (issue 28, ED-L1), nothing committed.
  *
  * Frame times are requestAnimationFrame deltas measured in the page (page.evaluate). Chromium
  * stamps a frame with its vsync time, so a delta is 16.67 ms per frame shown (± jitter) and a
@@ -26,7 +28,7 @@
  *
  * Run:  npm run bench:web
  *       node bench/webFrames.mjs [--runs 3] [--seconds 10] [--warmup 2] [--objects 2000]
- *                                [--remote-users 20] [--cursor-hz 30] [--edit-hz 30]
+ *                                [--remote-users 20] [--cursor-hz 30] [--edit-hz 30] [--drags 5]
  *                                [--width 1440] [--height 900]
  *                                [--quiet-wait 30] [--quiet-below 20] [--max-others 25] [--noisy-retries 2]
  *       (needs a build: dist/server/main.js and dist/web; npm run bench:web builds first)
@@ -42,7 +44,7 @@ import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { chromium } from 'playwright-core'
-import { apiRequest, closeApiAgent, inParallel } from './lib/api.mjs'
+import { apiRequest, closeApiAgent, inParallel, shareAsEditor } from './lib/api.mjs'
 import { NOISE_FLAGS, measureQuietly, noisePolicy } from './lib/noise.mjs'
 import { machineBusySeconds, processCpuSeconds, selfCpuSeconds, startServer } from './lib/proc.mjs'
 import { commandLine, machine, table, writeJson } from './lib/report.mjs'
@@ -73,6 +75,7 @@ const { values: flags } = parseArgs({
     'remote-users': { type: 'string', default: '20' },
     'cursor-hz': { type: 'string', default: '30' },
     'edit-hz': { type: 'string', default: '30' },
+    drags: { type: 'string', default: '5' },
     width: { type: 'string', default: '1440' },
     height: { type: 'string', default: '900' },
     ...NOISE_FLAGS,
@@ -92,6 +95,7 @@ const config = {
   remoteUsers: positive('remote-users'),
   cursorHz: positive('cursor-hz'),
   editHz: positive('edit-hz'),
+  drags: positive('drags', 0),
   viewport: { width: positive('width', 320), height: positive('height', 240) },
 }
 const noise = noisePolicy(flags)
@@ -296,7 +300,7 @@ let editCount = 0
  * Open loop on one timer: a late tick sends what is due, so a slow generator does not lower
  * the offered rate. Returns stop(), which resolves with what was sent and acked.
  */
-function startLoad(remotes, { edits, objects }) {
+function startLoad(remotes, { edits, drags, objects }) {
   const gridWidth = COLUMNS * PITCH
   const gridHeight = Math.ceil(objects / COLUMNS) * PITCH
   const t0 = performance.now()
@@ -304,7 +308,7 @@ function startLoad(remotes, { edits, objects }) {
   const editPeriod = 1000 / config.editHz
   const nextCursor = remotes.map((_, i) => t0 + (cursorPeriod * i) / remotes.length)
   let nextEdit = t0
-  const counts = { cursorsSent: 0, editsSent: 0, editsAcked: 0, errors: 0 }
+  const counts = { cursorsSent: 0, previewsSent: 0, editsSent: 0, editsAcked: 0, errors: 0 }
   // opIds are unique across loads: the server acks a repeated opId again without applying it.
   const onFrame = (data) => {
     for (const m of framesOf(data)) {
@@ -320,6 +324,12 @@ function startLoad(remotes, { edits, objects }) {
         const at = cursorAt(i, (nextCursor[i] - t0) / 1000, gridWidth, gridHeight)
         remotes[i].ws.send(JSON.stringify({ type: 'cursor', ...at }))
         counts.cursorsSent++
+        // A live drag: the dragger's object follows its cursor, previewed, never stored.
+        if (drags && i >= 1 && i <= config.drags) {
+          const o = objectAt((i * 97) % objects)
+          remotes[i].ws.send(JSON.stringify({ type: 'preview', objects: [{ id: o.id, x: at.x, y: at.y }] }))
+          counts.previewsSent++
+        }
         nextCursor[i] += cursorPeriod
       }
     }
@@ -430,7 +440,7 @@ function summarize({ deltas, work, longTasks, elapsedMs }) {
 
 // ---- the run -------------------------------------------------------------------------------------
 
-const SCENARIOS = ['idle', 'cursors', 'edits']
+const SCENARIOS = ['idle', 'cursors', 'edits', 'drags']
 
 async function main() {
   const startedAt = new Date()
@@ -454,12 +464,7 @@ async function main() {
       token: owner.token,
       body: { name: `Frames ${config.objects}` },
     })
-    await inParallel(peers, 4, (peer) =>
-      apiRequest(server.baseUrl, 'POST', `/api/canvases/${canvas.id}/members`, {
-        token: owner.token,
-        body: { email: peer.email, role: 'editor' },
-      }),
-    )
+    await inParallel(peers, 4, (peer) => shareAsEditor(server.baseUrl, owner.token, canvas.id, peer))
     log(`${users.length} users, canvas ${canvas.id}; creating ${config.objects} objects`)
     await createObjects(server.wsUrl, canvas.id, owner, config.objects)
 
@@ -507,7 +512,11 @@ async function main() {
             const load =
               scenario === 'idle'
                 ? undefined
-                : startLoad(remotes, { edits: scenario === 'edits', objects: config.objects })
+                : startLoad(remotes, {
+                    edits: scenario === 'edits',
+                    drags: scenario === 'drags',
+                    objects: config.objects,
+                  })
             if (load)
               await page
                 .locator('[data-testid="remote-cursor"]')

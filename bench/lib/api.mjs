@@ -79,3 +79,16 @@ export async function inParallel(items, limit, task) {
 export function closeApiAgent() {
   agent.destroy()
 }
+
+/**
+ * Makes `member` an editor of the canvas as the app does since invitations: the owner invites
+ * the email, the member accepts (sharing adds nobody without consent).
+ */
+export async function shareAsEditor(baseUrl, ownerToken, canvasId, member) {
+  const res = await apiRequest(baseUrl, 'POST', `/api/canvases/${canvasId}/members`, {
+    token: ownerToken,
+    body: { email: member.email, role: 'editor' },
+  })
+  if (res?.invite?.id === undefined) return
+  await apiRequest(baseUrl, 'POST', `/api/invites/${res.invite.id}/accept`, { token: member.token })
+}

@@ -11,7 +11,7 @@
  * Not run directly; used by bench/wsBench.mjs.
  */
 import { randomBytes } from 'node:crypto'
-import { apiRequest, inParallel } from './api.mjs'
+import { apiRequest, inParallel, shareAsEditor } from './api.mjs'
 
 /** Canvases of a load scenario: `canvases` canvases of `users / canvases` users each. */
 export function loadLayout(key, users, canvases) {
@@ -107,16 +107,7 @@ export class CollabCanvasSetup {
     })
     const id = created.canvas.id
     for (const m of members) {
-      const shared = await apiRequest(this.baseUrl, 'POST', `/api/canvases/${id}/members`, {
-        token: this.users[owner].token,
-        body: { email: this.users[m].email, role: 'editor' },
-      })
-      // Sharing invites; the member joins by accepting, as in the web app [SHARE1].
-      if (shared.invite !== undefined) {
-        await apiRequest(this.baseUrl, 'POST', `/api/invites/${shared.invite.id}/accept`, {
-          token: this.users[m].token,
-        })
-      }
+      await shareAsEditor(this.baseUrl, this.users[owner].token, id, this.users[m])
     }
     this.canvases.set(canvas.key, id)
     return id

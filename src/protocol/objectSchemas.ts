@@ -11,6 +11,8 @@ export const PROP_RANGES = {
   strokeWidth: { min: 0, max: 1_000 },
   fontSize: { min: 1, max: 1_000 },
   opacity: { min: 0, max: 1 },
+  dash: { min: 0, max: 1_000 },
+  cornerRadius: { min: 0, max: 1e6 },
 } as const
 
 /** Object ids and opIds [PROTO11]. */
@@ -57,6 +59,13 @@ const settable = {
   zIndex: Type.Optional(Coordinate),
   parentId: Type.Optional(Type.Union([Id, Type.Null()])),
   name: Type.Optional(Type.String({ maxLength: OBJECT_LIMITS.nameLength })),
+  // Connectors and shape details [ED-C1]; optional, so objects of older clients stay valid.
+  startId: Type.Optional(Type.Union([Id, Type.Null()])),
+  endId: Type.Optional(Type.Union([Id, Type.Null()])),
+  dash: Type.Optional(Type.Array(ranged(PROP_RANGES.dash), { maxItems: OBJECT_LIMITS.dash })),
+  cornerRadius: Type.Optional(ranged(PROP_RANGES.cornerRadius)),
+  arrowStart: Type.Optional(Type.Boolean()),
+  arrowEnd: Type.Optional(Type.Boolean()),
 }
 
 export const NewObjectSchema = Type.Object(

@@ -35,6 +35,19 @@ export interface ObjectProps {
   zIndex: number
   parentId: string | null
   name: string
+  /**
+   * A line or arrow bound to shapes at its ends: it follows them when they move [ED-C1]. Ids of
+   * objects on the same canvas, or null; a shape deleted later leaves the end where it was.
+   */
+  startId: string | null
+  endId: string | null
+  /** Dashed stroke: dash and gap lengths in stroke widths, e.g. [4, 3]; empty is solid [ED-C1]. */
+  dash: number[]
+  /** Rounded corners of a rectangle (world units) [ED-C1]. */
+  cornerRadius: number
+  /** Arrowheads: at the start and at the end of an arrow [ED-C1]. */
+  arrowStart: boolean
+  arrowEnd: boolean
 }
 
 /** Properties that may appear in `object-update.changes`. */
@@ -57,6 +70,8 @@ export const OBJECT_LIMITS = {
   colorLength: 64,
   nameLength: 200,
   fontFamilyLength: 100,
+  /** Numbers in `dash` (dash and gap lengths). */
+  dash: 8,
   /** Numbers in `points` (x, y pairs). */
   points: 20_000,
   /** Absolute bound on coordinates and sizes: finite and sane. */

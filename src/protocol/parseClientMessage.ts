@@ -197,6 +197,9 @@ function firstUnknownKey(record: Record<string, unknown>, known: ReadonlySet<str
 function checkRecord(name: string, record: Record<string, unknown>, known: ReadonlySet<string>) {
   const unknown = firstUnknownKey(record, known)
   if (unknown !== undefined) return fail(`${name}.${unknown} is not a known property`, `${name}.${unknown}`)
+  // A hostile dash of thousands of numbers is refused before the schema lists each one [ED-C1].
+  if (Array.isArray(record.dash) && record.dash.length > OBJECT_LIMITS.dash)
+    return fail(`${name}.dash must have at most ${OBJECT_LIMITS.dash} items`, `${name}.dash`)
   const points = record.points
   if (!Array.isArray(points)) return undefined // absent, or the schema names the wrong type
   const field = `${name}.points`

@@ -357,6 +357,11 @@ describe('[ED] the day-one editor in Chromium', () => {
       expect((await objectOf(canvasId, 'left'))?.y).toBe(300)
       await expect.poll(() => bobSees.pixelAt({ x: 480, y: 350 }), { timeout: LIVE_MS }).toBeDefined()
 
+      // A click then a quick drag on the same shape is no double-click: no text editing opened.
+      expect(await page.getByTestId('text-editor').count()).toBe(0)
+      // Everything Alice did is acked, and she still holds the group.
+      await expect.poll(() => aliceSees.saved()).toEqual({ saved: 'true', pending: '0' })
+      expect(await aliceSees.stage.getAttribute('data-selection-count')).toBe('2')
       await page.keyboard.press('Control+Shift+g')
       await expect
         .poll(async () => (await stateOf(canvasId)).objects.filter((o) => o.type === 'group').length)
@@ -364,6 +369,173 @@ describe('[ED] the day-one editor in Chromium', () => {
       expect((await objectOf(canvasId, 'left'))?.parentId).toBeNull()
       expect((await objectOf(canvasId, 'right'))?.parentId).toBeNull()
       expect(aliceSees.pageErrors).toEqual([])
+    },
+    STEP_TIMEOUT_MS,
+  )
+
+  it(
+    '[ED-C1] when Alice draws an arrow from one shape to another then both ends are bound, and when she moves a shape the arrow follows it, stored and on Bob’s screen',
+    async () => {
+      const canvasId = await canvasWith('Connectors', [rect('from', 100, 100), rect('to', 500, 100)])
+      const aliceSees = await openEditor(alice, canvasId)
+      const bobSees = await openEditor(bob, canvasId)
+      await aliceSees.tool('Arrow (A)').click()
+      await aliceSees.dragWorld({ x: 180, y: 150 }, { x: 580, y: 150 })
+      const arrowOf = async () => (await stateOf(canvasId)).objects.find((o) => o.type === 'arrow')
+      await expect.poll(async () => (await arrowOf())?.endId).toBe('to')
+      // From the right edge of one box to the left edge of the other, through their centres.
+      expect(await arrowOf()).toMatchObject({
+        startId: 'from',
+        endId: 'to',
+        x: 260,
+        y: 150,
+        points: [0, 0, 240, 0],
+      })
+
+      // Move the target down 200: the arrow now runs to its new place, in the same undo step.
+      await aliceSees.tool('Select (V)').click()
+      await aliceSees.dragWorld({ x: 580, y: 150 }, { x: 580, y: 350 })
+      await expect.poll(async () => (await objectOf(canvasId, 'to'))?.y).toBe(300)
+      await expect.poll(async () => (await arrowOf())?.points).not.toEqual([0, 0, 240, 0])
+      const arrow = await arrowOf()
+      const [, , dx = 0, dy = 0] = arrow?.points ?? []
+      // It leaves `from` towards the moved box's centre (580, 350) and ends on that box's edge.
+      expect(dy / dx).toBeCloseTo((350 - 150) / (580 - 180), 1)
+      const endY = (arrow?.y ?? 0) + dy
+      expect(endY).toBeGreaterThanOrEqual(300)
+      expect(endY).toBeLessThanOrEqual(350)
+      // Bob's canvas draws the arrow where it now runs (its middle, between the boxes).
+      const middle = { x: (arrow?.x ?? 0) + dx / 2, y: (arrow?.y ?? 0) + dy / 2 }
+      await expect.poll(() => bobSees.pixelAt(middle), { timeout: LIVE_MS }).toBeDefined()
+      await screenshot(bobSees.page, 'e2e-editor-connector.png')
+
+      await aliceSees.page.keyboard.press('Control+z')
+      await expect.poll(async () => (await arrowOf())?.points).toEqual([0, 0, 240, 0])
+      expect((await objectOf(canvasId, 'to'))?.y).toBe(100)
+      expect(aliceSees.pageErrors).toEqual([])
+    },
+    STEP_TIMEOUT_MS,
+  )
+
+  it(
+    '[ED-E1] when Alice exports the canvas as SVG, PNG and JSON then the files open and show the stored shapes where the state has them',
+    async () => {
+      const canvasId = await canvasWith('Export me', [
+        rect('blue', 100, 100, { width: 100, height: 50 }),
+        rect('pink', 300, 200, { width: 100, height: 50, fill: '#ffdbdc', text: 'Hi <there> & you' }),
+      ])
+      const editor = await openEditor(alice, canvasId)
+      const page = editor.page
+      const exportAs = async (
+        format: string,
+        setup?: (dialog: ReturnType<Page['getByTestId']>) => Promise<void>,
+      ) => {
+        await page.getByTestId('export-button').click()
+        const dialog = page.getByTestId('export-dialog')
+        await dialog.getByLabel('Format').selectOption(format)
+        await setup?.(dialog)
+        const [download] = await Promise.all([
+          page.waitForEvent('download'),
+          dialog.getByRole('button', { name: 'Export' }).click(),
+        ])
+        const file = await download.path()
+        return { name: download.suggestedFilename(), bytes: fs.readFileSync(file) }
+      }
+      const state = await stateOf(canvasId)
+
+      const svg = await exportAs('svg')
+      expect(svg.name).toBe('Export me.svg')
+      const svgText = svg.bytes.toString('utf8')
+      // Bounds of both shapes plus 16 of padding; text escaped, never markup.
+      expect(svgText).toContain('viewBox="84 84 332 182"')
+      expect(svgText).toContain('fill="#ffdbdc"')
+      expect(svgText).toContain('Hi &lt;there&gt; &amp; you')
+
+      const png = await exportAs('png', async (dialog) => {
+        await dialog.getByLabel('Padding (px)').fill('0')
+        await dialog.getByLabel('Scale').selectOption('1')
+      })
+      expect(png.name).toBe('Export me.png')
+      expect(png.bytes.subarray(1, 4).toString('latin1')).toBe('PNG')
+      // Opened by the browser: 300 × 150 px (the shapes' bounds at 1×), each shape's colour at
+      // its place relative to the bounds' corner (100, 100), white between them.
+      const sample = await page.evaluate(
+        async (dataUrl: string) => {
+          const g = globalThis as unknown as {
+            Image: new () => { src: string; decode(): Promise<void>; width: number; height: number }
+            document: {
+              createElement(tag: 'canvas'): {
+                width: number
+                height: number
+                getContext(kind: '2d'): {
+                  drawImage(i: unknown, x: number, y: number): void
+                  getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> }
+                }
+              }
+            }
+          }
+          const image = new g.Image()
+          image.src = dataUrl
+          await image.decode()
+          const canvas = g.document.createElement('canvas')
+          canvas.width = image.width
+          canvas.height = image.height
+          const context = canvas.getContext('2d')
+          context.drawImage(image, 0, 0)
+          const at = (x: number, y: number): number[] => Array.from(context.getImageData(x, y, 1, 1).data)
+          return {
+            width: image.width,
+            height: image.height,
+            blue: at(20, 25),
+            pink: at(210, 110),
+            gap: at(150, 70),
+          }
+        },
+        `data:image/png;base64,${png.bytes.toString('base64')}`,
+      )
+      expect(sample).toEqual({
+        width: 300,
+        height: 150,
+        blue: [0xdb, 0xe4, 0xff, 255],
+        pink: [0xff, 0xdb, 0xdc, 255],
+        gap: [255, 255, 255, 255],
+      })
+
+      const json = await exportAs('json')
+      const exported = JSON.parse(json.bytes.toString('utf8')) as { objects: CanvasObject[] }
+      expect(exported.objects.map((o) => o.id).sort()).toEqual(state.objects.map((o) => o.id).sort())
+      expect(editor.pageErrors).toEqual([])
+    },
+    STEP_TIMEOUT_MS,
+  )
+
+  it(
+    '[ED-T2] when plain text is pasted onto the canvas then it becomes a text; pasted text too long to save opens the editor with it and the refusal',
+    async () => {
+      const canvasId = await canvasWith('Paste text', [])
+      const editor = await openEditor(alice, canvasId)
+      const paste = (text: string) =>
+        editor.page.evaluate((t: string) => {
+          const g = globalThis as unknown as {
+            DataTransfer: new () => { setData(kind: string, value: string): void }
+            ClipboardEvent: new (type: string, init: object) => object
+            document: { dispatchEvent(event: object): void }
+          }
+          const data = new g.DataTransfer()
+          data.setData('text/plain', t)
+          g.document.dispatchEvent(new g.ClipboardEvent('paste', { clipboardData: data, bubbles: true }))
+        }, text)
+      await paste('Hello from the clipboard')
+      await expect
+        .poll(async () => (await stateOf(canvasId)).objects.map((o) => [o.type, o.text]))
+        .toEqual([['text', 'Hello from the clipboard']])
+
+      const long = 'x'.repeat(10_050)
+      await paste(long)
+      await expect.poll(() => editor.page.getByTestId('text-too-long').count()).toBe(1)
+      expect(await editor.page.getByTestId('text-editor').inputValue()).toBe(long)
+      expect((await stateOf(canvasId)).objects.some((o) => (o.text ?? '').length > 10_000)).toBe(false)
+      expect(editor.pageErrors).toEqual([])
     },
     STEP_TIMEOUT_MS,
   )

@@ -56,6 +56,12 @@ export function changesArb(
       zIndex: fc.integer({ min: -5, max: 5 }),
       parentId: parentIds,
       name: fc.string({ maxLength: 20 }),
+      startId: fc.oneof(idArb, fc.constant(null)),
+      endId: fc.oneof(idArb, fc.constant(null)),
+      dash: fc.array(fc.double({ min: 0, max: 1000, noNaN: true }), { maxLength: 8 }),
+      cornerRadius: fc.double({ min: 0, max: 1e6, noNaN: true }),
+      arrowStart: fc.boolean(),
+      arrowEnd: fc.boolean(),
     },
     { requiredKeys: [] },
   )

@@ -1,7 +1,7 @@
 // Over 400 lines: one pointer state machine (press, move, release for every tool and gesture) on one
 // shared gesture ref; cut across files it would be harder to follow. Helpers live beside it.
 import Konva from 'konva'
-import { useEffect, useMemo, useRef, useState } from 'react'
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
 import { Group, Layer, Line, Rect, Stage, Transformer } from 'react-konva'
 import type { PreviewObject } from '../../protocol/messages.js'
 import {
@@ -13,10 +13,11 @@ import {
 import { bakeTransform } from './bakeTransform.js'
 import { intersects, objectBounds, rectFromPoints, round } from './geometry.js'
 import { hitTest } from './hitTest.js'
+import { canBind, isConnector, routeConnector } from './connectors.js'
 import { hasText } from './shapeText.js'
 import { appendPoint, constrain, pathFromPoints, shapeFromDrag, textAt } from './objectFactory.js'
 import { useRenderWindow, useStableChunks } from './renderWindow.js'
-import { applyPreviews, previewedPlaces, previewOf, type PreviewsByUser } from './remotePreviews.js'
+import { applyPreviews, previewedPlaces, previewOf, type PreviewSource } from './remotePreviews.js'
 import { ShapeList, ShapeNode } from './ShapeNode.js'
 import type { StyleDefaults, Tool } from './tools.js'
 import { useWheelNavigation } from './useWheelNavigation.js'
@@ -55,7 +56,7 @@ interface Props {
   style: StyleDefaults
   editingTextId: string | undefined
   /** Other users' drags in progress [ED-L1]. */
-  previews: PreviewsByUser
+  previews: PreviewSource
   actions: StageActions
 }
 
@@ -125,6 +126,8 @@ export function CanvasStage(props: Props) {
    * double-click edits only when both landed on the same object [ED-D4].
    */
   const pressHits = useRef<[string | undefined, string | undefined]>([undefined, undefined])
+  /** The last press became a drag: a click then a quick drag is no double-click either. */
+  const pressDragged = useRef(false)
 
   const selecting = tool === 'select' && !panMode
   const showTransformer = canEdit && selecting && !busy && editingTextId === undefined
@@ -156,29 +159,30 @@ export function CanvasStage(props: Props) {
 
   // Other users' drags: straight onto the nodes, never into the state. Re-run on chunks too, as
   // a node may have been re-created by a render; what I hold in my own drag is left to me.
+  const previews = useSyncExternalStore(props.previews.subscribe, props.previews.get)
   const previewed = useRef<ReadonlySet<string>>(new Set())
   useEffect(() => {
     const g = gesture.current
     const mine = new Set(g.kind === 'move' ? g.nodes.map((n) => n.node.id()) : [])
     if (transforming.current) for (const node of transformer.current?.nodes() ?? []) mine.add(node.id())
-    const places = previewedPlaces(props.previews, mine)
+    const places = previewedPlaces(previews, mine)
     if (places.size === 0 && previewed.current.size === 0) return
     const nodes = new Map<string, Konva.Node>()
     const wanted = new Set([...places.keys(), ...previewed.current])
     for (const node of nodesOf(wanted)) nodes.set(node.id(), node)
-    const moved = applyPreviews(
+    const layers = applyPreviews(
       places,
       previewed.current,
       (id) => nodes.get(id),
       (id) => latest.current.objects.get(id),
     )
     previewed.current = new Set(places.keys())
-    if (moved) {
-      redrawObjects()
-      transformer.current?.forceUpdate()
-      transformer.current?.getLayer()?.batchDraw()
+    for (const layer of layers) layer.batchDraw()
+    if (layers.size > 0 && transformer.current && transformer.current.nodes().length > 0) {
+      transformer.current.forceUpdate()
+      transformer.current.getLayer()?.batchDraw()
     }
-  }, [props.previews, chunks])
+  }, [previews, chunks])
 
   const pointerOf = (stage: Konva.Stage): Point | undefined => stage.getPointerPosition() ?? undefined
   const topZ = () => {
@@ -210,6 +214,7 @@ export function CanvasStage(props: Props) {
       case 'select': {
         const hit = hitTest(p.sorted, world, HIT_TOLERANCE_PX / p.viewport.scale)
         pressHits.current = [pressHits.current[1], hit?.id]
+        pressDragged.current = false
         if (e.target.getParent() instanceof Konva.Transformer) return
         if (hit) {
           let selection = p.selection
@@ -299,6 +304,7 @@ export function CanvasStage(props: Props) {
         if (!g.moved && Math.hypot(pointer.x - g.fromScreen.x, pointer.y - g.fromScreen.y) < CLICK_SLOP_PX)
           return
         g.moved = true
+        pressDragged.current = true
         const dx = world.x - g.from.x
         const dy = world.y - g.from.y
         for (const n of g.nodes) n.node.position({ x: n.x + dx, y: n.y + dy })
@@ -391,7 +397,7 @@ export function CanvasStage(props: Props) {
         if (cancelled) return
         const pointer = stage && pointerOf(stage)
         const end = pointer ? screenToWorld(p.viewport, pointer) : g.start
-        const object = shapeFromDrag(
+        let object = shapeFromDrag(
           g.tool,
           g.start,
           constrain(g.tool, g.start, end, e.evt.shiftKey),
@@ -399,6 +405,17 @@ export function CanvasStage(props: Props) {
           p.style,
           topZ(),
         )
+        // A line or arrow drawn from a shape or to one binds to it and follows it [ED-C1].
+        if (isConnector(object) && g.dragged) {
+          const tolerance = HIT_TOLERANCE_PX / p.viewport.scale
+          const bindable = p.sorted.filter(canBind)
+          const startId = hitTest(bindable, g.start, tolerance)?.id ?? null
+          const endId = hitTest(bindable, end, tolerance)?.id ?? null
+          if ((startId !== null || endId !== null) && startId !== endId) {
+            object = { ...object, startId, endId }
+            object = { ...object, ...routeConnector(object, (id) => p.objects.get(id)) }
+          }
+        }
         p.actions.create(object)
         p.actions.select([object.id])
         p.actions.setTool('select')
@@ -425,7 +442,7 @@ export function CanvasStage(props: Props) {
     if (!p.canEdit || p.tool !== 'select' || !pointer) return
     const hit = hitTest(p.sorted, screenToWorld(p.viewport, pointer), HIT_TOLERANCE_PX / p.viewport.scale)
     const [first, second] = pressHits.current
-    if (hit === undefined || first !== hit.id || second !== hit.id) return
+    if (hit === undefined || first !== hit.id || second !== hit.id || pressDragged.current) return
     if (hasText(hit)) {
       p.actions.select([hit.id])
       p.actions.editText(hit.id)

@@ -83,10 +83,12 @@ export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
           {...common}
           width={o.width ?? 0}
           height={o.height ?? 0}
+          cornerRadius={o.cornerRadius ?? 0}
           fill={o.fill ?? 'transparent'}
           stroke={stroke}
           strokeWidth={strokeWidth}
           strokeEnabled={strokeWidth > 0}
+          dash={dashOf(o)}
         />
       )
     case 'ellipse':
@@ -113,6 +115,7 @@ export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
           lineCap="round"
           lineJoin="round"
           tension={o.type === 'path' ? 0.4 : 0}
+          dash={dashOf(o)}
           hitStrokeWidth={Math.max(12, strokeWidth)}
         />
       )
@@ -124,6 +127,9 @@ export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
           stroke={stroke}
           fill={stroke}
           strokeWidth={Math.max(1, strokeWidth)}
+          pointerAtBeginning={o.arrowStart ?? false}
+          pointerAtEnding={o.arrowEnd ?? true}
+          dash={dashOf(o)}
           pointerLength={Math.max(10, strokeWidth * 4)}
           pointerWidth={Math.max(10, strokeWidth * 4)}
           lineCap="round"
@@ -164,6 +170,13 @@ export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
       )
   }
 })
+
+/** Dash and gap lengths are stored in stroke widths, so a thicker line keeps its pattern [ED-C1]. */
+function dashOf(o: NewObject): number[] | undefined {
+  if (!o.dash || o.dash.length === 0) return undefined
+  const width = Math.max(1, o.strokeWidth ?? 1)
+  return o.dash.map((d) => d * width)
+}
 
 interface ShapeListProps {
   sorted: readonly CanvasObject[]

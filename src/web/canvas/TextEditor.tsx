@@ -10,11 +10,13 @@ interface Props {
   viewport: Viewport
   /** Called once, with the final text, when editing ends (blur, Escape, Ctrl/Cmd+Enter). */
   onDone: (text: string) => void
+  /** Words to start with instead of the object's (pasted text too long to save as is). */
+  initialText?: string | undefined
 }
 
 /** In-place text editing: a textarea laid exactly over the Konva text it replaces while open. */
-export function TextEditor({ object: o, viewport, onDone }: Props) {
-  const [text, setText] = useState(o.text ?? '')
+export function TextEditor({ object: o, viewport, onDone, initialText }: Props) {
+  const [text, setText] = useState(initialText ?? o.text ?? '')
   const ref = useRef<HTMLTextAreaElement>(null)
   const done = useRef(false)
   const tooLong = textTooLong(text)

@@ -9,6 +9,15 @@ import type { CanvasObject } from '../../protocol/objects.js'
  */
 export type PreviewsByUser = ReadonlyMap<string, readonly PreviewObject[]>
 
+/**
+ * Where the stage reads previews from (the sync engine's snapshot): subscribed to by the stage
+ * alone, so a preview tick re-renders neither the editor nor its panels.
+ */
+export interface PreviewSource {
+  subscribe: (listener: () => void) => () => void
+  get: () => PreviewsByUser
+}
+
 /** The latest place of each previewed object, whoever drags it; `skip` (mine, in hand) left out. */
 export function previewedPlaces(
   previews: PreviewsByUser,
@@ -19,21 +28,28 @@ export function previewedPlaces(
   return places
 }
 
-/** Puts previewed nodes where their previews say, and the others back; true when any moved. */
+/**
+ * Puts previewed nodes where their previews say, and the others back. Returns the layers that
+ * changed: only those are redrawn (a full redraw of 2,000 shapes per tick drops frames).
+ */
 export function applyPreviews(
   places: ReadonlyMap<string, PreviewObject>,
   previous: ReadonlySet<string>,
   nodeOf: (id: string) => Konva.Node | undefined,
   objectOf: (id: string) => CanvasObject | undefined,
-): boolean {
-  let moved = false
+): Set<Konva.Layer> {
+  const layers = new Set<Konva.Layer>()
+  const moved = (node: Konva.Node) => {
+    const layer = node.getLayer()
+    if (layer) layers.add(layer)
+  }
   for (const id of previous) {
     if (places.has(id)) continue
     const node = nodeOf(id)
     const o = objectOf(id)
     if (!node || !o) continue
     node.setAttrs({ x: o.x ?? 0, y: o.y ?? 0, rotation: o.rotation ?? 0, scaleX: 1, scaleY: 1 })
-    moved = true
+    moved(node)
   }
   for (const [id, p] of places) {
     const node = nodeOf(id)
@@ -45,9 +61,9 @@ export function applyPreviews(
       scaleX: p.scaleX ?? 1,
       scaleY: p.scaleY ?? 1,
     })
-    moved = true
+    moved(node)
   }
-  return moved
+  return layers
 }
 
 /** A node's place as a preview sends it: whole-ish numbers keep the frames small. */

@@ -3,9 +3,12 @@ import type { AiPreview } from '../../protocol/aiHttpTypes.js'
 import type { CanvasSummary } from '../../protocol/httpTypes.js'
 import type { CanvasObject } from '../../protocol/objects.js'
 import { CanvasStage, type StageActions } from '../canvas/CanvasStage.js'
+import { followConnectors } from '../canvas/connectors.js'
+import type { PreviewSource } from '../canvas/remotePreviews.js'
 import { objectBounds, sortByZ, unionBounds } from '../canvas/geometry.js'
 import { fitText } from '../canvas/measureText.js'
-import { TextEditor } from '../canvas/TextEditor.js'
+import { textAt, maxZ } from '../canvas/objectFactory.js'
+import { TextEditor, textTooLong } from '../canvas/TextEditor.js'
 import { INITIAL_STYLE, type StyleDefaults, type Tool } from '../canvas/tools.js'
 import {
   fitBounds,
@@ -30,6 +33,7 @@ import {
 import { AiCommandBox } from './ai/AiCommandBox.js'
 import { previewView } from './ai/previewView.js'
 import { ErrorToast } from './ErrorToast.js'
+import { ExportDialog } from './ExportDialog.js'
 import { expandToGroups, groupSelection, ungroupSelection, withEmptiedGroups } from './grouping.js'
 import { HelpDialog } from './HelpDialog.js'
 import { RemoteCursors, RemoteSelections } from './RemotePresence.js'
@@ -58,7 +62,10 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const canUndo = useEngineState(engine, (s) => s.canUndo)
   const canRedo = useEngineState(engine, (s) => s.canRedo)
   const lastError = useEngineState(engine, (s) => s.lastError)
-  const previews = useEngineState(engine, (s) => s.previews)
+  const previews: PreviewSource = useMemo(
+    () => ({ subscribe: engine.subscribe, get: () => engine.getSnapshot().previews }),
+    [engine],
+  )
 
   // The role from the socket's auth-success is current (it may have changed since the page loaded).
   const role = me?.role ?? canvas.role
@@ -69,7 +76,10 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const [viewport, setViewport] = useState<Viewport>(IDENTITY_VIEWPORT)
   const [style, setStyle] = useState<StyleDefaults>(INITIAL_STYLE)
   const [editingTextId, setEditingTextId] = useState<string | undefined>()
+  /** Pasted words the editor opens with, when they were too long to become a text at once. */
+  const [pastedText, setPastedText] = useState<string | undefined>()
   const [helpOpen, setHelpOpen] = useState(false)
+  const [exportOpen, setExportOpen] = useState(false)
   const [spaceHeld, setSpaceHeld] = useState(false)
   const stageBox = useRef<HTMLDivElement>(null)
   const size = useElementSize(stageBox)
@@ -109,7 +119,9 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
         }
         engine.create(object)
       },
-      updateMany: (changes) => updateMany(engine, changes),
+      // Connectors bound to what moves follow it, in the same step [ED-C1].
+      updateMany: (changes) =>
+        updateMany(engine, [...changes, ...followConnectors(latestObjects.current, changes)]),
       // The engine throttles cursor messages itself, always sending the latest position.
       moveCursor: (at: Point) => engine.moveCursor(Math.round(at.x), Math.round(at.y)),
       editText: (id) => setEditingTextId(id),
@@ -129,7 +141,8 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   )
   const zoomTo = useCallback((scale: number) => setViewport((v) => zoomAt(v, center(), scale)), [center])
   const zoomToFit = useCallback(() => {
-    const bounds = unionBounds(sorted.map(objectBounds))
+    // Groups are names, not shapes: their stored box may be stale.
+    const bounds = unionBounds(sorted.filter((o) => o.type !== 'group').map(objectBounds))
     if (!bounds || size.width === 0)
       return setViewport({ ...IDENTITY_VIEWPORT, x: size.width / 2, y: size.height / 2 })
     setViewport(fitBounds(bounds, size))
@@ -195,6 +208,33 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
     })
   }, [engine, objects, selected])
 
+  /** Pasted plain text becomes a text at the middle of the view [ED-T2]. */
+  const pasteText = useCallback(
+    (text: string) => {
+      const middle = screenToWorld(viewport, center())
+      const object = textAt(middle, style, maxZ(sorted) + 1)
+      if (textTooLong(text) === undefined) {
+        engine.create({
+          ...object,
+          text,
+          ...fitText({ ...object, createdBy: '', updatedAt: '', version: 0 }, text),
+        })
+        setTool('select')
+        setSelectionIds([object.id])
+        return
+      }
+      // Too long to save: an editor opens with the words and says how many to remove [ED-D2].
+      textStep.current = object.id
+      engine.beginStep()
+      engine.create(object)
+      setTool('select')
+      setSelectionIds([object.id])
+      setPastedText(text)
+      setEditingTextId(object.id)
+    },
+    [engine, viewport, center, style, sorted, setTool],
+  )
+
   const ungroup = useCallback(() => {
     const { changes, deleted } = ungroupSelection(objects, selected)
     if (deleted.length === 0) return
@@ -236,7 +276,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
 
   useEditorKeys(engine, {
     state: { canEdit, selected, selection, sorted, tool, helpOpen, editingTextId },
-    commands: { duplicate, arrange, remove, group, ungroup, zoomBy, zoomTo, zoomToFit, setTool },
+    commands: { duplicate, arrange, remove, group, ungroup, pasteText, zoomBy, zoomTo, zoomToFit, setTool },
     setSelectionIds,
     setEditingTextId,
     setSpaceHeld,
@@ -341,7 +381,11 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
               key={editingText.id}
               object={editingText}
               viewport={viewport}
-              onDone={(text) => finishTextEdit(editingText, text)}
+              initialText={pastedText}
+              onDone={(text) => {
+                setPastedText(undefined)
+                finishTextEdit(editingText, text)
+              }}
             />
           )}
           {!canEdit && (
@@ -371,6 +415,14 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
             onPreview={setAiPreview}
             onAccept={aiAccept}
           />
+          <button
+            type="button"
+            className="button export-button"
+            data-testid="export-button"
+            onClick={() => setExportOpen(true)}
+          >
+            Export
+          </button>
           <ZoomControls
             scale={viewport.scale}
             onZoomIn={() => zoomBy(1)}
@@ -391,6 +443,13 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
         />
       )}
       <HelpDialog open={helpOpen} onClose={() => setHelpOpen(false)} />
+      <ExportDialog
+        open={exportOpen}
+        onClose={() => setExportOpen(false)}
+        canvasName={canvas.name}
+        sorted={sorted}
+        selected={selected}
+      />
     </div>
   )
 }

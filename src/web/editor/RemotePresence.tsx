@@ -19,15 +19,27 @@ export function RemoteSelections({
 }) {
   const selections = useEngineState(engine, (s) => s.selections)
   const users = useEngineState(engine, (s) => s.users)
-  const shown = useMemo(
-    () =>
-      [...selections].map(([userId, ids]) => ({
-        userId,
-        ids,
-        color: users.find((u) => u.userId === userId)?.color ?? presenceColor(userId),
-      })),
-    [selections, users],
+  // What each user drags right now, as a string: it changes when a drag starts or ends, not on
+  // every move, so this does not re-render at the preview rate. Outlines of shapes in flight are
+  // left out: they would stay behind at the stored place [ED-L1].
+  const dragging = useEngineState(engine, (s) =>
+    [...s.previews].map(([userId, objects]) => `${userId}:${objects.map((o) => o.id).join(',')}`).join('|'),
   )
+  const shown = useMemo(() => {
+    const inFlight = new Set(
+      dragging === ''
+        ? []
+        : dragging.split('|').flatMap((entry) => {
+            const [userId = '', ids = ''] = entry.split(':')
+            return ids.split(',').map((id) => `${userId}:${id}`)
+          }),
+    )
+    return [...selections].map(([userId, ids]) => ({
+      userId,
+      ids: inFlight.size === 0 ? ids : ids.filter((id) => !inFlight.has(`${userId}:${id}`)),
+      color: users.find((u) => u.userId === userId)?.color ?? presenceColor(userId),
+    }))
+  }, [selections, users, dragging])
   return <SelectionOverlay selections={shown} objects={objects} viewport={viewport} />
 }
 

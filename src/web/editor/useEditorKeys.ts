@@ -31,6 +31,8 @@ export interface KeyCommands {
   /** Ctrl/Cmd+G and Shift+Ctrl/Cmd+G [ED-G1]. */
   group: () => void
   ungroup: () => void
+  /** Plain text pasted onto the canvas becomes a text [ED-T2]. */
+  pasteText: (text: string) => void
   zoomBy: (direction: 1 | -1) => void
   zoomTo: (scale: number) => void
   zoomToFit: () => void
@@ -198,8 +200,15 @@ export function useEditorKeys(engine: SyncEngine, options: Options): void {
     const onPaste = (e: ClipboardEvent) => {
       const k = keys.current
       if (!k.canEdit || (typingIn(e.target) && e.target !== document.body)) return
-      const copied = parseClipboard(e.clipboardData?.getData('text/plain') ?? '')
-      if (!copied || copied.length === 0) return
+      const plain = e.clipboardData?.getData('text/plain') ?? ''
+      const copied = parseClipboard(plain)
+      if (!copied) {
+        if (plain.trim() === '') return
+        e.preventDefault()
+        commands.current.pasteText(plain)
+        return
+      }
+      if (copied.length === 0) return
       e.preventDefault()
       pasteCount.current += 1
       setters.current.setSelectionIds(
