@@ -206,7 +206,12 @@ describe('I/O errors', () => {
     // The faults hit commits, and were reported as such, never as anything else.
     expect(errors.storage_unavailable ?? 0).toBeGreaterThan(0)
     expect(
-      Object.keys(errors).filter((code) => code !== 'storage_unavailable' && code !== 'rate_limited'),
+      Object.keys(errors).filter(
+        (code) =>
+          code !== 'storage_unavailable' &&
+          code !== 'rate_limited' &&
+          code !== 'not_found_after_refused_create',
+      ),
     ).toEqual([])
     expect(fired, 'the N-th sync failures that happened').toHaveLength(NTH.to - NTH.from + 1)
     // Exits, if any, were the server's own (an exit code), never a crash by signal.

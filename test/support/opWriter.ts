@@ -50,7 +50,9 @@ export class OpWriter {
   readonly closed: Promise<void>
   /** Resolves when every op of `maxOps` is answered, or when the socket closes. */
   readonly done: Promise<void>
-  private readonly inFlight = new Map<string, { createsObject: string | undefined }>()
+  private readonly inFlight = new Map<string, { createsObject: string | undefined; target?: string }>()
+  /** Creates the server refused: an update sent to one before the refusal came is refused too. */
+  private readonly refusedCreates = new Set<string>()
   /** Objects created on this connection (sent, not refused) plus the known ones. */
   private readonly objects: string[]
   private readonly ackedCreates: string[] = []
@@ -144,12 +146,19 @@ export class OpWriter {
   }
 
   private onError(code: string, opId: string | undefined): void {
-    this.stats.errors[code] = (this.stats.errors[code] ?? 0) + 1
+    const op = opId === undefined ? undefined : this.inFlight.get(opId)
+    // With a window of several ops, an update can leave before its object's create is refused:
+    // its not_found is the create's refusal showing again, counted apart from real not_founds.
+    const counted =
+      code === 'not_found' && op?.target !== undefined && this.refusedCreates.has(op.target)
+        ? 'not_found_after_refused_create'
+        : code
+    this.stats.errors[counted] = (this.stats.errors[counted] ?? 0) + 1
     if (opId === undefined) return
-    const op = this.inFlight.get(opId)
     this.inFlight.delete(opId)
     // A refused create made nothing: later updates must not target it.
     if (op?.createsObject !== undefined) {
+      this.refusedCreates.add(op.createsObject)
       const at = this.objects.indexOf(op.createsObject)
       if (at >= 0) this.objects.splice(at, 1)
     }
@@ -189,6 +198,7 @@ export class OpWriter {
     const create = this.objects.length === 0 || random.next() < 0.125
     let message: object
     let createsObject: string | undefined
+    let target: string | undefined
     if (create) {
       // Not containing the opId: only the op's own row should hold that string.
       createsObject = `o${this.counter}-${this.options.opIdPrefix}`
@@ -208,6 +218,7 @@ export class OpWriter {
       }
     } else {
       const id = this.objects[random.int(0, this.objects.length - 1)] as string
+      target = id
       message = {
         type: 'object-update',
         opId,
@@ -215,7 +226,7 @@ export class OpWriter {
         changes: { x: random.int(0, 2000), y: random.int(0, 2000) },
       }
     }
-    this.inFlight.set(opId, { createsObject })
+    this.inFlight.set(opId, { createsObject, target })
     this.stats.sent += 1
     this.socket.send(JSON.stringify(message))
   }
