@@ -37,15 +37,22 @@ export function migrate(db: SqliteDb, ...lists: (readonly Migration[])[]): Migra
   )`)
   const done = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[])
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+  const recorded = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').pluck()
   const applied: number[] = []
   for (const m of migrations) {
     if (done.has(m.version)) continue
-    db.transaction(() => {
-      db.exec(m.sql)
-      m.after?.(db)
-      record.run(m.version, m.name, new Date().toISOString())
-    })()
-    applied.push(m.version)
+    // Several processes may start on one file at once (BUS=sqlite): each migration takes the
+    // write lock first (IMMEDIATE), and whoever waited for it finds the migration recorded.
+    const ran = db
+      .transaction(() => {
+        if (recorded.get(m.version) !== undefined) return false
+        db.exec(m.sql)
+        m.after?.(db)
+        record.run(m.version, m.name, new Date().toISOString())
+        return true
+      })
+      .immediate()
+    if (ran) applied.push(m.version)
     done.add(m.version)
   }
   return { applied, current: Math.max(0, ...done) }

@@ -42,6 +42,25 @@ describe('collabcanvas migrate', () => {
     )
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok')
   })
+
+  it('[ST8] when four processes migrate one empty DATA_DIR at once (BUS=sqlite instances starting together), then each exits 0 and every migration ran once', async () => {
+    const dir = dataDir()
+    const runs = await Promise.all(
+      [1, 2, 3, 4].map(() => runCli(['migrate'], { DATA_DIR: dir, LOG_LEVEL: 'info' })),
+    )
+    for (const run of runs) expect(run.code, run.stderr).toBe(0)
+    const applied = runs.flatMap(
+      (r) => JSON.parse(/"applied":(\[[\d,]*\])/.exec(r.stdout)?.[1] ?? 'null') as number[],
+    )
+    const versions = SQLITE_MIGRATIONS.flat()
+      .map((m) => m.version)
+      .sort((a, b) => a - b)
+    expect(applied.sort((a, b) => a - b)).toEqual(versions)
+    const db = openDatabase(dir)
+    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual(
+      versions,
+    )
+  })
 })
 
 describe('collabcanvas serve: configuration errors', () => {
