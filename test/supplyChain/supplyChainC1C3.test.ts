@@ -3,8 +3,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { sendWebhook } from '../../src/triggers/webhookSender.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
+import { WebhookReceiver } from '../support/webhookReceiver.js'
 
 // Supply chain [C1]–[C3] (../shared/reliability.md): advisory floors against the lockfile, the
 // runtime's floor, lockfile hygiene.
@@ -128,9 +130,24 @@ describe('[C2] runtime floor', () => {
       body: Buffer.from([0x8b, 0x02, 0x80, 0xff, 0xff, 0xff]),
     })
     expect(res.status).toBe(415)
-    const sender = fs.readFileSync(path.join(ROOT, 'src/triggers/webhookSender.ts'), 'utf8')
-    expect(sender).toMatch(/'accept-encoding': 'identity'/)
-    expect(fs.readdirSync(path.join(ROOT, 'test/triggers')).some((f) => /webhookSsrf/.test(f))).toBe(true)
+    // A real delivery to a receiver that answers with a Brotli bomb's header: asked for identity,
+    // and the body is counted, never decoded (S4 in webhookSsrf.test.ts tries the large ones).
+    const receiver = await WebhookReceiver.start()
+    onTestFinished(() => receiver.close())
+    receiver.respond = (_req, reply) => {
+      reply
+        .writeHead(200, { 'content-encoding': 'br' })
+        .end(Buffer.from([0x8b, 0x02, 0x80, 0xff, 0xff, 0xff]))
+    }
+    const delivered = await sendWebhook({
+      url: new URL(`${receiver.url}/hook`),
+      address: { address: '127.0.0.1', family: 4 },
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+      timeoutMs: 5_000,
+    })
+    expect(delivered).toMatchObject({ statusCode: 200, error: null })
+    expect(receiver.received.map((r) => r.headers['accept-encoding'])).toEqual(['identity'])
   })
 })
 
