@@ -146,7 +146,7 @@ export interface NewApiKeyBody {
   name: string
 }
 
-/** GET /api/auth/providers: how one may sign in here (docs/oidc.md). */
+/** GET /api/auth/providers: how one may sign in here (docs/auth.md). */
 export interface AuthProvidersBody {
   /** The OpenID Connect provider, when configured: its name for "Continue with …". */
   sso: { name: string } | null

@@ -1,7 +1,7 @@
 /**
  * Sign-in identities from an OpenID Connect provider: (issuer, subject) → user. One user may
  * hold several identities (several providers, or several accounts at one provider), and may
- * have no password at all (docs/oidc.md).
+ * have no password at all (docs/auth.md).
  *
  * Guarantees every implementation keeps (test/contract/identityStore.contract.ts):
  * [ID1] an (issuer, subject) pair belongs to at most one user: linking a pair someone holds, the

@@ -131,7 +131,7 @@ describe('[J1] access tokens', () => {
 })
 
 describe('[J3] JWKS fetches', () => {
-  it('[J3] when 2 000 tokens with random kids arrive then at most one JWKS fetch per cooldown, each is a 401, and valid tokens never wait on a fetch', async () => {
+  it('[J3] when 10 000 tokens with random kids arrive then at most one JWKS fetch per cooldown, each is a 401, and valid tokens never wait on a fetch', async () => {
     const s = await startOidcSetup()
     const { accessToken } = await signedIn(s, 'kids')
     expect((await session(s, accessToken)).status).toBe(200)
@@ -147,11 +147,10 @@ describe('[J3] JWKS fetches', () => {
     const statuses = new Map<number, number>()
     let flooding = true
     const started = performance.now()
-    // 50 clients, 40 tokens each, every one with a kid never seen. (The catalogue's 10 000 take
-    // ~30 s of HTTP on these shared two-core machines; the bound is per cooldown either way.)
+    // The catalogue's 10 000: 50 clients, 200 tokens each, every one with a kid never seen.
     const flood = Promise.all(
       Array.from({ length: 50 }, async () => {
-        for (let i = 0; i < 40; i++) {
+        for (let i = 0; i < 200; i++) {
           const res = await session(s, `${b64({ alg: 'RS256', kid: randomUUID() })}.${body}.${sig}`)
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
         }
@@ -168,7 +167,7 @@ describe('[J3] JWKS fetches', () => {
     }
     await flood
     const elapsed = performance.now() - started
-    expect(Object.fromEntries(statuses)).toEqual({ 401: 2_000 })
+    expect(Object.fromEntries(statuses)).toEqual({ 401: 10_000 })
     // At most one fetch per cooldown (30 s) for all the unknown kids together.
     expect(s.idp.hits('/jwks') - before).toBeLessThanOrEqual(1 + Math.floor(elapsed / 30_000))
     latencies.sort((a, b) => a - b)
@@ -176,7 +175,8 @@ describe('[J3] JWKS fetches', () => {
     // Never behind a JWKS fetch (those give up after 5 s): what is left is the flood's own CPU
     // queueing, which on these shared two-core machines swings too much for a tighter bound.
     expect(p99).toBeLessThan(5_000)
-  })
+    // 10 000 requests take ~10 s alone, longer beside the rest of the suite on two cores.
+  }, 120_000)
 
   it('[J3] when the provider goes down after start then tokens verified with the cached keys still get in, and unknown kids get a fast 401', async () => {
     const s = await startOidcSetup({ server: { oidc: { jwksMaxAgeMs: 60_000, jwksCooldownMs: 1_000 } } })

@@ -17,7 +17,7 @@ import { WsTestClient } from '../support/wsTestClient.js'
 
 // [OIDC] Sign-in through a real OpenID provider (oidc-provider on 127.0.0.1, its own login page,
 // scripted): first login, second login, returnTo, linking, the email-collision page, unlinking,
-// logout, AUTH_PASSWORD_LOGIN=false. docs/oidc.md.
+// logout, AUTH_PASSWORD_LOGIN=false. docs/auth.md.
 
 async function register(origin: string, email: string, password = 'correct horse battery') {
   const res = await fetch(`${origin}/api/register`, {

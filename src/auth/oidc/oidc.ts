@@ -12,7 +12,7 @@ export interface OidcSettings extends OidcClientSettings {
   providerName: string
 }
 
-/** Everything OpenID Connect, built only when OIDC_ISSUER_URL is set (docs/oidc.md). */
+/** Everything OpenID Connect, built only when OIDC_ISSUER_URL is set (docs/auth.md). */
 export interface Oidc {
   settings: Readonly<OidcSettings>
   client: OidcClient

@@ -92,7 +92,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   // AI commands (docs/ai.md): they make objects, so viewers are refused; the quota is the caller's own.
   'POST /api/canvases/:id/ai': { kind: 'canvas', action: 'edit-objects' },
   'GET /api/ai/quota': { kind: 'signed-in' },
-  // OpenID Connect (src/server/routes/oidcRoutes.ts, docs/oidc.md). The browser's steps of a
+  // OpenID Connect (src/server/routes/oidcRoutes.ts, docs/auth.md). The browser's steps of a
   // login are public: the transaction cookie, not a session, binds them [J2]. Without OIDC
   // configured the /auth/ routes answer 404.
   'GET /api/auth/providers': { kind: 'public' },

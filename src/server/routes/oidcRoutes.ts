@@ -57,7 +57,7 @@ function clearTxCookie(request: FastifyRequest, reply: FastifyReply): void {
 }
 
 /**
- * OpenID Connect sign-in (docs/oidc.md): /auth/login, /auth/callback, /auth/link, /auth/logout
+ * OpenID Connect sign-in (docs/auth.md): /auth/login, /auth/callback, /auth/link, /auth/logout
  * for the browser, and the account's linked identities under /api. The routes exist whether or
  * not OIDC is configured (one route table); unconfigured, the /auth/ ones answer 404.
  */

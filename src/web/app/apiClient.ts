@@ -126,7 +126,7 @@ export const api = {
       'DELETE',
       `/api/canvases/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`,
     ),
-  // Single sign-on (docs/oidc.md): the flow itself is full-page navigation to /auth/….
+  // Single sign-on (docs/auth.md): the flow itself is full-page navigation to /auth/….
   authProviders: () => request<AuthProvidersBody>('GET', '/api/auth/providers'),
   identities: () => request<IdentitiesBody>('GET', '/api/identities'),
   unlinkIdentity: (id: string) => request<undefined>('DELETE', `/api/identities/${encodeURIComponent(id)}`),
