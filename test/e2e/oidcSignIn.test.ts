@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WEB_ROOT } from '../../src/server/plugins/webApp.js'
+import { registerUser } from '../support/fixtures.js'
 import { startOidcSetup } from '../support/oidcFixtures.js'
 import { chromiumPath, launchChromium } from './support/launchChromium.js'
 
@@ -63,6 +64,34 @@ describe('[OIDC] single sign-on in Chromium', () => {
       await page.waitForURL(`${setup.server.baseUrl}/signin`)
       await page.getByRole('link', { name: 'Continue with Test IdP' }).waitFor()
       expect((await context.cookies(setup.server.baseUrl)).find((c) => c.name === 'session')).toBeUndefined()
+      await context.close()
+    },
+    STEP_TIMEOUT_MS,
+  )
+
+  it(
+    '[OIDC] when the provider reports the email of an existing password account then no one is signed in or linked and the sign-in page says to sign in with the password and link from Account settings',
+    async () => {
+      const setup = await startOidcSetup({ server: { webRoot: WEB_ROOT } })
+      const owner = await registerUser(setup.server.http, { email: 'ada@example.test', username: 'Ada' })
+      setup.idp.account('ada-idp', { email: 'ada@example.test', email_verified: true, name: 'Not Ada' })
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+      context.setDefaultTimeout(20_000)
+      const page = await context.newPage()
+
+      await page.goto(`${setup.server.baseUrl}/signin`)
+      await page.getByRole('link', { name: 'Continue with Test IdP' }).click()
+      await page.waitForURL((url) => url.href.startsWith(`${setup.idp.issuer}/interaction/`))
+      await page.locator('input[name="login"]').fill('ada-idp')
+      await page.locator('input[name="password"]').fill('any password')
+      await page.getByRole('button', { name: 'Sign-in' }).click()
+
+      await page.waitForURL(
+        (url) => url.pathname === '/signin' && url.searchParams.get('sso_error') === 'email_in_use',
+      )
+      await page.getByText('An account with the email of your Test IdP account already exists').waitFor()
+      expect((await context.cookies(setup.server.baseUrl)).find((c) => c.name === 'session')).toBeUndefined()
+      expect(await setup.server.deps.identities.listForUser(owner.id)).toEqual([])
       await context.close()
     },
     STEP_TIMEOUT_MS,
