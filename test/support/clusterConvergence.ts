@@ -106,8 +106,8 @@ const sortedProps = (objects: Map<string, NewObject>) =>
   [...objects.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 
 /**
- * After the last write: every connected replica reaches the log's last seq within
- * `withinMs`, and then
+ * After the last write: every connected replica reaches the highest acked seq, then the log's
+ * last seq, within `withinMs`, and then
  * - the log (read on instance 0 by resume) has seqs 1…N without gap or duplicate;
  * - every acked op is the entry at its acked seq;
  * - every replica, and GET /state on every live instance, equal the log applied in order.
@@ -125,6 +125,13 @@ export async function expectConverged(options: {
   const live = cluster.instances.filter((i) => i.alive())
   const viaInstance = live[0]
   if (!viaInstance) throw new Error('no live instance')
+  // Right after a fault heals, an instance may still be catching up from the log: first every
+  // replica reaches the highest acked seq (the convergence bound), then the log is read through
+  // an instance, which by then holds everything acked anywhere.
+  const highestAck = Math.max(0, ...acked.map((a) => a.seq))
+  await Promise.all(
+    replicas.filter((r) => r.connected).map((r) => r.waitForSeq(highestAck, options.withinMs ?? 10_000)),
+  )
   const log = await readLogByResume(viaInstance.baseUrl, canvasId, reader.token)
   const seqs = log.entries.map((e) => e.seq)
   expect(seqs, 'log seqs 1…N, no gap, no duplicate').toEqual(seqs.map((_, i) => i + 1))
