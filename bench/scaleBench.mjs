@@ -121,7 +121,8 @@ function schemaUrl() {
 }
 
 const storageEnv = {
-  sqlite: { DATA_DIR: dataDir },
+  // Empty is unset: the SQLite targets must not inherit the DATABASE_URL the redis target uses.
+  sqlite: { DATA_DIR: dataDir, DATABASE_URL: '' },
   pg: { DATA_DIR: dataDir, DATABASE_URL: schemaUrl(), REDIS_URL: redisUrl },
 }
 const setups = { sqlite: new CollabCanvasSetup(log), pg: new CollabCanvasSetup(log) }

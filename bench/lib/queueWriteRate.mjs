@@ -63,7 +63,7 @@ export async function measureQueueWrites({ messages, mainJs }) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'collabcanvas-bench-queue-'))
   try {
     execFileSync(process.execPath, [mainJs, 'migrate'], {
-      env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn' },
       stdio: 'ignore',
     })
     const distLog = path.join(path.dirname(mainJs), '..', 'log', 'sqlite', 'sqliteQueueBus.js')
