@@ -1,3 +1,7 @@
+// Over 400 lines on purpose: the queue's writer, its poller, the watermarks, the doorbell and the
+// cleanup all work on one connection and one set of prepared statements over message_queue and
+// canvas_watermarks, and their timing (poll cadence, backoff, who may delete what) is one policy.
+// What stands alone lives beside it: relayedCanvasBus.ts (the bus over any transport), busWire.ts.
 import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
