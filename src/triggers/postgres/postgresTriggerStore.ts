@@ -1,7 +1,7 @@
-// Over 400 lines on purpose: one adapter of the one TriggerStore interface (keys, events, inbox
-// paging, endpoints, deliveries and canvas-event positions share transactions, e.g. canvas events and
-// the consumer's log position commit together [CEV1]). It mirrors sqliteTriggerStore.ts method for method, so the two
-// are read side by side; the contract suite (test/contract/triggerStore.contract.ts) holds both.
+// Over 400 lines on purpose: one adapter of the one TriggerStore interface. Keys, events, inbox
+// paging, endpoints, deliveries and canvas-event positions share transactions (canvas events and
+// the consumer's log position commit together [CEV1]). It mirrors sqliteTriggerStore.ts method for
+// method, so the two read side by side; test/contract/triggerStore.contract.ts holds both.
 import { randomUUID } from 'node:crypto'
 import type { LogEntry, Op } from '../../core/room/logEntry.js'
 import { inTransaction } from '../../postgres/inTransaction.js'
