@@ -6,13 +6,30 @@ import { toStorageError } from './postgresErrors.js'
  * errors come out as AppErrors (postgresErrors.ts); an AppError thrown by `work` (a cap, a
  * conflict) passes through unchanged. A connection that failed mid-transaction is destroyed,
  * not returned to the pool, so the next caller never inherits a broken one.
+ *
+ * An idle pooled connection whose backend was terminated (a restart, a failover) is only found
+ * dead when BEGIN is sent on it. Nothing of the transaction ran yet, so BEGIN failing is retried
+ * once on a fresh connection instead of failing a caller for a connection it never used.
  */
 export async function inTransaction<T>(pool: PgPool, work: (client: PgClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await attemptTransaction(pool, work)
+    if (outcome.ok) return outcome.value
+    if (!outcome.beforeBegin || attempt === 2) throw toStorageError(outcome.error)
+  }
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown; beforeBegin: boolean }
+
+async function attemptTransaction<T>(
+  pool: PgPool,
+  work: (client: PgClient) => Promise<T>,
+): Promise<Outcome<T>> {
   let client: PgClient
   try {
     client = await pool.connect()
   } catch (err) {
-    throw toStorageError(err)
+    return { ok: false, error: err, beforeBegin: false }
   }
   let broken: Error | undefined
   // A checked-out client has no pool listener: its backend dying between two queries would emit
@@ -22,10 +39,15 @@ export async function inTransaction<T>(pool: PgPool, work: (client: PgClient) =>
   }
   client.on('error', onError)
   try {
-    await client.query('BEGIN')
-    const result = await work(client)
+    try {
+      await client.query('BEGIN')
+    } catch (err) {
+      broken = err instanceof Error ? err : new Error(String(err))
+      return { ok: false, error: err, beforeBegin: true }
+    }
+    const value = await work(client)
     await client.query('COMMIT')
-    return result
+    return { ok: true, value }
   } catch (err) {
     try {
       await client.query('ROLLBACK')
@@ -33,7 +55,7 @@ export async function inTransaction<T>(pool: PgPool, work: (client: PgClient) =>
       // The connection itself failed: the server rolls the transaction back when it drops.
       broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr))
     }
-    throw toStorageError(err)
+    return { ok: false, error: err, beforeBegin: false }
   } finally {
     client.off('error', onError)
     client.release(broken)

@@ -410,8 +410,9 @@ describe('[ED] the day-one editor in Chromium', () => {
       await screenshot(bobSees.page, 'e2e-editor-connector.png')
 
       await aliceSees.page.keyboard.press('Control+z')
+      // One undo step, sent as several ops: each is read once it is stored.
       await expect.poll(async () => (await arrowOf())?.points).toEqual([0, 0, 240, 0])
-      expect((await objectOf(canvasId, 'to'))?.y).toBe(100)
+      await expect.poll(async () => (await objectOf(canvasId, 'to'))?.y).toBe(100)
       expect(aliceSees.pageErrors).toEqual([])
     },
     STEP_TIMEOUT_MS,

@@ -4,7 +4,11 @@ import { inTransaction } from '../../src/postgres/inTransaction.js'
 import { migratePostgres, type PgMigration } from '../../src/postgres/migrate.js'
 import { openPostgres, type PgPool } from '../../src/postgres/openPostgres.js'
 import { toStorageError } from '../../src/postgres/postgresErrors.js'
-import { terminateSchemaConnections, useTestSchema } from '../support/postgres.js'
+import {
+  terminateSchemaConnections,
+  terminateSchemaConnectionsSync,
+  useTestSchema,
+} from '../support/postgres.js'
 
 const MIGRATIONS: readonly PgMigration[] = [
   { version: 1, name: 'things', sql: 'CREATE TABLE things (id INTEGER PRIMARY KEY)' },
@@ -96,6 +100,28 @@ describe('PostgreSQL errors', () => {
     })
     await expect(failure).rejects.toMatchObject({ code: 'storage_unavailable' })
     expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+  })
+
+  it('[ST4] when idle pooled connections were terminated, then the next transactions get fresh ones and succeed', async () => {
+    const schema = await useTestSchema()
+    const db = pool(schema.url)
+    for (let round = 0; round < 5; round++) {
+      // Three idle connections in the pool, then a database restart as the pool sees it.
+      const held = await Promise.all([db.connect(), db.connect(), db.connect()])
+      for (const client of held) client.release()
+      // Terminated from another process while this one's event loop is blocked, so the pool
+      // has not read the news when the transactions begin (as after a restart under load).
+      terminateSchemaConnectionsSync(schema)
+      const results = await Promise.all(
+        [1, 2, 3].map((n) =>
+          inTransaction(
+            db,
+            async (c) => (await c.query<{ n: number }>('SELECT $1::int AS n', [n])).rows[0]?.n,
+          ),
+        ),
+      )
+      expect(results).toEqual([1, 2, 3])
+    }
   })
 
   it('maps a statement timeout to storage_unavailable and a plain bug to itself', async () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { onTestFinished } from 'vitest'
@@ -65,6 +66,20 @@ export async function terminateSchemaConnections(schema: TestSchema): Promise<nu
       [schema.name],
     )
     return rows.length
+  })
+}
+
+/** terminateSchemaConnections from a child process, blocking this one's event loop until done. */
+export function terminateSchemaConnectionsSync(schema: TestSchema): void {
+  const script = `
+    const pg = require('pg')
+    const admin = new pg.Client({ connectionString: process.argv[1] })
+    admin.connect()
+      .then(() => admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [process.argv[2]]))
+      .then(() => admin.end())`
+  execFileSync(process.execPath, ['-e', script, testDatabaseUrl(), schema.name], {
+    stdio: 'inherit',
+    timeout: 10_000,
   })
 }
 

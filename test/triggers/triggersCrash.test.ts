@@ -205,7 +205,10 @@ describe('Triggers API under SIGKILL', () => {
       )
       .toMatchObject({ enabled: false, disabledReason: 'the last of 6 attempts failed (HTTP 500)' })
     expect(failing.received.every((h) => eventOf(h).id === finalCheck.body.id)).toBe(true)
-    expect(failing.received).toHaveLength(RETRY_DELAYS_MS.length + 1)
+    // Six recorded attempts; the endpoint may have seen one more, sent just before the kill and
+    // never recorded (at-least-once: an attempt in flight at a crash is sent again).
+    expect(failing.received.length).toBeGreaterThanOrEqual(RETRY_DELAYS_MS.length + 1)
+    expect(failing.received.length).toBeLessThanOrEqual(RETRY_DELAYS_MS.length + 2)
     reportNumbers('S6', {
       seed,
       events: TOTAL,
