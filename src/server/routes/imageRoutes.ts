@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyError, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { AppError, notFound } from '../../protocol/appError.js'
+import type { ImageBody } from '../../protocol/httpTypes.js'
 import { IMAGE_ID_PATTERN, imageUrl } from '../../protocol/images.js'
 import type { Deps } from '../deps.js'
 import { intakeImage, tooManyBytes } from '../images/imageIntake.js'
@@ -77,7 +78,7 @@ export const imageRoutes =
           canvasId: uploader.canvasId,
           createdBy: uploader.userId,
         })
-        return reply.code(201).send({
+        const answer: ImageBody = {
           image: {
             id: stored.hash,
             url: imageUrl(stored.canvasId, stored.hash),
@@ -86,7 +87,8 @@ export const imageRoutes =
             height: stored.height,
             size: stored.size,
           },
-        })
+        }
+        return reply.code(201).send(answer)
       },
     )
 
