@@ -488,6 +488,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       )}
       <HelpDialog open={helpOpen} onClose={() => setHelpOpen(false)} />
       <ExportDialog
+        canvasId={canvas.id}
         open={exportOpen}
         onClose={() => setExportOpen(false)}
         canvasName={canvas.name}
