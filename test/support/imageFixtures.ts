@@ -48,3 +48,16 @@ export function pngClaiming(width: number, height: number): Buffer {
     chunk('IEND', Buffer.alloc(0)),
   ])
 }
+
+/**
+ * A picture-like PNG for screenshots: a sky of `rgb` (its middle is that colour), a sun in the top
+ * left corner and hills along the bottom fifth.
+ */
+export function picturePng(width: number, height: number, rgb: [number, number, number]): Promise<Buffer> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+  <rect width="${width}" height="${height}" fill="rgb(${rgb.join(',')})"/>
+  <circle cx="${width * 0.15}" cy="${height * 0.2}" r="${Math.min(width, height) * 0.1}" fill="#ffd43b"/>
+  <path d="M0 ${height} L0 ${height * 0.85} Q${width * 0.25} ${height * 0.75} ${width * 0.5} ${height * 0.85} T${width} ${height * 0.8} L${width} ${height} Z" fill="#2b8a3e"/>
+</svg>`
+  return sharp(Buffer.from(svg)).png().toBuffer()
+}

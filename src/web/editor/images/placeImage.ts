@@ -38,6 +38,6 @@ export function imageObjectAt(
 }
 
 /** The image files among pasted or dropped items (anything else is left to other handlers). */
-export function imageFilesOf(files: FileList | readonly File[] | undefined | null): File[] {
-  return [...(files ?? [])].filter((f) => f.type.startsWith('image/') || f.type === '')
+export function imageFilesOf<F extends { type: string }>(files: ArrayLike<F> | undefined | null): F[] {
+  return Array.from(files ?? []).filter((f) => f.type.startsWith('image/') || f.type === '')
 }
