@@ -66,6 +66,8 @@ const settable = {
   cornerRadius: Type.Optional(ranged(PROP_RANGES.cornerRadius)),
   arrowStart: Type.Optional(Type.Boolean()),
   arrowEnd: Type.Optional(Type.Boolean()),
+  // Lock [ED-S3]: honoured by every editor, optional like the other later fields.
+  locked: Type.Optional(Type.Boolean()),
 }
 
 export const NewObjectSchema = Type.Object(
