@@ -175,3 +175,49 @@ export function frameAround(
     changes: adopted.map((o) => [o.id, { parentId: frame.id }]),
   }
 }
+
+/**
+ * child id → the frame that clips it, for every object inside a frame (through groups). Returns
+ * `previous` when nothing in it changed, so the shape lists it feeds need not re-render.
+ */
+export function frameIndex(
+  objects: ObjectsById,
+  previous: ReadonlyMap<string, CanvasObject> = new Map(),
+): ReadonlyMap<string, CanvasObject> {
+  const next = new Map<string, CanvasObject>()
+  let hasFrames = false
+  for (const o of objects.values()) if (o.type === 'frame') hasFrames = true
+  if (hasFrames) {
+    for (const o of objects.values()) {
+      if (o.parentId == null) continue
+      const frame = frameOf(objects, o)
+      if (frame) next.set(o.id, frame)
+    }
+  }
+  if (next.size === previous.size && [...next].every(([id, f]) => previous.get(id) === f)) return previous
+  return next
+}
+
+/**
+ * Everything a step of changes implies for frames: moved frames carry their children, moved
+ * shapes join or leave frames. One entry per object, so later passes (connectors) read them whole.
+ */
+export function withFrameFollowUps(
+  objects: ObjectsById,
+  sorted: readonly CanvasObject[],
+  changes: readonly Change[],
+): [string, ObjectChanges][] {
+  const moved = [...changes, ...followFrames(objects, changes)]
+  const merged = new Map<string, ObjectChanges>()
+  for (const [id, c] of [...moved, ...reparentOnMove(objects, sorted, moved)])
+    merged.set(id, { ...merged.get(id), ...c })
+  return [...merged]
+}
+
+/** What deleting `ids` deletes: also the frames' children, except locked ones [ED-S3]. */
+export function withFrameChildren(objects: ObjectsById, ids: readonly string[]): string[] {
+  const frames = ids.filter((id) => objects.get(id)?.type === 'frame')
+  if (frames.length === 0) return [...ids]
+  const children = [...descendantsOf(objects, frames)].filter((id) => objects.get(id)?.locked !== true)
+  return [...new Set([...ids, ...children])]
+}

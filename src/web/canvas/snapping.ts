@@ -1,3 +1,5 @@
+import type { CanvasObject } from '../../protocol/objects.js'
+import { objectBounds } from './geometry.js'
 import type { Bounds, Point } from './viewport.js'
 
 /**
@@ -137,4 +139,28 @@ export function snapPoint(
   if (x.at !== undefined) guides.push(guideAt('x', x.at, targets.xs, point.y, point.y))
   if (y.at !== undefined) guides.push(guideAt('y', y.at, targets.ys, point.x, point.x))
   return { point, guides }
+}
+
+/** The view's snapping switches [ED-S2]: to other shapes (on by default) and to the grid. */
+export interface SnapSettings {
+  shapes: boolean
+  grid: boolean
+}
+
+export const INITIAL_SNAP: SnapSettings = { shapes: true, grid: false }
+
+/** What a gesture snaps with at this zoom; undefined when snapping is off or Alt is held. */
+export function snapOptions(settings: SnapSettings, scale: number, altKey: boolean): SnapOptions | undefined {
+  if (altKey || (!settings.shapes && !settings.grid)) return undefined
+  return { threshold: SNAP_DISTANCE_PX / scale, grid: settings.grid ? GRID_SIZE : undefined }
+}
+
+/** The lines of the drawn objects that are not moving (groups are names, not shapes). */
+export function targetsAmong(
+  objects: readonly CanvasObject[],
+  moving: ReadonlySet<string>,
+  settings: SnapSettings,
+): SnapTargets {
+  if (!settings.shapes) return snapTargets([])
+  return snapTargets(objects.filter((o) => o.type !== 'group' && !moving.has(o.id)).map(objectBounds))
 }

@@ -8,6 +8,8 @@ import {
   frameAround,
   nextFrameName,
   reparentOnMove,
+  withFrameChildren,
+  withFrameFollowUps,
 } from '../../../src/web/canvas/frames.js'
 
 // [ED-S4] Frames as pure data: children by parentId, following, adoption on drop and on draw.
@@ -132,5 +134,37 @@ describe('[ED-S4] frames', () => {
   it('[ED-S4] when parent links form a cycle then descendants stop where it closes', () => {
     const objects = mapOf(obj('a', { parentId: 'b' }), obj('b', { parentId: 'a' }))
     expect([...descendantsOf(objects, ['a'])]).toEqual(['b'])
+  })
+})
+
+describe('[ED-S4] frame follow-ups in one step', () => {
+  it('[ED-S4] when a frame moves and a loose shape is dropped into it in one step then each object gets one merged change', () => {
+    const objects = mapOf(
+      frame,
+      obj('child', { x: 120, y: 130, parentId: 'f', zIndex: 2 }),
+      obj('s', { x: 0, y: 0, zIndex: 3 }),
+    )
+    const sorted = sortByZ(objects.values())
+    expect(
+      withFrameFollowUps(objects, sorted, [
+        ['f', { x: 110, y: 100 }],
+        ['s', { x: 200, y: 200 }],
+      ]),
+    ).toEqual([
+      ['f', { x: 110, y: 100 }],
+      ['s', { x: 200, y: 200, parentId: 'f' }],
+      ['child', { x: 130, y: 130 }],
+    ])
+  })
+
+  it('[ED-S4][ED-S3] when a frame is deleted then its children go with it, except locked ones', () => {
+    const objects = mapOf(
+      frame,
+      obj('child', { parentId: 'f' }),
+      obj('locked', { parentId: 'f', locked: true }),
+      obj('other'),
+    )
+    expect(withFrameChildren(objects, ['f']).sort()).toEqual(['child', 'f'])
+    expect(withFrameChildren(objects, ['other'])).toEqual(['other'])
   })
 })
