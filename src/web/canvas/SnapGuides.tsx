@@ -5,7 +5,7 @@ const GUIDE_COLOR = '#e5484d'
 /** Guides reach a little past what they line up. */
 const OVERHANG_PX = 8
 
-/** The snapping guides of the gesture in progress [ED-S2], one screen pixel wide at any zoom. */
+/** The snapping guides of the gesture in progress [ED-S2]: solid, one screen pixel wide at any zoom. */
 export function SnapGuides({ guides, scale }: { guides: readonly Guide[]; scale: number }) {
   const over = OVERHANG_PX / scale
   return guides.map((g) => (
@@ -18,7 +18,6 @@ export function SnapGuides({ guides, scale }: { guides: readonly Guide[]; scale:
       }
       stroke={GUIDE_COLOR}
       strokeWidth={1 / scale}
-      dash={[4 / scale, 3 / scale]}
     />
   ))
 }

@@ -155,12 +155,17 @@ export function snapOptions(settings: SnapSettings, scale: number, altKey: boole
   return { threshold: SNAP_DISTANCE_PX / scale, grid: settings.grid ? GRID_SIZE : undefined }
 }
 
-/** The lines of the drawn objects that are not moving (groups are names, not shapes). */
+/** The lines of the drawn objects that stay put (groups are names, not shapes). */
 export function targetsAmong(
   objects: readonly CanvasObject[],
   moving: ReadonlySet<string>,
   settings: SnapSettings,
 ): SnapTargets {
   if (!settings.shapes) return snapTargets([])
-  return snapTargets(objects.filter((o) => o.type !== 'group' && !moving.has(o.id)).map(objectBounds))
+  // A connector bound to what moves moves with it: no line of it to snap to.
+  const follows = (o: CanvasObject) =>
+    (o.startId != null && moving.has(o.startId)) || (o.endId != null && moving.has(o.endId))
+  return snapTargets(
+    objects.filter((o) => o.type !== 'group' && !moving.has(o.id) && !follows(o)).map(objectBounds),
+  )
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { snapBox, snapPoint, snapTargets } from '../../../src/web/canvas/snapping.js'
+import type { CanvasObject } from '../../../src/protocol/objects.js'
+import {
+  snapBox,
+  snapOptions,
+  snapPoint,
+  snapTargets,
+  targetsAmong,
+} from '../../../src/web/canvas/snapping.js'
 
 // [ED-S2] Snapping math: shape edges and centres, then the grid, with guides.
 
@@ -62,5 +69,39 @@ describe('[ED-S2] snapping', () => {
     const none = snapTargets([])
     expect(snapPoint({ x: 13, y: 35 }, none, { threshold: 6, grid: 24 }).point).toEqual({ x: 24, y: 24 })
     expect(snapPoint({ x: 13, y: 35 }, none, near).point).toEqual({ x: 13, y: 35 })
+  })
+})
+
+describe('[ED-S2] what a drag snaps to', () => {
+  const shape = (id: string, x: number, extra: Partial<CanvasObject> = {}): CanvasObject => ({
+    id,
+    type: 'rect',
+    x,
+    y: 0,
+    width: 10,
+    height: 10,
+    createdBy: 'u',
+    updatedAt: '',
+    version: 1,
+    ...extra,
+  })
+
+  it('[ED-S2] when shapes move then neither they, nor groups, nor connectors bound to them are targets; with shapes off nothing is', () => {
+    const objects = [
+      shape('moving', 0),
+      shape('still', 100),
+      shape('group', 300, { type: 'group' }),
+      shape('bound', 500, { type: 'arrow', points: [0, 0, 50, 0], endId: 'moving' }),
+    ]
+    const targets = targetsAmong(objects, new Set(['moving']), { shapes: true, grid: false })
+    expect(targets.xs.map((l) => l.at)).toEqual([100, 105, 110])
+    expect(targetsAmong(objects, new Set(['moving']), { shapes: false, grid: true }).xs).toEqual([])
+  })
+
+  it('[ED-S2] when Alt is held or both switches are off then there are no snap options; the threshold is six screen pixels', () => {
+    expect(snapOptions({ shapes: true, grid: true }, 2, true)).toBeUndefined()
+    expect(snapOptions({ shapes: false, grid: false }, 2, false)).toBeUndefined()
+    expect(snapOptions({ shapes: false, grid: true }, 2, false)).toEqual({ threshold: 3, grid: 24 })
+    expect(snapOptions({ shapes: true, grid: false }, 0.5, false)).toEqual({ threshold: 12, grid: undefined })
   })
 })
