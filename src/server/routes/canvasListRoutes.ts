@@ -18,11 +18,11 @@ import { VisibleText } from './textSchemas.js'
 const NAME_MAX = 200
 const COPY_SUFFIX = ' (copy)'
 
-/** No body, or `{}`, or `{name}`: the copy's name defaults to the original's with " (copy)". */
-const DuplicateBody = Type.Union([
-  Type.Null(),
-  Type.Object({ name: Type.Optional(VisibleText(NAME_MAX)) }, { additionalProperties: false }),
-])
+/** `{}` or `{name}` (no body is `{}`): the copy's name defaults to the original's with " (copy)". */
+const DuplicateBody = Type.Object(
+  { name: Type.Optional(VisibleText(NAME_MAX)) },
+  { additionalProperties: false },
+)
 /** `v` is the seq the list saw: it only makes the URL change with the canvas (browser cache). */
 const ThumbnailQuery = Type.Object(
   { v: Type.Optional(Type.String({ maxLength: 20, pattern: '^[0-9]+$' })) },
@@ -69,10 +69,17 @@ export const canvasListRoutes =
 
     app.post(
       '/api/canvases/:id/duplicate',
-      { schema: { params: CanvasParams, body: DuplicateBody } },
+      {
+        schema: { params: CanvasParams, body: DuplicateBody },
+        // A POST without a body asks for the defaults, as `{}` does.
+        preValidation: (request, _reply, done) => {
+          request.body ??= {}
+          done()
+        },
+      },
       async (request, reply) => {
         const { user, canvas } = await canvasFor(request, request.params.id)
-        const name = request.body?.name?.trim() ?? copyName(canvas.name)
+        const name = request.body.name?.trim() ?? copyName(canvas.name)
         const source = await rooms.acquire(canvas.id)
         const creates = copyCreates([...source.objects.values()])
         const requests = creates.map(requestOf)
