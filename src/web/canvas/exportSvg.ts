@@ -14,6 +14,8 @@ export interface ExportOptions {
   background: string | undefined
   /** World units around the objects. */
   padding: number
+  /** The area to export instead of the objects' bounds (a frame's box: it clips) [ED-E2]. */
+  area?: Bounds
 }
 
 export interface SvgExport {
@@ -28,7 +30,7 @@ const n = (v: number) => String(Math.round(v * 100) / 100)
 
 export function exportSvg(objects: readonly CanvasObject[], options: ExportOptions): SvgExport | undefined {
   const drawn = objects.filter((o) => o.type !== 'group')
-  const inner = unionBounds(drawn.map(objectBounds))
+  const inner = options.area ?? unionBounds(drawn.map(objectBounds))
   if (inner === undefined) return undefined
   const pad = Math.max(0, options.padding)
   const bounds = {

@@ -32,6 +32,7 @@ import {
 } from './editorCommands.js'
 import { AiCommandBox } from './ai/AiCommandBox.js'
 import { previewView } from './ai/previewView.js'
+import { copyAsImage } from './copyImage.js'
 import { ErrorToast } from './ErrorToast.js'
 import { ExportDialog } from './ExportDialog.js'
 import { expandToGroups, groupSelection, ungroupSelection, withEmptiedGroups } from './grouping.js'
@@ -80,6 +81,8 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const [pastedText, setPastedText] = useState<string | undefined>()
   const [helpOpen, setHelpOpen] = useState(false)
   const [exportOpen, setExportOpen] = useState(false)
+  /** What Shift+Ctrl/Cmd+C did: copied, or why not [ED-E3]. */
+  const [copyNotice, setCopyNotice] = useState<{ code: string; message: string } | undefined>()
   const [spaceHeld, setSpaceHeld] = useState(false)
   const stageBox = useRef<HTMLDivElement>(null)
   const size = useElementSize(stageBox)
@@ -274,9 +277,31 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
 
   // ---- keyboard and clipboard -------------------------------------------------------------------
 
+  const copyImage = useCallback(() => {
+    void copyAsImage(selected, sorted).then((r) =>
+      setCopyNotice(
+        r.ok
+          ? { code: 'image-copied', message: 'Copied as an image.' }
+          : { code: 'image-not-copied', message: r.message },
+      ),
+    )
+  }, [selected, sorted])
+
   useEditorKeys(engine, {
     state: { canEdit, selected, selection, sorted, tool, helpOpen, editingTextId },
-    commands: { duplicate, arrange, remove, group, ungroup, pasteText, zoomBy, zoomTo, zoomToFit, setTool },
+    commands: {
+      duplicate,
+      arrange,
+      remove,
+      group,
+      ungroup,
+      pasteText,
+      copyImage,
+      zoomBy,
+      zoomTo,
+      zoomToFit,
+      setTool,
+    },
     setSelectionIds,
     setEditingTextId,
     setSpaceHeld,
@@ -406,6 +431,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
             </div>
           )}
           <ErrorToast error={lastError} />
+          <ErrorToast error={copyNotice} />
           <AiCommandBox
             canvasId={canvas.id}
             canEdit={canEdit}

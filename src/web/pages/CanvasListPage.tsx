@@ -87,10 +87,9 @@ export function CanvasListPage() {
         <InvitationsPanel onAccepted={() => void load()} />
 
         {listing.kind === 'ready' && listing.canvases.length > 0 && (
-          <div className="canvas-search">
+          <div className="field canvas-search">
             <input
               type="search"
-              className="input"
               placeholder="Search canvases"
               aria-label="Search canvases"
               value={search}
