@@ -21,6 +21,7 @@ import { applyPreviews, previewedPlaces, previewOf, type PreviewSource } from '.
 import { ShapeList, ShapeNode } from './ShapeNode.js'
 import type { StyleDefaults, Tool } from './tools.js'
 import { useWheelNavigation } from './useWheelNavigation.js'
+import { CANVAS_COLORS, type CanvasColors } from '../theme/theme.js'
 import { screenToWorld, type Bounds, type Point, type Viewport } from './viewport.js'
 
 /** What the stage asks of the editor; stable for the editor's lifetime. */
@@ -58,6 +59,8 @@ interface Props {
   /** Other users' drags in progress [ED-L1]. */
   previews: PreviewSource
   actions: StageActions
+  /** The theme's selection, marquee and handle colours; light when unset. */
+  colors?: CanvasColors
 }
 
 type Gesture =
@@ -85,7 +88,6 @@ type Gesture =
 const CLICK_SLOP_PX = 3
 /** How near (screen px) a press must be to a thin line to pick it. */
 const HIT_TOLERANCE_PX = 5
-const ACCENT = '#3e63dd'
 
 /**
  * The Konva stage: one layer of objects (memoised shapes keyed by id), one layer of editing
@@ -93,6 +95,7 @@ const ACCENT = '#3e63dd'
  */
 export function CanvasStage(props: Props) {
   const { width, height, sorted, selection, tool, canEdit, panMode, viewport, editingTextId } = props
+  const colors = props.colors ?? CANVAS_COLORS.light
   const latest = useRef(props)
   latest.current = props
   const gesture = useRef<Gesture>({ kind: 'none' })
@@ -513,8 +516,8 @@ export function CanvasStage(props: Props) {
           <Rect
             {...marquee}
             listening={false}
-            fill="rgba(62, 99, 221, 0.08)"
-            stroke={ACCENT}
+            fill={colors.marqueeFill}
+            stroke={colors.accent}
             strokeWidth={1 / viewport.scale}
           />
         )}
@@ -528,9 +531,9 @@ export function CanvasStage(props: Props) {
           rotationSnapTolerance={4}
           anchorSize={9}
           anchorCornerRadius={2}
-          anchorStroke={ACCENT}
-          anchorFill="#ffffff"
-          borderStroke={ACCENT}
+          anchorStroke={colors.accent}
+          anchorFill={colors.anchorFill}
+          borderStroke={colors.accent}
           rotateAnchorOffset={28}
           padding={2}
           boundBoxFunc={(oldBox, newBox) =>
