@@ -1,7 +1,7 @@
 // Over 400 lines: one pointer state machine (press, move, release for every tool and gesture) on one
 // shared gesture ref; cut across files it would be harder to follow. Helpers live beside it.
 import Konva from 'konva'
-import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import { Group, Layer, Line, Rect, Stage, Transformer } from 'react-konva'
 import type { PreviewObject } from '../../protocol/messages.js'
 import {
@@ -17,7 +17,8 @@ import { canBind, isConnector, routeConnector } from './connectors.js'
 import { hasText } from './shapeText.js'
 import { appendPoint, constrain, pathFromPoints, shapeFromDrag, textAt } from './objectFactory.js'
 import { useRenderWindow, useStableChunks } from './renderWindow.js'
-import { applyPreviews, previewedPlaces, previewOf, type PreviewSource } from './remotePreviews.js'
+import { PreviewCopies } from './previewCopies.js'
+import { previewedPlaces, previewOf, type PreviewSource, type PreviewsByUser } from './remotePreviews.js'
 import { ShapeList, ShapeNode } from './ShapeNode.js'
 import type { StyleDefaults, Tool } from './tools.js'
 import { useWheelNavigation } from './useWheelNavigation.js'
@@ -160,32 +161,45 @@ export function CanvasStage(props: Props) {
     tr.getLayer()?.batchDraw()
   }, [selection, chunks, showTransformer])
 
-  // Other users' drags: straight onto the nodes, never into the state. Re-run on chunks too, as
-  // a node may have been re-created by a render; what I hold in my own drag is left to me.
-  const previews = useSyncExternalStore(props.previews.subscribe, props.previews.get)
-  const previewed = useRef<ReadonlySet<string>>(new Set())
+  // Other users' drags: copies on a layer of their own (PreviewCopies), never in the state.
+  // Subscribed, not rendered: a preview tick re-renders nothing. Applied once per animation
+  // frame, after React has committed what came with it (a drop's commit moves the real node
+  // before its copy goes). Re-run on chunks too: React may have re-created a node.
+  const editingLayer = useRef<Konva.Layer>(null)
+  const previewCopies = useRef<PreviewCopies | undefined>(undefined)
   useEffect(() => {
-    const g = gesture.current
-    const mine = new Set(g.kind === 'move' ? g.nodes.map((n) => n.node.id()) : [])
-    if (transforming.current) for (const node of transformer.current?.nodes() ?? []) mine.add(node.id())
-    const places = previewedPlaces(previews, mine)
-    if (places.size === 0 && previewed.current.size === 0) return
-    const nodes = new Map<string, Konva.Node>()
-    const wanted = new Set([...places.keys(), ...previewed.current])
-    for (const node of nodesOf(wanted)) nodes.set(node.id(), node)
-    const layers = applyPreviews(
-      places,
-      previewed.current,
-      (id) => nodes.get(id),
-      (id) => latest.current.objects.get(id),
-    )
-    previewed.current = new Set(places.keys())
-    for (const layer of layers) layer.batchDraw()
-    if (layers.size > 0 && transformer.current && transformer.current.nodes().length > 0) {
-      transformer.current.forceUpdate()
-      transformer.current.getLayer()?.batchDraw()
+    const layer = editingLayer.current
+    if (!layer) return
+    const source = latest.current.previews
+    const copies = (previewCopies.current ??= new PreviewCopies(layer))
+    let nodes: Map<string, Konva.Node> | undefined
+    let shown: PreviewsByUser | undefined
+    let frame = 0
+    const apply = () => {
+      frame = 0
+      const previews = source.get()
+      if (previews === shown) return
+      shown = previews
+      const g = gesture.current
+      const mine = new Set(g.kind === 'move' ? g.nodes.map((n) => n.node.id()) : [])
+      if (transforming.current) for (const node of transformer.current?.nodes() ?? []) mine.add(node.id())
+      const places = previewedPlaces(previews, mine)
+      if (places.size === 0 && copies.ids.size === 0) return
+      // Indexed once per set of nodes (chunks), not searched among thousands per tick.
+      nodes ??= new Map(objectLayers.current.flatMap((l) => l?.getChildren() ?? []).map((n) => [n.id(), n]))
+      const index = nodes
+      for (const dirty of copies.show(places, (id) => index.get(id))) dirty.draw()
     }
-  }, [previews, chunks])
+    const schedule = () => {
+      if (frame === 0 && source.get() !== shown) frame = requestAnimationFrame(apply)
+    }
+    schedule()
+    const unsubscribe = source.subscribe(schedule)
+    return () => {
+      unsubscribe()
+      cancelAnimationFrame(frame)
+    }
+  }, [chunks])
 
   const pointerOf = (stage: Konva.Stage): Point | undefined => stage.getPointerPosition() ?? undefined
   const topZ = () => {
@@ -498,7 +512,8 @@ export function CanvasStage(props: Props) {
           <ShapeList sorted={chunk} editingTextId={editingTextId} />
         </Layer>
       ))}
-      <Layer>
+      {/* Editing chrome, and below it other users' shapes in flight (copies by PreviewCopies). */}
+      <Layer ref={editingLayer}>
         {draft && (
           <Group listening={false}>
             <ShapeNode object={draft} hidden={false} />
