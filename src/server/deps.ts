@@ -205,7 +205,7 @@ function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, 
     opLog,
     triggerStore,
     rateLimiter,
-    instanceStats: new SqliteInstanceStats(db),
+    instanceStats: new SqliteInstanceStats(db, writeGate),
     userDisables: new SqliteUserDisables(db),
     close: async () => {
       await rateLimiter.close()
