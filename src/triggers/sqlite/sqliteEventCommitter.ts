@@ -74,6 +74,9 @@ export class SqliteEventCommitter {
   async stop(): Promise<void> {
     if (!this.stopped) {
       this.stopped = true
+      // Held while it stops: an unref'd worker would let a process with nothing else to do
+      // exit in the middle of this await.
+      this.worker?.ref()
       this.worker?.postMessage({ type: 'stop' } satisfies EventCommitRequest)
     }
     await this.exited
