@@ -2,8 +2,11 @@ import { useId, useState, type FormEvent } from 'react'
 import type { CanvasObject } from '../../protocol/objects.js'
 import { exportSvg } from '../canvas/exportSvg.js'
 import { Dialog } from '../components/Dialog.js'
+import { imageDataUrls } from './images/exportImages.js'
 
 interface Props {
+  /** Whose images to embed (image objects name only a hash). */
+  canvasId?: string
   open: boolean
   onClose: () => void
   canvasName: string
@@ -23,7 +26,7 @@ const MAX_PNG_SIDE = 8_192
  * choice and a scale for PNG, or the objects as JSON. Everything happens in the browser from the
  * state the editor holds: the server is not asked.
  */
-export function ExportDialog({ open, onClose, canvasName, sorted, selected }: Props) {
+export function ExportDialog({ canvasId, open, onClose, canvasName, sorted, selected }: Props) {
   const id = useId()
   const [format, setFormat] = useState<Format>('png')
   const [scope, setScope] = useState<'canvas' | 'selection'>('canvas')
@@ -41,7 +44,12 @@ export function ExportDialog({ open, onClose, canvasName, sorted, selected }: Pr
       download(new Blob([JSON.stringify({ objects }, null, 2)], { type: 'application/json' }), `${base}.json`)
       return onClose()
     }
-    const result = exportSvg(objects, { background: background ? '#ffffff' : undefined, padding })
+    const images = canvasId === undefined ? undefined : await imageDataUrls(canvasId, objects)
+    const result = exportSvg(objects, {
+      background: background ? '#ffffff' : undefined,
+      padding,
+      ...(images ? { images } : {}),
+    })
     if (!result) return setError('There is nothing to export yet.')
     const svgBlob = new Blob([result.svg], { type: 'image/svg+xml' })
     if (format === 'svg') {
