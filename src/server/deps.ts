@@ -75,6 +75,8 @@ export interface Deps {
   metrics: Metrics
   /** The Triggers API: keys, events, webhooks, canvas events (src/triggers). */
   triggers: Triggers
+  /** Token buckets every instance shares [RL1]: API keys' and users' AI commands (src/ai/aiQuota.ts). */
+  rateLimiter: RateLimiter
   /** Each instance's latest live sample, shared through the database (/admin, src/server/ops). */
   instanceStats: InstanceStats
   /** Accounts an operator disabled (`collabcanvas users disable`): every instance ends their sockets. */
@@ -310,10 +312,11 @@ export function createDeps(
   })
   bus.onSessionEnded((sessionHash) => accounts.sessionEndedElsewhere(sessionHash))
   const redisLimiter = config.redisUrl === undefined ? undefined : redisRateLimiter(config.redisUrl, logger)
+  const rateLimiter = redisLimiter ?? storage.rateLimiter
   const triggers = new Triggers({
     store: triggerStore,
     canvasEvents: triggerStore,
-    limiter: redisLimiter ?? storage.rateLimiter,
+    limiter: rateLimiter,
     now,
     logger,
     allowPrivateWebhooks: config.allowPrivateWebhooks,
@@ -338,6 +341,7 @@ export function createDeps(
     socketCounts,
     metrics,
     triggers,
+    rateLimiter,
     instanceStats: storage.instanceStats,
     userDisables: storage.userDisables,
     ...(options.realtimeLimits ? { realtimeLimits: options.realtimeLimits } : {}),

@@ -298,7 +298,7 @@ describe('[AI6] the Claude provider', () => {
     expect(res.body.claude).toBe(true)
   })
 
-  it('[AI6][I1] when a user has spent the daily token budget, then Claude is not asked again that day: the planner alone answers', async () => {
+  it('[AI6][I1] when a user has spent the daily token budget, then Claude is not asked again until the budget has refilled: the planner alone answers', async () => {
     const tight = await startTestServer({
       env: {
         ANTHROPIC_API_KEY: 'sk-ant-test-key',
@@ -326,7 +326,7 @@ describe('[AI6] the Claude provider', () => {
       expect(second.status).toBe(422)
       expect((await send('add a button; conjure something whimsical')).body.source).toBe('planner')
       expect(fake.requests).toHaveLength(1)
-      // The next day the budget is back.
+      // A day's refill pays the 260 overspent and leaves 740.
       tight.clock.advance(86_400_000)
       expect((await send('conjure something whimsical')).status).toBe(200)
       expect(fake.requests).toHaveLength(2)

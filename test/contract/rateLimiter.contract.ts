@@ -87,6 +87,51 @@ export function registerRateLimiterContractTests(impl: RateLimiterImplementation
       expect((await instances[1].take(key, PRO, T0 + 100)).ok).toBe(false)
     })
 
+    it('[RL3] when a bucket is peeked, from this instance or another, then it answers what a take would and takes nothing', async () => {
+      const h = await start()
+      const [here, there] = [await h.limiter(), await h.limiter()]
+      const key = randomUUID()
+      // A key never taken: a full bucket.
+      expect(await there.peek(key, FREE, T0)).toEqual({
+        ok: true,
+        limit: 10,
+        remaining: 10,
+        resetSec: 0,
+        retryAfterSec: 0,
+      })
+      for (let i = 0; i < 3; i++) await here.take(key, FREE, T0)
+      expect(await there.peek(key, FREE, T0)).toMatchObject({ ok: true, remaining: 7 })
+      expect(await there.peek(key, FREE, T0)).toMatchObject({ ok: true, remaining: 7 })
+      for (let i = 0; i < 7; i++) await there.take(key, FREE, T0)
+      // Empty: the peek is refused with the take's Retry-After, and refills with time.
+      const empty = await here.peek(key, FREE, T0 + 1500)
+      expect(empty).toMatchObject({ ok: false, remaining: 0, retryAfterSec: 5 })
+      expect(await here.take(key, FREE, T0 + 1500)).toEqual(empty)
+      expect(await there.peek(key, FREE, T0 + 12_500)).toMatchObject({ ok: true, remaining: 2 })
+    })
+
+    it('[RL4] when an amount is spent, then it is taken whatever the bucket holds, and takes wait until the refill has paid the debt', async () => {
+      const h = await start()
+      const [here, there] = [await h.limiter(), await h.limiter()]
+      const key = randomUUID()
+      // 1,000 tokens a day; 1,260 spent at once (a model call's usage, known afterwards).
+      const DAILY: BucketRule = { capacity: 1000, refillPerSec: 1000 / 86_400 }
+      expect(await here.spend(key, DAILY, T0, 1260)).toMatchObject({ ok: true, remaining: 0 })
+      expect(await there.peek(key, DAILY, T0)).toMatchObject({ ok: false, remaining: 0 })
+      expect((await there.take(key, DAILY, T0)).ok).toBe(false)
+      // 261 tokens' worth of refill later (22,550 s), one is there again.
+      expect((await there.peek(key, DAILY, T0 + 22_500_000)).ok).toBe(false)
+      expect(await there.peek(key, DAILY, T0 + 22_600_000)).toMatchObject({ ok: true, remaining: 1 })
+      // Spends from two instances add up (1.57 - 200 left); a day's refill pays the debt first.
+      await here.spend(key, DAILY, T0 + 22_600_000, 100)
+      await there.spend(key, DAILY, T0 + 22_600_000, 100)
+      expect((await here.peek(key, DAILY, T0 + 22_600_000 + 17_000_000)).ok).toBe(false)
+      expect(await here.peek(key, DAILY, T0 + 22_600_000 + 86_400_000)).toMatchObject({
+        ok: true,
+        remaining: 801,
+      })
+    })
+
     it('when an instance takes with a changed rule (a new tier), then the bucket keeps its tokens, capped at the new capacity', async () => {
       const limiter = await (await start()).limiter()
       const key = randomUUID()

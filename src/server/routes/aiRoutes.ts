@@ -53,7 +53,8 @@ export const aiRoutes =
   async (app) => {
     const { accounts, store, now, config } = deps
     const canvasFor = canvasAccess(accounts, store)
-    const quota = new AiQuota({
+    // Counted in the deployment's shared limiter, so every instance sees one quota per user [AI8].
+    const quota = new AiQuota(deps.rateLimiter, {
       commandsPerHour: config.ai.commandsPerHour,
       tokensPerDay: config.ai.tokensPerDay,
     })
@@ -75,7 +76,7 @@ export const aiRoutes =
 
     app.get('/api/ai/quota', async (request, reply) => {
       const { user } = await requireAuth(request, accounts)
-      const state = quota.peek(user.id, now())
+      const state = await quota.peek(user.id, now())
       return reply
         .headers({ 'cache-control': 'no-store' })
         .send({ quota: state, claude: claude !== undefined })
@@ -86,7 +87,7 @@ export const aiRoutes =
       { schema: { params: CanvasParams, body: AiBody } },
       async (request, reply) => {
         const { user, canvas } = await canvasFor(request, request.params.id)
-        const taken = quota.take(user.id, now())
+        const taken = await quota.take(user.id, now())
         reply.headers(quotaHeaders(taken.state))
         if (!taken.ok) {
           throw new AppError(
@@ -98,7 +99,8 @@ export const aiRoutes =
           )
         }
         const body = request.body
-        const answer = await planCommand(body.command, quota.hasTokens(user.id, now()) ? claude : undefined)
+        const mayAskClaude = claude !== undefined && (await quota.hasTokens(user.id, now()))
+        const answer = await planCommand(body.command, mayAskClaude ? claude : undefined)
         if (!answer.ok) {
           if (answer.kind === 'ai_failed') throw new AppError('ai_unavailable', answer.message)
           return reply.code(422).send({
@@ -107,7 +109,7 @@ export const aiRoutes =
             quota: taken.state,
           })
         }
-        if (answer.tokens > 0) quota.spendTokens(user.id, answer.tokens, now())
+        if (answer.tokens > 0) await quota.spendTokens(user.id, answer.tokens, now())
 
         const room = await rooms.acquire(canvas.id)
         let outcome

@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis'
 import type { BucketRule } from '../../core/tokenBucket.js'
 import { AppError } from '../../protocol/appError.js'
-import { decisionOf, type RateDecision, type RateLimiter } from '../rateLimiter.js'
+import { decisionOf, peekDecision, type RateDecision, type RateLimiter } from '../rateLimiter.js'
 
 /**
- * Refill and take in one Lua script: Redis runs it alone, so takes on one key from every instance
- * are serialised [RL1], and a refused take keeps the refilled tokens [RL2]. The bucket is a hash
+ * Refill and take (or spend: ARGV[5] = 1) in one Lua script: Redis runs it alone, so takes on one
+ * key from every instance are serialised [RL1], a refused take keeps the refilled tokens [RL2],
+ * and a spend takes its cost whatever is there [RL4]. The bucket is a hash
  * that expires once it would be full again, so idle keys cost no memory. Numbers go back as
  * strings: Redis turns a Lua number reply into an integer.
  */
@@ -13,6 +14,8 @@ const TAKE_SCRIPT = `
 local capacity = tonumber(ARGV[1])
 local perMs = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
+local cost = tonumber(ARGV[4])
+local force = ARGV[5] == '1'
 local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = capacity
 local at = now
@@ -22,8 +25,8 @@ if bucket[1] then
 end
 local refilled = math.min(capacity, tokens + math.max(0, now - at) * perMs)
 local granted = 0
-if refilled >= 1 then
-  refilled = refilled - 1
+if force or refilled >= cost then
+  refilled = refilled - cost
   granted = 1
 end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', refilled), 'at', string.format('%.0f', math.max(at, now)))
@@ -33,7 +36,14 @@ return { string.format('%.17g', refilled), granted }
 
 const KEY_PREFIX = 'collabcanvas:rate:'
 
-type TakeCommand = (key: string, capacity: number, perMs: number, now: number) => Promise<[string, number]>
+type TakeCommand = (
+  key: string,
+  capacity: number,
+  perMs: number,
+  now: number,
+  cost: number,
+  force: 0 | 1,
+) => Promise<[string, number]>
 
 export class RedisRateLimiter implements RateLimiter {
   private readonly takeCommand: TakeCommand
@@ -47,12 +57,46 @@ export class RedisRateLimiter implements RateLimiter {
     this.takeCommand = command.bind(redis)
   }
 
-  async take(key: string, rule: BucketRule, now: number): Promise<RateDecision> {
+  take(key: string, rule: BucketRule, now: number): Promise<RateDecision> {
+    return this.run(key, rule, now, 1, 0)
+  }
+
+  async peek(key: string, rule: BucketRule, now: number): Promise<RateDecision> {
+    let fields: (string | null)[]
+    try {
+      fields = await this.redis.hmget(KEY_PREFIX + key, 'tokens', 'at')
+    } catch (err) {
+      throw unavailable(err)
+    }
+    const [tokens, at] = fields
+    // An expired (or never taken) bucket is a full one.
+    const stored = tokens == null || at == null ? undefined : { tokens: Number(tokens), at: Number(at) }
+    return peekDecision(stored, rule, now)
+  }
+
+  spend(key: string, rule: BucketRule, now: number, amount: number): Promise<RateDecision> {
+    return this.run(key, rule, now, amount, 1)
+  }
+
+  private async run(
+    key: string,
+    rule: BucketRule,
+    now: number,
+    cost: number,
+    force: 0 | 1,
+  ): Promise<RateDecision> {
     let reply: [string, number]
     try {
-      reply = await this.takeCommand(KEY_PREFIX + key, rule.capacity, rule.refillPerSec / 1000, now)
+      reply = await this.takeCommand(
+        KEY_PREFIX + key,
+        rule.capacity,
+        rule.refillPerSec / 1000,
+        now,
+        cost,
+        force,
+      )
     } catch (err) {
-      throw new AppError('storage_unavailable', 'the rate limit store is unavailable', { cause: err })
+      throw unavailable(err)
     }
     return decisionOf(Number(reply[0]), reply[1] === 1, rule)
   }
@@ -60,4 +104,8 @@ export class RedisRateLimiter implements RateLimiter {
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect())
   }
+}
+
+function unavailable(err: unknown): AppError {
+  return new AppError('storage_unavailable', 'the rate limit store is unavailable', { cause: err })
 }

@@ -6,7 +6,13 @@ import { migrate, type Migration } from '../../sqlite/migrate.js'
 import type { SqliteDb } from '../../sqlite/openSqlite.js'
 import { toStorageError } from '../../sqlite/sqliteErrors.js'
 import { GroupCommitter } from '../groupCommit.js'
-import { decisionOf, type RateDecision, type RateLimiter } from '../rateLimiter.js'
+import {
+  decisionOf,
+  peekDecision,
+  type RateDecision,
+  type RateLimiter,
+  type StoredBucket,
+} from '../rateLimiter.js'
 
 export const RATE_LIMIT_FILE_NAME = 'rate-limits.db'
 
@@ -44,23 +50,27 @@ export function openRateLimitDb(dataDir: string): SqliteDb {
 }
 
 /**
- * One UPSERT per take: SQLite runs it under the file's write lock, so takes from several
+ * One UPSERT per take or spend: SQLite runs it under the file's write lock, so takes from several
  * processes on one key are serialised [RL1]. Every SET expression reads the row as it was, so
- * `refilled` is the same value in each; a refused take leaves the refilled tokens [RL2].
+ * `refilled` is the same value in each; a refused take leaves the refilled tokens [RL2]; a spend
+ * (@force) takes its @cost whatever is there [RL4].
  */
 const REFILLED = 'min(@capacity, tokens + max(0, @now - at) * @perMs)'
 const TAKE = `
-  INSERT INTO rate_buckets (key, tokens, at, granted) VALUES (@key, @capacity - 1, @now, 1)
+  INSERT INTO rate_buckets (key, tokens, at, granted) VALUES (@key, @capacity - @cost, @now, 1)
   ON CONFLICT (key) DO UPDATE SET
-    tokens  = CASE WHEN ${REFILLED} >= 1 THEN ${REFILLED} - 1 ELSE ${REFILLED} END,
-    granted = ${REFILLED} >= 1,
+    tokens  = CASE WHEN @force OR ${REFILLED} >= @cost THEN ${REFILLED} - @cost ELSE ${REFILLED} END,
+    granted = @force OR ${REFILLED} >= @cost,
     at      = max(at, @now)
   RETURNING tokens, granted`
+const PEEK = 'SELECT tokens, at FROM rate_buckets WHERE key = ?'
 
 interface TakeRequest {
   key: string
   rule: BucketRule
   now: number
+  cost: number
+  force: boolean
 }
 
 /**
@@ -69,15 +79,25 @@ interface TakeRequest {
  */
 export class SqliteRateLimiter implements RateLimiter {
   private readonly takes: GroupCommitter<TakeRequest, RateDecision>
+  private readonly readBucket: (key: string) => StoredBucket | undefined
 
   constructor(private readonly db: SqliteDb) {
     const stmt = db.prepare<
-      [{ key: string; capacity: number; perMs: number; now: number }],
+      [{ key: string; capacity: number; perMs: number; now: number; cost: number; force: number }],
       { tokens: number; granted: number }
     >(TAKE)
+    const peek = db.prepare<[string], StoredBucket>(PEEK)
+    this.readBucket = (key) => peek.get(key)
     const takeAll = db.transaction((requests: readonly TakeRequest[]) =>
-      requests.map(({ key, rule, now }) => {
-        const row = stmt.get({ key, capacity: rule.capacity, perMs: rule.refillPerSec / 1000, now })
+      requests.map(({ key, rule, now, cost, force }) => {
+        const row = stmt.get({
+          key,
+          capacity: rule.capacity,
+          perMs: rule.refillPerSec / 1000,
+          now,
+          cost,
+          force: force ? 1 : 0,
+        })
         if (row === undefined) throw new Error('rate limit upsert returned no row')
         return decisionOf(row.tokens, row.granted === 1, rule)
       }),
@@ -92,7 +112,19 @@ export class SqliteRateLimiter implements RateLimiter {
   }
 
   take(key: string, rule: BucketRule, now: number): Promise<RateDecision> {
-    return this.takes.submit({ key, rule, now })
+    return this.takes.submit({ key, rule, now, cost: 1, force: false })
+  }
+
+  peek(key: string, rule: BucketRule, now: number): Promise<RateDecision> {
+    try {
+      return Promise.resolve(peekDecision(this.readBucket(key), rule, now))
+    } catch (err) {
+      return Promise.reject(toStorageError(err))
+    }
+  }
+
+  spend(key: string, rule: BucketRule, now: number, amount: number): Promise<RateDecision> {
+    return this.takes.submit({ key, rule, now, cost: amount, force: true })
   }
 
   close(): Promise<void> {
