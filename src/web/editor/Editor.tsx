@@ -6,8 +6,9 @@ import { CanvasStage, type StageActions } from '../canvas/CanvasStage.js'
 import { followConnectors } from '../canvas/connectors.js'
 import type { PreviewSource } from '../canvas/remotePreviews.js'
 import { objectBounds, sortByZ, unionBounds } from '../canvas/geometry.js'
+import { adoptOnCreate, frameAround, withFrameChildren, withFrameFollowUps } from '../canvas/frames.js'
 import { fitText } from '../canvas/measureText.js'
-import { textAt, maxZ } from '../canvas/objectFactory.js'
+import { textAt, maxZ, typesOnCreate } from '../canvas/objectFactory.js'
 import { TextEditor, textTooLong } from '../canvas/TextEditor.js'
 import { INITIAL_STYLE, type StyleDefaults, type Tool } from '../canvas/tools.js'
 import {
@@ -32,15 +33,21 @@ import {
 } from './editorCommands.js'
 import { AiCommandBox } from './ai/AiCommandBox.js'
 import { previewView } from './ai/previewView.js'
+import { AlignSection } from './AlignSection.js'
+import { ContextMenu } from './ContextMenu.js'
 import { ErrorToast } from './ErrorToast.js'
 import { ExportDialog } from './ExportDialog.js'
 import { expandToGroups, groupSelection, ungroupSelection, withEmptiedGroups } from './grouping.js'
 import { HelpDialog } from './HelpDialog.js'
+import { LayersPanel } from './LayersPanel.js'
+import { isLocked } from './locking.js'
 import { RemoteCursors, RemoteSelections } from './RemotePresence.js'
 import { StylePanel, type StyleChange } from './StylePanel.js'
 import { Toolbar } from './Toolbar.js'
 import { TopBar } from './TopBar.js'
 import { useEditorKeys } from './useEditorKeys.js'
+import { useStructureTools } from './useStructureTools.js'
+import { ViewToggles } from './ViewToggles.js'
 import { useEngineState } from './useEngine.js'
 import { useElementSize } from './useElementSize.js'
 import { ZoomControls } from './ZoomControls.js'
@@ -92,9 +99,9 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const [aiPreview, setAiPreview] = useState<AiPreview | undefined>()
   const shown = useMemo(() => (aiPreview ? previewView(objects, aiPreview) : objects), [objects, aiPreview])
   const sorted = useMemo(() => sortByZ(shown.values()), [shown])
-  // Objects deleted by someone else drop out of the selection by themselves.
+  // Objects deleted or locked by someone else drop out of the selection by themselves [ED-S3].
   const selection = useMemo(
-    () => new Set(selectionIds.filter((id) => objects.has(id))),
+    () => new Set(selectionIds.filter((id) => objects.has(id) && !isLocked(objects.get(id)))),
     [selectionIds, objects],
   )
   const selected = useMemo(() => selectedInOrder(sorted, selection), [sorted, selection])
@@ -110,22 +117,33 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const textStep = useRef<string | undefined>(undefined)
   const latestObjects = useRef(objects)
   latestObjects.current = objects
+  const latestSorted = useRef(sorted)
+  latestSorted.current = sorted
   const actions: StageActions = useMemo(
     () => ({
       setViewport: (update) => setViewport(update),
       select: (ids) => setSelectionIds(ids),
       expand: (ids) => expandToGroups(latestObjects.current, ids),
       create: (object) => {
-        // A new text and its first words are one undo step, closed when editing ends.
-        if (object.type === 'text' && textStep.current === undefined) {
+        // A new text or sticky note and its first words are one undo step, closed when editing ends.
+        if (typesOnCreate(object) && textStep.current === undefined) {
           textStep.current = object.id
           engine.beginStep()
         }
-        engine.create(object)
+        // A frame adopts what it is drawn around; a shape drawn in a frame joins it [ED-S4].
+        if (object.type !== 'frame') return engine.create(adoptOnCreate(latestSorted.current, object))
+        const made = frameAround(latestSorted.current, object)
+        engine.transact(() => {
+          engine.create(made.frame)
+          for (const [id, c] of made.changes) engine.update(id, c)
+        })
       },
-      // Connectors bound to what moves follow it, in the same step [ED-C1].
-      updateMany: (changes) =>
-        updateMany(engine, [...changes, ...followConnectors(latestObjects.current, changes)]),
+      // Frames carry their children, shapes join and leave frames, connectors follow, all in the
+      // same step [ED-S4, ED-C1].
+      updateMany: (changes) => {
+        const all = withFrameFollowUps(latestObjects.current, latestSorted.current, changes)
+        updateMany(engine, [...all, ...followConnectors(latestObjects.current, all)])
+      },
       // The engine throttles cursor messages itself, always sending the latest position.
       moveCursor: (at: Point) => engine.moveCursor(Math.round(at.x), Math.round(at.y)),
       editText: (id) => setEditingTextId(id),
@@ -198,8 +216,8 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   )
 
   const remove = useCallback(() => {
-    // A group whose shapes all go goes with them.
-    deleteSelection(engine, new Set(withEmptiedGroups(objects, [...selection])))
+    // A group whose shapes all go goes with them; a frame takes its unlocked children [ED-S4].
+    deleteSelection(engine, new Set(withEmptiedGroups(objects, withFrameChildren(objects, [...selection]))))
     setSelectionIds([])
   }, [engine, selection, objects])
 
@@ -313,6 +331,18 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
     setHelpOpen,
   })
 
+  const structure = useStructureTools(engine, {
+    objects,
+    sorted,
+    selected,
+    selection,
+    canEdit,
+    viewport,
+    stageBox,
+    setSelectionIds,
+    commands: { duplicate, remove, group, ungroup, arrange },
+  })
+
   // Test hook outside production builds: read-only access to the engine's state.
   useEffect(() => {
     if (import.meta.env.MODE === 'production') return
@@ -378,7 +408,8 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       <main className="canvas-area">
         <div
           ref={stageBox}
-          className="stage-box"
+          className={structure.snapping.grid ? 'stage-box grid-on' : 'stage-box'}
+          onContextMenu={structure.onContextMenu}
           style={{ cursor: stageCursor, ...grid }}
           data-testid="canvas-stage"
           data-object-count={objects.size}
@@ -414,6 +445,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
                 editingTextId={editingText ? editingTextId : undefined}
                 previews={previews}
                 actions={actions}
+                snapping={structure.snapping}
               />
             </ImageCanvasContext>
           )}
@@ -450,6 +482,28 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
             </div>
           )}
           <ErrorToast error={lastError} />
+          <ErrorToast error={structure.clipboardError} />
+          {structure.menu && (
+            <ContextMenu at={structure.menu.at} items={structure.menu.items} onClose={structure.closeMenu} />
+          )}
+          <ViewToggles
+            layersOpen={structure.layersOpen}
+            onLayers={structure.setLayersOpen}
+            snapping={structure.snapping}
+            onSnapping={structure.setSnapping}
+          />
+          {structure.layersOpen && (
+            <LayersPanel
+              sorted={sorted}
+              selection={selection}
+              canEdit={canEdit}
+              onSelect={structure.selectLayer}
+              onRename={structure.rename}
+              onSetLocked={(o, locked) => structure.setLocked([o], locked)}
+              onArrange={arrange}
+              onClose={() => structure.setLayersOpen(false)}
+            />
+          )}
           <AiCommandBox
             canvasId={canvas.id}
             canEdit={canEdit}
@@ -484,7 +538,13 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
           onArrange={arrange}
           onDuplicate={duplicate}
           onDelete={remove}
-        />
+        >
+          <AlignSection
+            units={structure.units}
+            onAlign={structure.align}
+            onDistribute={structure.distribute}
+          />
+        </StylePanel>
       )}
       <HelpDialog open={helpOpen} onClose={() => setHelpOpen(false)} />
       <ExportDialog
