@@ -21,6 +21,7 @@ import { accountRoutes } from './routes/accountRoutes.js'
 import { clientAddressOf, proxyTrust } from './trustProxy.js'
 import { inviteRoutes } from './routes/inviteRoutes.js'
 import { canvasRoutes } from './routes/canvasRoutes.js'
+import { canvasListRoutes } from './routes/canvasListRoutes.js'
 import { healthRoutes } from './routes/healthRoutes.js'
 import { triggerRoutes } from './routes/triggers/triggerRoutes.js'
 import { aiRoutes } from './routes/aiRoutes.js'
@@ -165,6 +166,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   if (config.metricsPort === undefined) await app.register(metricsRoute(deps))
   await app.register(accountRoutes(deps))
   await app.register(canvasRoutes(deps, rooms))
+  await app.register(canvasListRoutes(deps, rooms))
   await app.register(inviteRoutes(deps))
   await app.register(triggerRoutes(deps, rooms))
   await app.register(aiRoutes(deps, rooms))

@@ -130,6 +130,15 @@ const SAMPLES: Record<string, Sample> = {
     request: (s) => ({ method: 'GET', url: canvasUrl(s, '/members') }),
     ok: 200,
   },
+  'GET /api/canvases/:id/thumbnail': {
+    request: (s) => ({ method: 'GET', url: canvasUrl(s, '/thumbnail?v=0') }),
+    ok: 200,
+  },
+  // Any member may copy a canvas into one of their own [LIST2].
+  'POST /api/canvases/:id/duplicate': {
+    request: (s) => ({ method: 'POST', url: canvasUrl(s, '/duplicate'), json: {} }),
+    ok: 201,
+  },
   'POST /api/canvases/:id/members': {
     request: (s) => ({
       method: 'POST',

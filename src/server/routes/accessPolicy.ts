@@ -58,6 +58,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'DELETE /api/canvases/:id': { kind: 'canvas', action: 'delete' },
   'GET /api/canvases/:id/state': { kind: 'canvas', action: 'view' },
   'GET /api/canvases/:id/members': { kind: 'canvas', action: 'view' },
+  // The canvas list's picture, and a copy owned by the caller: whoever may see the canvas [LIST1, LIST2].
+  'GET /api/canvases/:id/thumbnail': { kind: 'canvas', action: 'view' },
+  'POST /api/canvases/:id/duplicate': { kind: 'canvas', action: 'view' },
   'POST /api/canvases/:id/members': { kind: 'canvas', action: 'share' },
   'DELETE /api/canvases/:id/members/:userId': { kind: 'canvas', action: 'share', orSelf: true },
   'GET /api/canvases/:id/invites': { kind: 'canvas', action: 'share' },

@@ -16,6 +16,8 @@ export interface ExportOptions {
   padding: number
   /** Image objects' pictures by imageId, as data: URLs; one missing is drawn as its box. */
   images?: ReadonlyMap<string, string>
+  /** The area to export instead of the objects' bounds (a frame's box: it clips) [ED-E2]. */
+  area?: Bounds
 }
 
 export interface SvgExport {
@@ -30,7 +32,7 @@ const n = (v: number) => String(Math.round(v * 100) / 100)
 
 export function exportSvg(objects: readonly CanvasObject[], options: ExportOptions): SvgExport | undefined {
   const drawn = objects.filter((o) => o.type !== 'group')
-  const inner = unionBounds(drawn.map(objectBounds))
+  const inner = options.area ?? unionBounds(drawn.map(objectBounds))
   if (inner === undefined) return undefined
   const pad = Math.max(0, options.padding)
   const bounds = {

@@ -35,6 +35,7 @@ import { AiCommandBox } from './ai/AiCommandBox.js'
 import { previewView } from './ai/previewView.js'
 import { AlignSection } from './AlignSection.js'
 import { ContextMenu } from './ContextMenu.js'
+import { copyAsImage } from './copyImage.js'
 import { ErrorToast } from './ErrorToast.js'
 import { ExportDialog } from './ExportDialog.js'
 import { expandToGroups, groupSelection, ungroupSelection, withEmptiedGroups } from './grouping.js'
@@ -91,6 +92,8 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const [pastedText, setPastedText] = useState<string | undefined>()
   const [helpOpen, setHelpOpen] = useState(false)
   const [exportOpen, setExportOpen] = useState(false)
+  /** What Shift+Ctrl/Cmd+C did: copied, or why not [ED-E3]. */
+  const [copyNotice, setCopyNotice] = useState<{ code: string; message: string } | undefined>()
   const [spaceHeld, setSpaceHeld] = useState(false)
   const stageBox = useRef<HTMLDivElement>(null)
   const size = useElementSize(stageBox)
@@ -310,6 +313,16 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
 
   // ---- keyboard and clipboard -------------------------------------------------------------------
 
+  const copyImage = useCallback(() => {
+    void copyAsImage(selected, sorted).then((r) =>
+      setCopyNotice(
+        r.ok
+          ? { code: 'image-copied', message: 'Copied as an image.' }
+          : { code: 'image-not-copied', message: r.message },
+      ),
+    )
+  }, [selected, sorted])
+
   useEditorKeys(engine, {
     state: { canEdit, selected, selection, sorted, tool, helpOpen, editingTextId },
     commands: {
@@ -320,6 +333,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       ungroup,
       pasteText,
       pasteImages,
+      copyImage,
       zoomBy,
       zoomTo,
       zoomToFit,
@@ -504,6 +518,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
               onClose={() => structure.setLayersOpen(false)}
             />
           )}
+          <ErrorToast error={copyNotice} />
           <AiCommandBox
             canvasId={canvas.id}
             canEdit={canEdit}

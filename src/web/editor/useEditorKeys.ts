@@ -36,6 +36,8 @@ export interface KeyCommands {
   pasteText: (text: string) => void
   /** Image files pasted onto the canvas are uploaded and placed (docs/editor.md "Images"). */
   pasteImages: (files: File[]) => void
+  /** Shift+Ctrl/Cmd+C: the selection (or the canvas) as a PNG on the clipboard [ED-E3]. */
+  copyImage: () => void
   zoomBy: (direction: 1 | -1) => void
   zoomTo: (scale: number) => void
   zoomToFit: () => void
@@ -97,6 +99,11 @@ export function useEditorKeys(engine: SyncEngine, options: Options): void {
               return true
             case 'd':
               if (k.canEdit) c.duplicate()
+              return true
+            case 'c':
+              // Without Shift, Ctrl/Cmd+C stays the browser's copy (the 'copy' event below).
+              if (!e.shiftKey) return false
+              c.copyImage()
               return true
             case 'g':
               if (k.canEdit) {
