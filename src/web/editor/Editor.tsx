@@ -56,6 +56,7 @@ import { ImageCanvasContext } from '../canvas/imageUrlContext.js'
 import { ImageUploads } from './images/ImageUploads.js'
 import { imageFilesOf } from './images/placeImage.js'
 import { useImageInsert } from './images/useImageInsert.js'
+import { imageDataUrls } from './images/exportImages.js'
 
 interface Props {
   canvas: CanvasSummary
@@ -314,14 +315,14 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   // ---- keyboard and clipboard -------------------------------------------------------------------
 
   const copyImage = useCallback(() => {
-    void copyAsImage(selected, sorted).then((r) =>
+    void copyAsImage(selected, sorted, (objs) => imageDataUrls(canvas.id, objs)).then((r) =>
       setCopyNotice(
         r.ok
           ? { code: 'image-copied', message: 'Copied as an image.' }
           : { code: 'image-not-copied', message: r.message },
       ),
     )
-  }, [selected, sorted])
+  }, [selected, sorted, canvas.id])
 
   useEditorKeys(engine, {
     state: { canEdit, selected, selection, sorted, tool, helpOpen, editingTextId },
