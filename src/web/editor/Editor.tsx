@@ -49,6 +49,14 @@ import { TopBar } from './TopBar.js'
 import { useEditorKeys } from './useEditorKeys.js'
 import { useStructureTools } from './useStructureTools.js'
 import { ViewToggles } from './ViewToggles.js'
+import { FollowingBanner } from './FollowingBanner.js'
+import { useFollow } from './useFollow.js'
+import { Minimap } from './Minimap.js'
+import { MobileActionBar } from './MobileActionBar.js'
+import { CANVAS_COLORS } from '../theme/theme.js'
+import { ThemeToggle } from '../theme/ThemeToggle.js'
+import { useTheme } from '../theme/useTheme.js'
+import { visibleRect } from '../canvas/viewRect.js'
 import { useEngineState } from './useEngine.js'
 import { useElementSize } from './useElementSize.js'
 import { ZoomControls } from './ZoomControls.js'
@@ -97,7 +105,15 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const [copyNotice, setCopyNotice] = useState<{ code: string; message: string } | undefined>()
   const [spaceHeld, setSpaceHeld] = useState(false)
   const stageBox = useRef<HTMLDivElement>(null)
+  const theme = useTheme()
   const size = useElementSize(stageBox)
+  // Following someone's view: any pan or zoom of mine (below) stops it.
+  const follow = useFollow(engine, size, setViewport)
+  const stopFollowing = follow.stop
+  // Others can follow what I see: sent throttled, like the cursor [PROTO19].
+  useEffect(() => {
+    if (size.width > 0 && size.height > 0) engine.moveViewport(visibleRect(viewport, size))
+  }, [engine, viewport, size])
 
   // An AI edit being previewed shows on the canvas until accepted or rejected [AI review].
   const [aiPreview, setAiPreview] = useState<AiPreview | undefined>()
@@ -125,7 +141,10 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   latestSorted.current = sorted
   const actions: StageActions = useMemo(
     () => ({
-      setViewport: (update) => setViewport(update),
+      setViewport: (update) => {
+        stopFollowing()
+        setViewport(update)
+      },
       select: (ids) => setSelectionIds(ids),
       expand: (ids) => expandToGroups(latestObjects.current, ids),
       create: (object) => {
@@ -155,24 +174,54 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       preview: (objects) => engine.preview(objects),
       endPreview: () => engine.endPreview(),
     }),
-    [engine, setTool],
+    [engine, setTool, stopFollowing],
   )
 
   // ---- view --------------------------------------------------------------------------------------
 
   const center = useCallback(() => ({ x: size.width / 2, y: size.height / 2 }), [size])
   const zoomBy = useCallback(
-    (direction: 1 | -1) => setViewport((v) => zoomAt(v, center(), stepScale(v.scale, direction))),
-    [center],
+    (direction: 1 | -1) => {
+      stopFollowing()
+      setViewport((v) => zoomAt(v, center(), stepScale(v.scale, direction)))
+    },
+    [center, stopFollowing],
   )
-  const zoomTo = useCallback((scale: number) => setViewport((v) => zoomAt(v, center(), scale)), [center])
+  const zoomTo = useCallback(
+    (scale: number) => {
+      stopFollowing()
+      setViewport((v) => zoomAt(v, center(), scale))
+    },
+    [center, stopFollowing],
+  )
   const zoomToFit = useCallback(() => {
+    stopFollowing()
     // Groups are names, not shapes: their stored box may be stale.
     const bounds = unionBounds(sorted.filter((o) => o.type !== 'group').map(objectBounds))
     if (!bounds || size.width === 0)
       return setViewport({ ...IDENTITY_VIEWPORT, x: size.width / 2, y: size.height / 2 })
     setViewport(fitBounds(bounds, size))
-  }, [sorted, size])
+  }, [sorted, size, stopFollowing])
+
+  /** Shift+2: the selection framed, as zoom to fit frames everything. */
+  const zoomToSelection = useCallback(() => {
+    const bounds = unionBounds(selected.filter((o) => o.type !== 'group').map(objectBounds))
+    if (!bounds || size.width === 0) return
+    stopFollowing()
+    setViewport(fitBounds(bounds, size))
+  }, [selected, size, stopFollowing])
+  /** The minimap's press: the view's centre goes there, the zoom stays. */
+  const centerOn = useCallback(
+    (world: Point) => {
+      stopFollowing()
+      setViewport((v) => ({
+        ...v,
+        x: size.width / 2 - world.x * v.scale,
+        y: size.height / 2 - world.y * v.scale,
+      }))
+    },
+    [size, stopFollowing],
+  )
 
   // Open on the drawing: fit once, when the first state arrives and the stage has a size.
   const fitted = useRef(false)
@@ -338,6 +387,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       zoomBy,
       zoomTo,
       zoomToFit,
+      zoomToSelection,
       setTool,
     },
     setSelectionIds,
@@ -395,6 +445,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
         ? 'text'
         : 'crosshair'
   const grid = gridStyle(viewport)
+  const followedUser = users.find((u) => u.userId === follow.following)
 
   return (
     <div className={canEdit ? 'editor' : 'editor read-only'}>
@@ -408,7 +459,11 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
         pendingCount={pendingCount}
         onShare={role === 'owner' ? onShare : undefined}
         onRename={canEdit ? onRename : undefined}
-      />
+        following={follow.following}
+        onFollow={follow.follow}
+      >
+        <ThemeToggle theme={theme.theme} onToggle={theme.toggle} />
+      </TopBar>
       <Toolbar
         tool={tool}
         onTool={setTool}
@@ -461,12 +516,14 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
                 previews={previews}
                 actions={actions}
                 snapping={structure.snapping}
+                colors={CANVAS_COLORS[theme.theme]}
               />
             </ImageCanvasContext>
           )}
           <ImageUploads uploads={images.uploads} error={images.error} onDismissError={images.dismissError} />
           <RemoteSelections engine={engine} objects={objects} viewport={viewport} />
           <RemoteCursors engine={engine} viewport={viewport} myId={me?.userId} />
+          {followedUser && <FollowingBanner user={followedUser} onStop={follow.stop} />}
           {editingText && (
             <TextEditor
               key={editingText.id}
@@ -537,6 +594,15 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
           >
             Export
           </button>
+          <Minimap sorted={sorted} viewport={viewport} stageSize={size} onCenter={centerOn} />
+          {canEdit && (
+            <MobileActionBar
+              selected={selected}
+              onChange={applyStyle}
+              onDuplicate={duplicate}
+              onDelete={remove}
+            />
+          )}
           <ZoomControls
             scale={viewport.scale}
             onZoomIn={() => zoomBy(1)}

@@ -41,6 +41,8 @@ export interface KeyCommands {
   zoomBy: (direction: 1 | -1) => void
   zoomTo: (scale: number) => void
   zoomToFit: () => void
+  /** Shift+2: frames the selection. */
+  zoomToSelection: () => void
   setTool: (tool: Tool) => void
 }
 
@@ -149,6 +151,11 @@ export function useEditorKeys(engine: SyncEngine, options: Options): void {
       if (e.shiftKey && e.code === 'Digit1') {
         e.preventDefault()
         c.zoomToFit()
+        return
+      }
+      if (e.shiftKey && e.code === 'Digit2') {
+        e.preventDefault()
+        c.zoomToSelection()
         return
       }
       if (e.key === 'Escape') {
