@@ -4,7 +4,7 @@ import { AppError } from '../../protocol/appError.js'
 import type { CanvasObject } from '../../protocol/objects.js'
 import type { SqliteDb } from '../../sqlite/openSqlite.js'
 import { toStorageError } from '../../sqlite/sqliteErrors.js'
-import type { OpLog, Snapshot, SnapshotToSave } from '../opLog.js'
+import type { LastEdit, OpLog, Snapshot, SnapshotToSave } from '../opLog.js'
 import {
   WalCheckpointer,
   type CheckpointMode,
@@ -132,6 +132,11 @@ export class SqliteOpLog implements OpLog {
     this.statements = {
       head: db.prepare<[string], number>('SELECT head_seq FROM op_log_heads WHERE canvas_id = ?').pluck(),
       canvasExists: db.prepare<[string], number>('SELECT 1 FROM canvases WHERE id = ?').pluck(),
+      lastEdits: db.prepare<[string], { canvas_id: string; head_seq: number; at: number | null }>(
+        `SELECT h.canvas_id, h.head_seq, l.at FROM op_log_heads h
+           LEFT JOIN op_log l ON l.canvas_id = h.canvas_id AND l.seq = h.head_seq
+         WHERE h.canvas_id IN (SELECT value FROM json_each(?))`,
+      ),
       insert: db.prepare<[string, number, string, string, number, string]>(
         'INSERT INTO op_log (canvas_id, seq, op_id, user_id, at, op) VALUES (?, ?, ?, ?, ?, ?)',
       ),
@@ -296,6 +301,17 @@ export class SqliteOpLog implements OpLog {
 
   headSeq(canvasId: string): Promise<number> {
     return this.guard(() => this.statements.head.get(canvasId) ?? 0)
+  }
+
+  lastEdits(canvasIds: readonly string[]): Promise<Map<string, LastEdit>> {
+    return this.guard(
+      () =>
+        new Map(
+          this.statements.lastEdits
+            .all(JSON.stringify(canvasIds))
+            .map((r) => [r.canvas_id, { seq: r.head_seq, at: r.at ?? undefined }]),
+        ),
+    )
   }
 
   firstSeq(canvasId: string): Promise<number> {

@@ -6,8 +6,9 @@ import { CanvasStage, type StageActions } from '../canvas/CanvasStage.js'
 import { followConnectors } from '../canvas/connectors.js'
 import type { PreviewSource } from '../canvas/remotePreviews.js'
 import { objectBounds, sortByZ, unionBounds } from '../canvas/geometry.js'
+import { adoptOnCreate, frameAround, withFrameChildren, withFrameFollowUps } from '../canvas/frames.js'
 import { fitText } from '../canvas/measureText.js'
-import { textAt, maxZ } from '../canvas/objectFactory.js'
+import { textAt, maxZ, typesOnCreate } from '../canvas/objectFactory.js'
 import { TextEditor, textTooLong } from '../canvas/TextEditor.js'
 import { INITIAL_STYLE, type StyleDefaults, type Tool } from '../canvas/tools.js'
 import {
@@ -32,10 +33,15 @@ import {
 } from './editorCommands.js'
 import { AiCommandBox } from './ai/AiCommandBox.js'
 import { previewView } from './ai/previewView.js'
+import { AlignSection } from './AlignSection.js'
+import { ContextMenu } from './ContextMenu.js'
+import { copyAsImage } from './copyImage.js'
 import { ErrorToast } from './ErrorToast.js'
 import { ExportDialog } from './ExportDialog.js'
 import { expandToGroups, groupSelection, ungroupSelection, withEmptiedGroups } from './grouping.js'
 import { HelpDialog } from './HelpDialog.js'
+import { LayersPanel } from './LayersPanel.js'
+import { isLocked } from './locking.js'
 import { RemoteCursors, RemoteSelections } from './RemotePresence.js'
 import { StylePanel, type StyleChange } from './StylePanel.js'
 import { Toolbar } from './Toolbar.js'
@@ -49,9 +55,15 @@ import { CANVAS_COLORS } from '../theme/theme.js'
 import { ThemeToggle } from '../theme/ThemeToggle.js'
 import { useTheme } from '../theme/useTheme.js'
 import { visibleRect } from '../canvas/viewRect.js'
+import { useStructureTools } from './useStructureTools.js'
+import { ViewToggles } from './ViewToggles.js'
 import { useEngineState } from './useEngine.js'
 import { useElementSize } from './useElementSize.js'
 import { ZoomControls } from './ZoomControls.js'
+import { ImageCanvasContext } from '../canvas/imageUrlContext.js'
+import { ImageUploads } from './images/ImageUploads.js'
+import { imageFilesOf } from './images/placeImage.js'
+import { useImageInsert } from './images/useImageInsert.js'
 
 interface Props {
   canvas: CanvasSummary
@@ -88,6 +100,8 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const [pastedText, setPastedText] = useState<string | undefined>()
   const [helpOpen, setHelpOpen] = useState(false)
   const [exportOpen, setExportOpen] = useState(false)
+  /** What Shift+Ctrl/Cmd+C did: copied, or why not [ED-E3]. */
+  const [copyNotice, setCopyNotice] = useState<{ code: string; message: string } | undefined>()
   const [spaceHeld, setSpaceHeld] = useState(false)
   const stageBox = useRef<HTMLDivElement>(null)
   const theme = useTheme()
@@ -104,9 +118,9 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const [aiPreview, setAiPreview] = useState<AiPreview | undefined>()
   const shown = useMemo(() => (aiPreview ? previewView(objects, aiPreview) : objects), [objects, aiPreview])
   const sorted = useMemo(() => sortByZ(shown.values()), [shown])
-  // Objects deleted by someone else drop out of the selection by themselves.
+  // Objects deleted or locked by someone else drop out of the selection by themselves [ED-S3].
   const selection = useMemo(
-    () => new Set(selectionIds.filter((id) => objects.has(id))),
+    () => new Set(selectionIds.filter((id) => objects.has(id) && !isLocked(objects.get(id)))),
     [selectionIds, objects],
   )
   const selected = useMemo(() => selectedInOrder(sorted, selection), [sorted, selection])
@@ -122,6 +136,8 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const textStep = useRef<string | undefined>(undefined)
   const latestObjects = useRef(objects)
   latestObjects.current = objects
+  const latestSorted = useRef(sorted)
+  latestSorted.current = sorted
   const actions: StageActions = useMemo(
     () => ({
       setViewport: (update) => {
@@ -131,16 +147,25 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       select: (ids) => setSelectionIds(ids),
       expand: (ids) => expandToGroups(latestObjects.current, ids),
       create: (object) => {
-        // A new text and its first words are one undo step, closed when editing ends.
-        if (object.type === 'text' && textStep.current === undefined) {
+        // A new text or sticky note and its first words are one undo step, closed when editing ends.
+        if (typesOnCreate(object) && textStep.current === undefined) {
           textStep.current = object.id
           engine.beginStep()
         }
-        engine.create(object)
+        // A frame adopts what it is drawn around; a shape drawn in a frame joins it [ED-S4].
+        if (object.type !== 'frame') return engine.create(adoptOnCreate(latestSorted.current, object))
+        const made = frameAround(latestSorted.current, object)
+        engine.transact(() => {
+          engine.create(made.frame)
+          for (const [id, c] of made.changes) engine.update(id, c)
+        })
       },
-      // Connectors bound to what moves follow it, in the same step [ED-C1].
-      updateMany: (changes) =>
-        updateMany(engine, [...changes, ...followConnectors(latestObjects.current, changes)]),
+      // Frames carry their children, shapes join and leave frames, connectors follow, all in the
+      // same step [ED-S4, ED-C1].
+      updateMany: (changes) => {
+        const all = withFrameFollowUps(latestObjects.current, latestSorted.current, changes)
+        updateMany(engine, [...all, ...followConnectors(latestObjects.current, all)])
+      },
       // The engine throttles cursor messages itself, always sending the latest position.
       moveCursor: (at: Point) => engine.moveCursor(Math.round(at.x), Math.round(at.y)),
       editText: (id) => setEditingTextId(id),
@@ -243,8 +268,8 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   )
 
   const remove = useCallback(() => {
-    // A group whose shapes all go goes with them.
-    deleteSelection(engine, new Set(withEmptiedGroups(objects, [...selection])))
+    // A group whose shapes all go goes with them; a frame takes its unlocked children [ED-S4].
+    deleteSelection(engine, new Set(withEmptiedGroups(objects, withFrameChildren(objects, [...selection]))))
     setSelectionIds([])
   }, [engine, selection, objects])
 
@@ -321,7 +346,31 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
     }
   }, [engine, objects, editingTextId])
 
+  // Images pasted, dropped or chosen with the toolbar's button (docs/editor.md "Images").
+  const images = useImageInsert({
+    canvasId: canvas.id,
+    viewport,
+    size,
+    nextZ: () => maxZ(sorted) + 1,
+    create: (object) => engine.create(object),
+    placed: (id) => {
+      setTool('select')
+      setSelectionIds([id])
+    },
+  })
+  const pasteImages = images.insertFiles
+
   // ---- keyboard and clipboard -------------------------------------------------------------------
+
+  const copyImage = useCallback(() => {
+    void copyAsImage(selected, sorted).then((r) =>
+      setCopyNotice(
+        r.ok
+          ? { code: 'image-copied', message: 'Copied as an image.' }
+          : { code: 'image-not-copied', message: r.message },
+      ),
+    )
+  }, [selected, sorted])
 
   useEditorKeys(engine, {
     state: { canEdit, selected, selection, sorted, tool, helpOpen, editingTextId },
@@ -332,6 +381,8 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       group,
       ungroup,
       pasteText,
+      pasteImages,
+      copyImage,
       zoomBy,
       zoomTo,
       zoomToFit,
@@ -342,6 +393,18 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
     setEditingTextId,
     setSpaceHeld,
     setHelpOpen,
+  })
+
+  const structure = useStructureTools(engine, {
+    objects,
+    sorted,
+    selected,
+    selection,
+    canEdit,
+    viewport,
+    stageBox,
+    setSelectionIds,
+    commands: { duplicate, remove, group, ungroup, arrange },
   })
 
   // Test hook outside production builds: read-only access to the engine's state.
@@ -409,11 +472,13 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
         onUndo={() => engine.undo()}
         onRedo={() => engine.redo()}
         onHelp={() => setHelpOpen(true)}
+        onInsertImages={(files) => images.insertFiles(files)}
       />
       <main className="canvas-area">
         <div
           ref={stageBox}
-          className="stage-box"
+          className={structure.snapping.grid ? 'stage-box grid-on' : 'stage-box'}
+          onContextMenu={structure.onContextMenu}
           style={{ cursor: stageCursor, ...grid }}
           data-testid="canvas-stage"
           data-object-count={objects.size}
@@ -422,25 +487,39 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
           data-zoom={viewport.scale.toFixed(3)}
           aria-label={`Canvas with ${objects.size} object${objects.size === 1 ? '' : 's'}`}
           role="application"
+          onDragOver={(e) => {
+            if (canEdit && e.dataTransfer.types.includes('Files')) e.preventDefault()
+          }}
+          onDrop={(e) => {
+            const files = imageFilesOf(e.dataTransfer.files)
+            if (!canEdit || files.length === 0) return
+            e.preventDefault()
+            const box = e.currentTarget.getBoundingClientRect()
+            images.insertFiles(files, { x: e.clientX - box.left, y: e.clientY - box.top })
+          }}
         >
           {size.width > 0 && (
-            <CanvasStage
-              width={size.width}
-              height={size.height}
-              objects={shown}
-              sorted={sorted}
-              selection={selection}
-              tool={tool}
-              canEdit={canEdit}
-              panMode={spaceHeld}
-              viewport={viewport}
-              style={style}
-              editingTextId={editingText ? editingTextId : undefined}
-              previews={previews}
-              actions={actions}
-              colors={CANVAS_COLORS[theme.theme]}
-            />
+            <ImageCanvasContext value={canvas.id}>
+              <CanvasStage
+                width={size.width}
+                height={size.height}
+                objects={shown}
+                sorted={sorted}
+                selection={selection}
+                tool={tool}
+                canEdit={canEdit}
+                panMode={spaceHeld}
+                viewport={viewport}
+                style={style}
+                editingTextId={editingText ? editingTextId : undefined}
+                previews={previews}
+                actions={actions}
+                snapping={structure.snapping}
+                colors={CANVAS_COLORS[theme.theme]}
+              />
+            </ImageCanvasContext>
           )}
+          <ImageUploads uploads={images.uploads} error={images.error} onDismissError={images.dismissError} />
           <RemoteSelections engine={engine} objects={objects} viewport={viewport} />
           <RemoteCursors engine={engine} viewport={viewport} myId={me?.userId} />
           {followedUser && <FollowingBanner user={followedUser} onStop={follow.stop} />}
@@ -474,6 +553,29 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
             </div>
           )}
           <ErrorToast error={lastError} />
+          <ErrorToast error={structure.clipboardError} />
+          {structure.menu && (
+            <ContextMenu at={structure.menu.at} items={structure.menu.items} onClose={structure.closeMenu} />
+          )}
+          <ViewToggles
+            layersOpen={structure.layersOpen}
+            onLayers={structure.setLayersOpen}
+            snapping={structure.snapping}
+            onSnapping={structure.setSnapping}
+          />
+          {structure.layersOpen && (
+            <LayersPanel
+              sorted={sorted}
+              selection={selection}
+              canEdit={canEdit}
+              onSelect={structure.selectLayer}
+              onRename={structure.rename}
+              onSetLocked={(o, locked) => structure.setLocked([o], locked)}
+              onArrange={arrange}
+              onClose={() => structure.setLayersOpen(false)}
+            />
+          )}
+          <ErrorToast error={copyNotice} />
           <AiCommandBox
             canvasId={canvas.id}
             canEdit={canEdit}
@@ -517,10 +619,17 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
           onArrange={arrange}
           onDuplicate={duplicate}
           onDelete={remove}
-        />
+        >
+          <AlignSection
+            units={structure.units}
+            onAlign={structure.align}
+            onDistribute={structure.distribute}
+          />
+        </StylePanel>
       )}
       <HelpDialog open={helpOpen} onClose={() => setHelpOpen(false)} />
       <ExportDialog
+        canvasId={canvas.id}
         open={exportOpen}
         onClose={() => setExportOpen(false)}
         canvasName={canvas.name}

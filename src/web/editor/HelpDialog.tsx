@@ -23,6 +23,7 @@ const GROUPS: Group[] = [
       ['Duplicate', `${MOD_KEY}+D`],
       ['Group / Ungroup', `${MOD_KEY}+G / ${MOD_KEY}+Shift+G`],
       ['Copy / Cut / Paste', `${MOD_KEY}+C / X / V`],
+      ['Copy as image', `${MOD_KEY}+Shift+C`],
       ['Select all', `${MOD_KEY}+A`],
       ['Add to selection', 'Shift+click'],
       ['Move selection', 'Arrow keys (Shift: 10 px)'],

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState } from 'react'
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react'
 import type { CanvasObject, ObjectType } from '../../protocol/objects.js'
 import type { StyleDefaults } from '../canvas/tools.js'
 import type { ZOrderMove } from './editorCommands.js'
@@ -14,6 +14,8 @@ interface Props {
   onArrange: (move: ZOrderMove) => void
   onDuplicate: () => void
   onDelete: () => void
+  /** More sections for the selection (align and distribute). */
+  children?: ReactNode
 }
 
 const FILLED: readonly ObjectType[] = ['rect', 'ellipse', 'text', 'frame']
@@ -55,7 +57,15 @@ export function styleAppliesTo(type: ObjectType, key: keyof StyleDefaults): bool
   }
 }
 
-export function StylePanel({ selected, defaults, onChange, onArrange, onDuplicate, onDelete }: Props) {
+export function StylePanel({
+  selected,
+  defaults,
+  onChange,
+  onArrange,
+  onDuplicate,
+  onDelete,
+  children,
+}: Props) {
   const editingDefaults = selected.length === 0
   const shows = (key: keyof StyleDefaults) =>
     editingDefaults || selected.some((o) => styleAppliesTo(o.type, key))
@@ -156,6 +166,7 @@ export function StylePanel({ selected, defaults, onChange, onArrange, onDuplicat
               <ToBackIcon /> To back
             </button>
           </div>
+          {children}
           <h3 className="section-title">Actions</h3>
           <div className="button-grid">
             <button type="button" className="button small" onClick={onDuplicate} title={`${MOD_KEY}+D`}>

@@ -11,6 +11,7 @@ import {
   serializeForClipboard,
   type ZOrderMove,
 } from './editorCommands.js'
+import { imageFilesOf } from './images/placeImage.js'
 
 /** What the keys read: the editor's current state, as of its last render. */
 export interface KeyState {
@@ -33,6 +34,10 @@ export interface KeyCommands {
   ungroup: () => void
   /** Plain text pasted onto the canvas becomes a text [ED-T2]. */
   pasteText: (text: string) => void
+  /** Image files pasted onto the canvas are uploaded and placed (docs/editor.md "Images"). */
+  pasteImages: (files: File[]) => void
+  /** Shift+Ctrl/Cmd+C: the selection (or the canvas) as a PNG on the clipboard [ED-E3]. */
+  copyImage: () => void
   zoomBy: (direction: 1 | -1) => void
   zoomTo: (scale: number) => void
   zoomToFit: () => void
@@ -96,6 +101,11 @@ export function useEditorKeys(engine: SyncEngine, options: Options): void {
               return true
             case 'd':
               if (k.canEdit) c.duplicate()
+              return true
+            case 'c':
+              // Without Shift, Ctrl/Cmd+C stays the browser's copy (the 'copy' event below).
+              if (!e.shiftKey) return false
+              c.copyImage()
               return true
             case 'g':
               if (k.canEdit) {
@@ -207,6 +217,12 @@ export function useEditorKeys(engine: SyncEngine, options: Options): void {
     const onPaste = (e: ClipboardEvent) => {
       const k = keys.current
       if (!k.canEdit || (typingIn(e.target) && e.target !== document.body)) return
+      const images = imageFilesOf(e.clipboardData?.files)
+      if (images.length > 0) {
+        e.preventDefault()
+        commands.current.pasteImages(images)
+        return
+      }
       const plain = e.clipboardData?.getData('text/plain') ?? ''
       const copied = parseClipboard(plain)
       if (!copied) {
