@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
+import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { imageUrl } from '../../src/protocol/images.js'
 import type { CanvasObject } from '../../src/protocol/objects.js'
@@ -96,6 +97,38 @@ async function sendFile(
   )
 }
 
+/** Exports the whole canvas from the editor's Export dialog; the downloaded file's bytes. */
+async function exportAs(page: Page, format: 'svg' | 'png', png?: { padding: string; scale: string }) {
+  await page.getByTestId('export-button').click()
+  const dialog = page.getByTestId('export-dialog')
+  await dialog.getByLabel('Format').selectOption(format)
+  if (png) {
+    await dialog.getByLabel('Padding (px)').fill(png.padding)
+    await dialog.getByLabel('Scale').selectOption(png.scale)
+  }
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    dialog.getByRole('button', { name: 'Export' }).click(),
+  ])
+  return fs.readFileSync(await download.path())
+}
+
+/** The PNG on the page's clipboard, if there is one. */
+async function clipboardPng(page: Page): Promise<Buffer | undefined> {
+  const bytes = await page.evaluate(async () => {
+    const g = globalThis as unknown as {
+      navigator: { clipboard: { read(): Promise<{ types: string[]; getType(t: string): Promise<Blob> }[]> } }
+    }
+    for (const item of await g.navigator.clipboard.read()) {
+      if (item.types.includes('image/png')) {
+        return [...new Uint8Array(await (await item.getType('image/png')).arrayBuffer())]
+      }
+    }
+    return undefined
+  })
+  return bytes && Buffer.from(bytes)
+}
+
 const centreOf = (o: CanvasObject): Point => ({
   x: (o.x ?? 0) + (o.width ?? 0) / 2,
   y: (o.y ?? 0) + (o.height ?? 0) / 2,
@@ -123,7 +156,7 @@ describe('[ED-I1] images in the editor, in Chromium', () => {
   })
 
   it(
-    '[ED-I1] when Alice pastes a PNG, then it is stored by hash, Bob sees its pixels on his canvas, and a stranger asking for its URL is refused',
+    '[ED-I1] when Alice pastes a PNG, then it is stored by hash, Bob sees its pixels on his canvas, her SVG and PNG exports and copy as image show it, and a stranger asking for its URL is refused',
     async () => {
       const canvasId = await sharedCanvas('Pasted image')
       const aliceSees = await openEditor(alice, canvasId)
@@ -146,6 +179,35 @@ describe('[ED-I1] images in the editor, in Chromium', () => {
         .poll(() => aliceSees.pixelAt(centreOf(image)), { timeout: LIVE_MS })
         .toSatisfy((p: readonly number[] | undefined) => near(p, [...RED, 255]))
       await screenshot(aliceSees.page, 'e2e-editor-image.png')
+
+      // Exports carry the picture itself: the SVG embeds it, the PNG shows its pixels.
+      const svg = (await exportAs(aliceSees.page, 'svg')).toString('utf8')
+      expect(svg).toMatch(
+        /<image width="360" height="240" preserveAspectRatio="none" href="data:image\/png;base64,/,
+      )
+      const exported = await sharp(await exportAs(aliceSees.page, 'png', { padding: '0', scale: '1' }))
+        .raw()
+        .toBuffer({ resolveWithObject: true })
+      expect([exported.info.width, exported.info.height]).toEqual([360, 240])
+      const middle = (120 * 360 + 180) * exported.info.channels
+      expect(near([...exported.data.subarray(middle, middle + 3)], RED)).toBe(true)
+      // Copy as image (Shift+Ctrl+C) puts the picture's pixels on the clipboard too.
+      await aliceSees.page.context().grantPermissions(['clipboard-read', 'clipboard-write'], {
+        origin: server.baseUrl,
+      })
+      await aliceSees.page.keyboard.press('Shift+Control+C')
+      let copied: Buffer | undefined
+      await expect
+        .poll(async () => {
+          copied = await clipboardPng(aliceSees.page)
+          return copied?.length ?? 0
+        })
+        .toBeGreaterThan(0)
+      const pasted = await sharp(copied).raw().toBuffer({ resolveWithObject: true })
+      const centre =
+        (Math.floor(pasted.info.height / 2) * pasted.info.width + Math.floor(pasted.info.width / 2)) *
+        pasted.info.channels
+      expect(near([...pasted.data.subarray(centre, centre + 3)], RED)).toBe(true)
 
       const url = new URL(imageUrl(canvasId, hash), server.baseUrl)
       const asBob = await fetch(url, { headers: { authorization: `Bearer ${bob.token}` } })

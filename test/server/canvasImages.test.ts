@@ -288,6 +288,8 @@ describe('[IMG10] only members of the canvas', () => {
     // Knowing the hash opens nothing on a canvas it was not uploaded to.
     const sideways = await fetchImage(`/api/canvases/${theirs.id}/images/${res.body.image.id}`, outsider)
     expect(sideways.res.status).toBe(404)
+    // A refusal is never cached as if it were the picture.
+    expect(sideways.res.headers.get('cache-control')).toBe('no-store')
     expect((await fetchImage(res.body.image.url, undefined)).res.status).toBe(401)
     // Once shared with them, the same URL works.
     await shareCanvas(server.http, owner, canvas.id, outsider, 'viewer')

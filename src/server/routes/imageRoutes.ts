@@ -98,11 +98,14 @@ export const imageRoutes =
       async (request, reply) => {
         const { canvas } = await canvasFor(request, request.params.id)
         const etag = `"${request.params.imageId}"`
-        void reply.headers(IMAGE_HEADERS).header('etag', etag)
         // The hash is the content: a browser that has it needs no bytes, only our access check.
-        if (request.headers['if-none-match'] === etag) return reply.code(304).send()
+        if (request.headers['if-none-match'] === etag) {
+          return reply.headers(IMAGE_HEADERS).header('etag', etag).code(304).send()
+        }
         const image = await images.get(canvas.id, request.params.imageId)
+        // Set only now: a 404 keeps the API's no-store and is never cached as if it were the image.
         if (image === undefined) throw notFound('image')
+        void reply.headers(IMAGE_HEADERS).header('etag', etag)
         return reply.type(image.type).send(image.bytes)
       },
     )

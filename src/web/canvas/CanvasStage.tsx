@@ -80,6 +80,8 @@ interface Props {
   /** Other users' drags in progress [ED-L1]. */
   previews: PreviewSource
   actions: StageActions
+  /** The theme's selection, marquee and handle colours; light when unset. */
+  colors?: CanvasColors
   /** Snapping to shapes and to the grid while moving and resizing [ED-S2]. */
   snapping: SnapSettings
   /** The theme's selection, marquee and handle colours; light when unset. */

@@ -47,6 +47,14 @@ import { StylePanel, type StyleChange } from './StylePanel.js'
 import { Toolbar } from './Toolbar.js'
 import { TopBar } from './TopBar.js'
 import { useEditorKeys } from './useEditorKeys.js'
+import { FollowingBanner } from './FollowingBanner.js'
+import { useFollow } from './useFollow.js'
+import { Minimap } from './Minimap.js'
+import { MobileActionBar } from './MobileActionBar.js'
+import { CANVAS_COLORS } from '../theme/theme.js'
+import { ThemeToggle } from '../theme/ThemeToggle.js'
+import { useTheme } from '../theme/useTheme.js'
+import { visibleRect } from '../canvas/viewRect.js'
 import { useStructureTools } from './useStructureTools.js'
 import { ViewToggles } from './ViewToggles.js'
 import { FollowingBanner } from './FollowingBanner.js'
@@ -64,6 +72,7 @@ import { ImageCanvasContext } from '../canvas/imageUrlContext.js'
 import { ImageUploads } from './images/ImageUploads.js'
 import { imageFilesOf } from './images/placeImage.js'
 import { useImageInsert } from './images/useImageInsert.js'
+import { imageDataUrls } from './images/exportImages.js'
 
 interface Props {
   canvas: CanvasSummary
@@ -363,14 +372,14 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   // ---- keyboard and clipboard -------------------------------------------------------------------
 
   const copyImage = useCallback(() => {
-    void copyAsImage(selected, sorted).then((r) =>
+    void copyAsImage(selected, sorted, (objs) => imageDataUrls(canvas.id, objs)).then((r) =>
       setCopyNotice(
         r.ok
           ? { code: 'image-copied', message: 'Copied as an image.' }
           : { code: 'image-not-copied', message: r.message },
       ),
     )
-  }, [selected, sorted])
+  }, [selected, sorted, canvas.id])
 
   useEditorKeys(engine, {
     state: { canEdit, selected, selection, sorted, tool, helpOpen, editingTextId },

@@ -49,7 +49,11 @@ export function ExportDialog({ canvasId, open, onClose, canvasName, sorted, sele
   const copyImage = async () => {
     setError(undefined)
     setCopied(false)
-    const png = pngOfObjects(objects, area)
+    const png = pngOfObjects(
+      objects,
+      area,
+      canvasId === undefined ? undefined : (objs) => imageDataUrls(canvasId, objs),
+    )
     if (!png) return setError('There is nothing to copy yet.')
     const result = await copyPngToClipboard(png)
     if (result.ok) setCopied(true)

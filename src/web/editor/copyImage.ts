@@ -30,25 +30,41 @@ export async function copyPngToClipboard(png: Promise<Blob>): Promise<CopyResult
   }
 }
 
-/** The objects as a PNG for the clipboard: white background, a little padding, 2× when it fits. */
-export function pngOfObjects(objects: readonly CanvasObject[], area?: Bounds): Promise<Blob> | undefined {
-  const result = exportSvg(objects, { background: '#ffffff', padding: 16, ...(area ? { area } : {}) })
-  if (!result) return undefined
-  const { width, height } = result.bounds
-  return rasterize(
-    new Blob([result.svg], { type: 'image/svg+xml' }),
-    width,
-    height,
-    fittingScale(width, height, 2),
-  )
+/** Image objects' pictures as data: URLs (editor/images/exportImages.ts), fetched on demand. */
+export type ImagePictures = (objects: readonly CanvasObject[]) => Promise<ReadonlyMap<string, string>>
+
+/**
+ * The objects as a PNG for the clipboard: white background, a little padding, 2× when it fits.
+ * Undefined at once when there is nothing to draw; image objects' pictures are fetched inside
+ * the promise, so the clipboard write still starts within the gesture.
+ */
+export function pngOfObjects(
+  objects: readonly CanvasObject[],
+  area?: Bounds,
+  pictures?: ImagePictures,
+): Promise<Blob> | undefined {
+  const options = { background: '#ffffff', padding: 16, ...(area ? { area } : {}) }
+  if (!exportSvg(objects, options)) return undefined
+  return (pictures ? pictures(objects) : Promise.resolve(undefined)).then((images) => {
+    const result = exportSvg(objects, { ...options, ...(images ? { images } : {}) })
+    if (!result) throw new Error('nothing to draw')
+    const { width, height } = result.bounds
+    return rasterize(
+      new Blob([result.svg], { type: 'image/svg+xml' }),
+      width,
+      height,
+      fittingScale(width, height, 2),
+    )
+  })
 }
 
 /** Shift+Ctrl/Cmd+C: the selection, or the whole canvas when nothing is selected [ED-E3]. */
 export function copyAsImage(
   selected: readonly CanvasObject[],
   sorted: readonly CanvasObject[],
+  pictures?: ImagePictures,
 ): Promise<CopyResult> {
-  const png = pngOfObjects(selected.length > 0 ? selected : sorted)
+  const png = pngOfObjects(selected.length > 0 ? selected : sorted, undefined, pictures)
   if (!png) return Promise.resolve({ ok: false, message: 'There is nothing to copy yet.' })
   return copyPngToClipboard(png)
 }
