@@ -84,8 +84,6 @@ interface Props {
   colors?: CanvasColors
   /** Snapping to shapes and to the grid while moving and resizing [ED-S2]. */
   snapping: SnapSettings
-  /** The theme's selection, marquee and handle colours; light when unset. */
-  colors?: CanvasColors
 }
 
 type Gesture =
