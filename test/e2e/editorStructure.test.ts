@@ -133,7 +133,7 @@ describe('[ED-S] structure in the editor, in Chromium', () => {
           menu
             .getByRole('menuitem')
             .first()
-            .evaluate((el) => el === el.ownerDocument.activeElement),
+            .evaluate((el: InPageElement) => el === el.ownerDocument.activeElement),
         )
         .toBe(true)
       await page.keyboard.press('Escape')
@@ -231,7 +231,7 @@ describe('[ED-S] structure in the editor, in Chromium', () => {
         .poll(() =>
           layers
             .locator('[data-layer-id]')
-            .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-layer-id'))),
+            .evaluateAll((rows: InPageElement[]) => rows.map((r) => r.getAttribute('data-layer-id'))),
         )
         .toEqual(['free', 'box'])
       await layers.getByRole('button', { name: 'Lock Rectangle', exact: true }).last().click()
@@ -267,25 +267,25 @@ describe('[ED-S] structure in the editor, in Chromium', () => {
   it(
     '[ED-S4][ED-S5][ED-S7] when Alice draws a frame around a shape, adds sticky notes and moves the frame then the shape is its child and moves with it for Bob; dragged out it leaves',
     async () => {
-      const canvasId = await canvasWith('Frames', [rect('inside', 150, 150), rect('outside', 700, 150)])
+      const canvasId = await canvasWith('Frames', [rect('inside', 150, 150), rect('outside', 800, 150)])
       const aliceSees = await openEditor(alice, canvasId)
       const bobSees = await openEditor(bob, canvasId)
       const page = aliceSees.page
 
       await page.keyboard.press('f')
       expect(await aliceSees.stage.getAttribute('data-tool')).toBe('frame')
-      await aliceSees.dragWorld({ x: 100, y: 100 }, { x: 500, y: 400 })
+      await aliceSees.dragWorld({ x: 100, y: 100 }, { x: 700, y: 420 })
       const frameOf = async () => (await stateOf(canvasId)).find((o) => o.type === 'frame')
       await expect.poll(async () => (await frameOf())?.name).toBe('Frame 1')
       const frame = (await frameOf())!
-      expect(frame).toMatchObject({ x: 100, y: 100, width: 400, height: 300 })
+      expect(frame).toMatchObject({ x: 100, y: 100, width: 600, height: 320 })
       expect((await objectOf(canvasId, 'inside'))?.parentId).toBe(frame.id)
       expect((frame.zIndex ?? 0) < ((await objectOf(canvasId, 'inside'))?.zIndex ?? 0)).toBe(true)
 
       // Two sticky notes inside the frame, typed into at once: they join it.
       for (const [at, words] of [
-        [{ x: 380, y: 180 }, 'Ship it'],
-        [{ x: 380, y: 330 }, 'Then test'],
+        [{ x: 380, y: 250 }, 'Ship it'],
+        [{ x: 590, y: 280 }, 'Then test'],
       ] as const) {
         await page.keyboard.press('n')
         await clickWorld(aliceSees, at)
@@ -312,11 +312,8 @@ describe('[ED-S] structure in the editor, in Chromium', () => {
       await expect.poll(async () => (await frameOf())?.name).toBe('Launch plan')
       const rows = await layers
         .locator('[data-layer-id]')
-        .evaluateAll((els) =>
-          els.map((el) => [
-            el.getAttribute('data-layer-id'),
-            (el as unknown as { style: { paddingLeft: string } }).style.paddingLeft,
-          ]),
+        .evaluateAll((els: InPageElement[]) =>
+          els.map((el) => [el.getAttribute('data-layer-id'), el.style.paddingLeft]),
         )
       const frameRow = rows.findIndex(([id]) => id === frame.id)
       const insideRow = rows.findIndex(([id]) => id === 'inside')
@@ -326,7 +323,7 @@ describe('[ED-S] structure in the editor, in Chromium', () => {
       await screenshot(page, 'e2e-editor-layers-panel.png')
 
       // Move the frame by an empty part of it: the child moves as much, stored and for Bob.
-      await aliceSees.dragWorld({ x: 120, y: 380 }, { x: 170, y: 430 })
+      await aliceSees.dragWorld({ x: 120, y: 400 }, { x: 170, y: 450 })
       await expect.poll(async () => (await frameOf())?.x).toBe(150)
       await expect.poll(async () => await objectOf(canvasId, 'inside')).toMatchObject({ x: 200, y: 200 })
       // Where the frame's white was, Bob now sees the shape's fill.
@@ -337,7 +334,7 @@ describe('[ED-S] structure in the editor, in Chromium', () => {
       // Dragged out, the shape leaves the frame; dragged in, the other one joins it.
       await aliceSees.dragWorld({ x: 250, y: 230 }, { x: 650, y: 530 })
       await expect.poll(async () => (await objectOf(canvasId, 'inside'))?.parentId).toBeNull()
-      await aliceSees.dragWorld({ x: 750, y: 180 }, { x: 300, y: 250 })
+      await aliceSees.dragWorld({ x: 850, y: 180 }, { x: 300, y: 250 })
       await expect.poll(async () => (await objectOf(canvasId, 'outside'))?.parentId).toBe(frame.id)
       expect(aliceSees.pageErrors).toEqual([])
       expect(bobSees.pageErrors).toEqual([])
@@ -345,3 +342,10 @@ describe('[ED-S] structure in the editor, in Chromium', () => {
     STEP_TIMEOUT_MS,
   )
 })
+
+/** The DOM the in-page callbacks touch: this Node project compiles without the DOM lib. */
+interface InPageElement {
+  ownerDocument: { activeElement: unknown }
+  style: { paddingLeft: string }
+  getAttribute(name: string): string | null
+}
