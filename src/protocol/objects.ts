@@ -49,6 +49,11 @@ export interface ObjectProps {
   arrowStart: boolean
   arrowEnd: boolean
   /**
+   * The picture of an `image` object: the SHA-256 of what the server stored for this canvas
+   * (src/protocol/images.ts), never a URL [PROTO18].
+   */
+  imageId: string
+  /**
    * Locked in every editor: it cannot be picked, moved, resized or deleted there until someone
    * unlocks it; it stays drawn [ED-S3]. The server stores it and does not enforce it (an API
    * client may still change a locked object, as it may unlock it).

@@ -1,7 +1,7 @@
 // Over 400 lines: one pointer state machine (press, move, release for every tool and gesture) on one
 // shared gesture ref; cut across files it would be harder to follow. Helpers live beside it.
 import Konva from 'konva'
-import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import { Group, Layer, Line, Rect, Stage, Transformer } from 'react-konva'
 import type { PreviewObject } from '../../protocol/messages.js'
 import {
@@ -37,10 +37,12 @@ import {
   type SnapTargets,
 } from './snapping.js'
 import { useRenderWindow, useStableChunks } from './renderWindow.js'
-import { applyPreviews, previewedPlaces, previewOf, type PreviewSource } from './remotePreviews.js'
+import { PreviewCopies } from './previewCopies.js'
+import { previewedPlaces, previewOf, type PreviewSource, type PreviewsByUser } from './remotePreviews.js'
 import { ShapeList, ShapeNode } from './ShapeNode.js'
 import type { StyleDefaults, Tool } from './tools.js'
 import { useWheelNavigation } from './useWheelNavigation.js'
+import { CANVAS_COLORS, type CanvasColors } from '../theme/theme.js'
 import { screenToWorld, type Bounds, type Point, type Viewport } from './viewport.js'
 
 /** What the stage asks of the editor; stable for the editor's lifetime. */
@@ -80,6 +82,8 @@ interface Props {
   actions: StageActions
   /** Snapping to shapes and to the grid while moving and resizing [ED-S2]. */
   snapping: SnapSettings
+  /** The theme's selection, marquee and handle colours; light when unset. */
+  colors?: CanvasColors
 }
 
 type Gesture =
@@ -110,7 +114,6 @@ type Gesture =
 const CLICK_SLOP_PX = 3
 /** How near (screen px) a press must be to a thin line to pick it. */
 const HIT_TOLERANCE_PX = 5
-const ACCENT = '#3e63dd'
 
 /**
  * The Konva stage: one layer of objects (memoised shapes keyed by id), one layer of editing
@@ -118,6 +121,7 @@ const ACCENT = '#3e63dd'
  */
 export function CanvasStage(props: Props) {
   const { width, height, sorted, selection, tool, canEdit, panMode, viewport, editingTextId } = props
+  const colors = props.colors ?? CANVAS_COLORS.light
   const latest = useRef(props)
   latest.current = props
   const gesture = useRef<Gesture>({ kind: 'none' })
@@ -190,32 +194,45 @@ export function CanvasStage(props: Props) {
     tr.getLayer()?.batchDraw()
   }, [selection, chunks, showTransformer])
 
-  // Other users' drags: straight onto the nodes, never into the state. Re-run on chunks too, as
-  // a node may have been re-created by a render; what I hold in my own drag is left to me.
-  const previews = useSyncExternalStore(props.previews.subscribe, props.previews.get)
-  const previewed = useRef<ReadonlySet<string>>(new Set())
+  // Other users' drags: copies on a layer of their own (PreviewCopies), never in the state.
+  // Subscribed, not rendered: a preview tick re-renders nothing. Applied once per animation
+  // frame, after React has committed what came with it (a drop's commit moves the real node
+  // before its copy goes). Re-run on chunks too: React may have re-created a node.
+  const editingLayer = useRef<Konva.Layer>(null)
+  const previewCopies = useRef<PreviewCopies | undefined>(undefined)
   useEffect(() => {
-    const g = gesture.current
-    const mine = new Set(g.kind === 'move' ? g.nodes.map((n) => n.node.id()) : [])
-    if (transforming.current) for (const node of transformer.current?.nodes() ?? []) mine.add(node.id())
-    const places = previewedPlaces(previews, mine)
-    if (places.size === 0 && previewed.current.size === 0) return
-    const nodes = new Map<string, Konva.Node>()
-    const wanted = new Set([...places.keys(), ...previewed.current])
-    for (const node of nodesOf(wanted)) nodes.set(node.id(), node)
-    const layers = applyPreviews(
-      places,
-      previewed.current,
-      (id) => nodes.get(id),
-      (id) => latest.current.objects.get(id),
-    )
-    previewed.current = new Set(places.keys())
-    for (const layer of layers) layer.batchDraw()
-    if (layers.size > 0 && transformer.current && transformer.current.nodes().length > 0) {
-      transformer.current.forceUpdate()
-      transformer.current.getLayer()?.batchDraw()
+    const layer = editingLayer.current
+    if (!layer) return
+    const source = latest.current.previews
+    const copies = (previewCopies.current ??= new PreviewCopies(layer))
+    let nodes: Map<string, Konva.Node> | undefined
+    let shown: PreviewsByUser | undefined
+    let frame = 0
+    const apply = () => {
+      frame = 0
+      const previews = source.get()
+      if (previews === shown) return
+      shown = previews
+      const g = gesture.current
+      const mine = new Set(g.kind === 'move' ? g.nodes.map((n) => n.node.id()) : [])
+      if (transforming.current) for (const node of transformer.current?.nodes() ?? []) mine.add(node.id())
+      const places = previewedPlaces(previews, mine)
+      if (places.size === 0 && copies.ids.size === 0) return
+      // Indexed once per set of nodes (chunks), not searched among thousands per tick.
+      nodes ??= new Map(objectLayers.current.flatMap((l) => l?.getChildren() ?? []).map((n) => [n.id(), n]))
+      const index = nodes
+      for (const dirty of copies.show(places, (id) => index.get(id))) dirty.draw()
     }
-  }, [previews, chunks])
+    const schedule = () => {
+      if (frame === 0 && source.get() !== shown) frame = requestAnimationFrame(apply)
+    }
+    schedule()
+    const unsubscribe = source.subscribe(schedule)
+    return () => {
+      unsubscribe()
+      cancelAnimationFrame(frame)
+    }
+  }, [chunks])
 
   const pointerOf = (stage: Konva.Stage): Point | undefined => stage.getPointerPosition() ?? undefined
   const topZ = () => {
@@ -578,7 +595,8 @@ export function CanvasStage(props: Props) {
           <ShapeList sorted={chunk} editingTextId={editingTextId} frames={frames} />
         </Layer>
       ))}
-      <Layer>
+      {/* Editing chrome, and below it other users' shapes in flight (copies by PreviewCopies). */}
+      <Layer ref={editingLayer}>
         {draft && (
           <Group listening={false}>
             <ShapeNode object={draft} hidden={false} />
@@ -597,8 +615,8 @@ export function CanvasStage(props: Props) {
           <Rect
             {...marquee}
             listening={false}
-            fill="rgba(62, 99, 221, 0.08)"
-            stroke={ACCENT}
+            fill={colors.marqueeFill}
+            stroke={colors.accent}
             strokeWidth={1 / viewport.scale}
           />
         )}
@@ -614,9 +632,9 @@ export function CanvasStage(props: Props) {
           rotationSnapTolerance={4}
           anchorSize={9}
           anchorCornerRadius={2}
-          anchorStroke={ACCENT}
-          anchorFill="#ffffff"
-          borderStroke={ACCENT}
+          anchorStroke={colors.accent}
+          anchorFill={colors.anchorFill}
+          borderStroke={colors.accent}
           rotateAnchorOffset={28}
           padding={2}
           boundBoxFunc={(oldBox, newBox) =>

@@ -2,6 +2,7 @@ import Konva from 'konva'
 import { memo } from 'react'
 import { Arrow, Group, Line, Rect, Shape, Text } from 'react-konva'
 import type { CanvasObject, NewObject } from '../../protocol/objects.js'
+import { CanvasImage } from './CanvasImage.js'
 import { clippedSceneFunc, groupClipFunc, ownSceneFunc } from './frameClip.js'
 import { FRAME_STYLE } from './frames.js'
 import { DEFAULT_FONT_FAMILY, TEXT_LINE_HEIGHT } from './geometry.js'
@@ -196,18 +197,7 @@ export const ShapeNode = memo(function ShapeNode({ object: o, hidden, frame }: P
         />
       )
     case 'image':
-      // Not drawn by this version's tools: shown as their box so they can still be selected and moved.
-      return (
-        <Rect
-          {...common}
-          width={o.width ?? 0}
-          height={o.height ?? 0}
-          fill="transparent"
-          stroke={o.stroke ?? '#8b8d98'}
-          strokeWidth={1}
-          dash={[6, 4]}
-        />
-      )
+      return <CanvasImage object={o} common={common} />
   }
 })
 

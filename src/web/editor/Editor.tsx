@@ -35,6 +35,7 @@ import { AiCommandBox } from './ai/AiCommandBox.js'
 import { previewView } from './ai/previewView.js'
 import { AlignSection } from './AlignSection.js'
 import { ContextMenu } from './ContextMenu.js'
+import { copyAsImage } from './copyImage.js'
 import { ErrorToast } from './ErrorToast.js'
 import { ExportDialog } from './ExportDialog.js'
 import { expandToGroups, groupSelection, ungroupSelection, withEmptiedGroups } from './grouping.js'
@@ -48,9 +49,21 @@ import { TopBar } from './TopBar.js'
 import { useEditorKeys } from './useEditorKeys.js'
 import { useStructureTools } from './useStructureTools.js'
 import { ViewToggles } from './ViewToggles.js'
+import { FollowingBanner } from './FollowingBanner.js'
+import { useFollow } from './useFollow.js'
+import { Minimap } from './Minimap.js'
+import { MobileActionBar } from './MobileActionBar.js'
+import { CANVAS_COLORS } from '../theme/theme.js'
+import { ThemeToggle } from '../theme/ThemeToggle.js'
+import { useTheme } from '../theme/useTheme.js'
+import { visibleRect } from '../canvas/viewRect.js'
 import { useEngineState } from './useEngine.js'
 import { useElementSize } from './useElementSize.js'
 import { ZoomControls } from './ZoomControls.js'
+import { ImageCanvasContext } from '../canvas/imageUrlContext.js'
+import { ImageUploads } from './images/ImageUploads.js'
+import { imageFilesOf } from './images/placeImage.js'
+import { useImageInsert } from './images/useImageInsert.js'
 
 interface Props {
   canvas: CanvasSummary
@@ -87,9 +100,19 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const [pastedText, setPastedText] = useState<string | undefined>()
   const [helpOpen, setHelpOpen] = useState(false)
   const [exportOpen, setExportOpen] = useState(false)
+  /** What Shift+Ctrl/Cmd+C did: copied, or why not [ED-E3]. */
+  const [copyNotice, setCopyNotice] = useState<{ code: string; message: string } | undefined>()
   const [spaceHeld, setSpaceHeld] = useState(false)
   const stageBox = useRef<HTMLDivElement>(null)
+  const theme = useTheme()
   const size = useElementSize(stageBox)
+  // Following someone's view: any pan or zoom of mine (below) stops it.
+  const follow = useFollow(engine, size, setViewport)
+  const stopFollowing = follow.stop
+  // Others can follow what I see: sent throttled, like the cursor [PROTO19].
+  useEffect(() => {
+    if (size.width > 0 && size.height > 0) engine.moveViewport(visibleRect(viewport, size))
+  }, [engine, viewport, size])
 
   // An AI edit being previewed shows on the canvas until accepted or rejected [AI review].
   const [aiPreview, setAiPreview] = useState<AiPreview | undefined>()
@@ -117,7 +140,10 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   latestSorted.current = sorted
   const actions: StageActions = useMemo(
     () => ({
-      setViewport: (update) => setViewport(update),
+      setViewport: (update) => {
+        stopFollowing()
+        setViewport(update)
+      },
       select: (ids) => setSelectionIds(ids),
       expand: (ids) => expandToGroups(latestObjects.current, ids),
       create: (object) => {
@@ -147,24 +173,54 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       preview: (objects) => engine.preview(objects),
       endPreview: () => engine.endPreview(),
     }),
-    [engine, setTool],
+    [engine, setTool, stopFollowing],
   )
 
   // ---- view --------------------------------------------------------------------------------------
 
   const center = useCallback(() => ({ x: size.width / 2, y: size.height / 2 }), [size])
   const zoomBy = useCallback(
-    (direction: 1 | -1) => setViewport((v) => zoomAt(v, center(), stepScale(v.scale, direction))),
-    [center],
+    (direction: 1 | -1) => {
+      stopFollowing()
+      setViewport((v) => zoomAt(v, center(), stepScale(v.scale, direction)))
+    },
+    [center, stopFollowing],
   )
-  const zoomTo = useCallback((scale: number) => setViewport((v) => zoomAt(v, center(), scale)), [center])
+  const zoomTo = useCallback(
+    (scale: number) => {
+      stopFollowing()
+      setViewport((v) => zoomAt(v, center(), scale))
+    },
+    [center, stopFollowing],
+  )
   const zoomToFit = useCallback(() => {
+    stopFollowing()
     // Groups are names, not shapes: their stored box may be stale.
     const bounds = unionBounds(sorted.filter((o) => o.type !== 'group').map(objectBounds))
     if (!bounds || size.width === 0)
       return setViewport({ ...IDENTITY_VIEWPORT, x: size.width / 2, y: size.height / 2 })
     setViewport(fitBounds(bounds, size))
-  }, [sorted, size])
+  }, [sorted, size, stopFollowing])
+
+  /** Shift+2: the selection framed, as zoom to fit frames everything. */
+  const zoomToSelection = useCallback(() => {
+    const bounds = unionBounds(selected.filter((o) => o.type !== 'group').map(objectBounds))
+    if (!bounds || size.width === 0) return
+    stopFollowing()
+    setViewport(fitBounds(bounds, size))
+  }, [selected, size, stopFollowing])
+  /** The minimap's press: the view's centre goes there, the zoom stays. */
+  const centerOn = useCallback(
+    (world: Point) => {
+      stopFollowing()
+      setViewport((v) => ({
+        ...v,
+        x: size.width / 2 - world.x * v.scale,
+        y: size.height / 2 - world.y * v.scale,
+      }))
+    },
+    [size, stopFollowing],
+  )
 
   // Open on the drawing: fit once, when the first state arrives and the stage has a size.
   const fitted = useRef(false)
@@ -290,11 +346,49 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
     }
   }, [engine, objects, editingTextId])
 
+  // Images pasted, dropped or chosen with the toolbar's button (docs/editor.md "Images").
+  const images = useImageInsert({
+    canvasId: canvas.id,
+    viewport,
+    size,
+    nextZ: () => maxZ(sorted) + 1,
+    create: (object) => engine.create(object),
+    placed: (id) => {
+      setTool('select')
+      setSelectionIds([id])
+    },
+  })
+  const pasteImages = images.insertFiles
+
   // ---- keyboard and clipboard -------------------------------------------------------------------
+
+  const copyImage = useCallback(() => {
+    void copyAsImage(selected, sorted).then((r) =>
+      setCopyNotice(
+        r.ok
+          ? { code: 'image-copied', message: 'Copied as an image.' }
+          : { code: 'image-not-copied', message: r.message },
+      ),
+    )
+  }, [selected, sorted])
 
   useEditorKeys(engine, {
     state: { canEdit, selected, selection, sorted, tool, helpOpen, editingTextId },
-    commands: { duplicate, arrange, remove, group, ungroup, pasteText, zoomBy, zoomTo, zoomToFit, setTool },
+    commands: {
+      duplicate,
+      arrange,
+      remove,
+      group,
+      ungroup,
+      pasteText,
+      pasteImages,
+      copyImage,
+      zoomBy,
+      zoomTo,
+      zoomToFit,
+      zoomToSelection,
+      setTool,
+    },
     setSelectionIds,
     setEditingTextId,
     setSpaceHeld,
@@ -350,6 +444,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
         ? 'text'
         : 'crosshair'
   const grid = gridStyle(viewport)
+  const followedUser = users.find((u) => u.userId === follow.following)
 
   return (
     <div className={canEdit ? 'editor' : 'editor read-only'}>
@@ -363,7 +458,11 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
         pendingCount={pendingCount}
         onShare={role === 'owner' ? onShare : undefined}
         onRename={canEdit ? onRename : undefined}
-      />
+        following={follow.following}
+        onFollow={follow.follow}
+      >
+        <ThemeToggle theme={theme.theme} onToggle={theme.toggle} />
+      </TopBar>
       <Toolbar
         tool={tool}
         onTool={setTool}
@@ -373,6 +472,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
         onUndo={() => engine.undo()}
         onRedo={() => engine.redo()}
         onHelp={() => setHelpOpen(true)}
+        onInsertImages={(files) => images.insertFiles(files)}
       />
       <main className="canvas-area">
         <div
@@ -387,27 +487,42 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
           data-zoom={viewport.scale.toFixed(3)}
           aria-label={`Canvas with ${objects.size} object${objects.size === 1 ? '' : 's'}`}
           role="application"
+          onDragOver={(e) => {
+            if (canEdit && e.dataTransfer.types.includes('Files')) e.preventDefault()
+          }}
+          onDrop={(e) => {
+            const files = imageFilesOf(e.dataTransfer.files)
+            if (!canEdit || files.length === 0) return
+            e.preventDefault()
+            const box = e.currentTarget.getBoundingClientRect()
+            images.insertFiles(files, { x: e.clientX - box.left, y: e.clientY - box.top })
+          }}
         >
           {size.width > 0 && (
-            <CanvasStage
-              width={size.width}
-              height={size.height}
-              objects={shown}
-              sorted={sorted}
-              selection={selection}
-              tool={tool}
-              canEdit={canEdit}
-              panMode={spaceHeld}
-              viewport={viewport}
-              style={style}
-              editingTextId={editingText ? editingTextId : undefined}
-              previews={previews}
-              actions={actions}
-              snapping={structure.snapping}
-            />
+            <ImageCanvasContext value={canvas.id}>
+              <CanvasStage
+                width={size.width}
+                height={size.height}
+                objects={shown}
+                sorted={sorted}
+                selection={selection}
+                tool={tool}
+                canEdit={canEdit}
+                panMode={spaceHeld}
+                viewport={viewport}
+                style={style}
+                editingTextId={editingText ? editingTextId : undefined}
+                previews={previews}
+                actions={actions}
+                snapping={structure.snapping}
+                colors={CANVAS_COLORS[theme.theme]}
+              />
+            </ImageCanvasContext>
           )}
+          <ImageUploads uploads={images.uploads} error={images.error} onDismissError={images.dismissError} />
           <RemoteSelections engine={engine} objects={objects} viewport={viewport} />
           <RemoteCursors engine={engine} viewport={viewport} myId={me?.userId} />
+          {followedUser && <FollowingBanner user={followedUser} onStop={follow.stop} />}
           {editingText && (
             <TextEditor
               key={editingText.id}
@@ -460,6 +575,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
               onClose={() => structure.setLayersOpen(false)}
             />
           )}
+          <ErrorToast error={copyNotice} />
           <AiCommandBox
             canvasId={canvas.id}
             canEdit={canEdit}
@@ -477,6 +593,15 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
           >
             Export
           </button>
+          <Minimap sorted={sorted} viewport={viewport} stageSize={size} onCenter={centerOn} />
+          {canEdit && (
+            <MobileActionBar
+              selected={selected}
+              onChange={applyStyle}
+              onDuplicate={duplicate}
+              onDelete={remove}
+            />
+          )}
           <ZoomControls
             scale={viewport.scale}
             onZoomIn={() => zoomBy(1)}
@@ -504,6 +629,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       )}
       <HelpDialog open={helpOpen} onClose={() => setHelpOpen(false)} />
       <ExportDialog
+        canvasId={canvas.id}
         open={exportOpen}
         onClose={() => setExportOpen(false)}
         canvasName={canvas.name}

@@ -21,8 +21,17 @@ interface Props {
 const FILLED: readonly ObjectType[] = ['rect', 'ellipse', 'text', 'frame']
 const STROKED: readonly ObjectType[] = ['rect', 'ellipse', 'line', 'arrow', 'path', 'frame']
 
-const SWATCHES = ['#1c2024', '#ffffff', '#e5484d', '#f76b15', '#ffc53d', '#46a758', '#0090ff', '#8e4ec6']
-const FILL_SWATCHES = [
+export const SWATCHES = [
+  '#1c2024',
+  '#ffffff',
+  '#e5484d',
+  '#f76b15',
+  '#ffc53d',
+  '#46a758',
+  '#0090ff',
+  '#8e4ec6',
+]
+export const FILL_SWATCHES = [
   'transparent',
   '#ffffff',
   '#dbe4ff',
