@@ -95,7 +95,7 @@ export function LayersPanel(props: Props) {
                   title={locked ? 'Unlock' : 'Lock'}
                   onClick={() => props.onSetLocked(o, !locked)}
                 >
-                  {locked ? '🔒' : '🔓'}
+                  <LockIcon locked={locked} />
                 </button>
               )}
             </li>
@@ -118,5 +118,30 @@ export function LayersPanel(props: Props) {
         </div>
       )}
     </aside>
+  )
+}
+
+/** A padlock, shut when locked (SVG: emoji fonts are not everywhere). */
+function LockIcon({ locked }: { locked: boolean }) {
+  return (
+    <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false">
+      <rect
+        x="5"
+        y="11"
+        width="14"
+        height="9"
+        rx="1.5"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.75"
+      />
+      <path
+        d={locked ? 'M8 11V8a4 4 0 0 1 8 0v3' : 'M8 11V8a4 4 0 0 1 7.5-1.9'}
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.75"
+        strokeLinecap="round"
+      />
+    </svg>
   )
 }

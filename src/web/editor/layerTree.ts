@@ -51,11 +51,10 @@ const TYPE_LABEL: Record<ObjectType, string> = {
   image: 'Image',
 }
 
-/** What a row shows: the object's name, else its kind and the start of its words. */
+/** What a row shows: the object's name (else its kind), then the start of its words if it has any. */
 export function layerName(o: CanvasObject): string {
-  const name = o.name?.trim()
-  if (name) return name
+  const label = o.name?.trim() || TYPE_LABEL[o.type]
   const words = (o.text ?? '').trim().replace(/\s+/g, ' ')
-  if (words === '') return TYPE_LABEL[o.type]
-  return `${TYPE_LABEL[o.type]}: ${words.length > 24 ? `${words.slice(0, 24)}…` : words}`
+  if (words === '') return label
+  return `${label}: ${words.length > 24 ? `${words.slice(0, 24)}…` : words}`
 }

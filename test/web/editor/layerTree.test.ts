@@ -42,11 +42,14 @@ describe('[ED-S5] layer rows', () => {
     expect(rows.map((r) => r.object.id).sort()).toEqual(['a', 'b'])
   })
 
-  it('[ED-S5] when an object has a name then the row shows it, else its kind and the start of its words', () => {
+  it('[ED-S5] when an object has a name then the row shows it, else its kind, then the start of its words', () => {
     expect(layerName(obj('a', { type: 'frame', name: 'Login' }))).toBe('Login')
     expect(layerName(obj('b', { type: 'text', text: 'hello\n  there' }))).toBe('Text: hello there')
     expect(layerName(obj('c', { type: 'rect', text: 'x'.repeat(30) }))).toBe(`Rectangle: ${'x'.repeat(24)}…`)
     expect(layerName(obj('d', { type: 'ellipse', name: '  ' }))).toBe('Ellipse')
+    expect(layerName(obj('e', { type: 'rect', name: 'Sticky note', text: 'Ship it' }))).toBe(
+      'Sticky note: Ship it',
+    )
   })
 })
 
