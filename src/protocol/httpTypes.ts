@@ -181,3 +181,20 @@ export interface IdentitiesBody {
   /** Whether the account can sign in with a password (false when password login is off). */
   hasPassword: boolean
 }
+
+/** An image stored for a canvas (docs/editor.md "Images"). */
+export interface ImageInfo {
+  /** SHA-256 of the stored bytes: what an image object's `imageId` names. */
+  id: string
+  /** Where the canvas's members fetch it. */
+  url: string
+  type: 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp'
+  width: number
+  height: number
+  size: number
+}
+
+/** POST /api/canvases/:id/images. */
+export interface ImageBody {
+  image: ImageInfo
+}

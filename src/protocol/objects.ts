@@ -48,6 +48,11 @@ export interface ObjectProps {
   /** Arrowheads: at the start and at the end of an arrow [ED-C1]. */
   arrowStart: boolean
   arrowEnd: boolean
+  /**
+   * The picture of an `image` object: the SHA-256 of what the server stored for this canvas
+   * (src/protocol/images.ts), never a URL [PROTO18].
+   */
+  imageId: string
 }
 
 /** Properties that may appear in `object-update.changes`. */

@@ -25,6 +25,7 @@ import { canvasListRoutes } from './routes/canvasListRoutes.js'
 import { healthRoutes } from './routes/healthRoutes.js'
 import { triggerRoutes } from './routes/triggers/triggerRoutes.js'
 import { aiRoutes } from './routes/aiRoutes.js'
+import { imageRoutes } from './routes/imageRoutes.js'
 import { oidcRoutes } from './routes/oidcRoutes.js'
 import { adminRoutes } from './routes/adminRoutes.js'
 import { newInstanceId, startOpsMonitor } from './ops/opsMonitor.js'
@@ -169,6 +170,7 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   await app.register(inviteRoutes(deps))
   await app.register(triggerRoutes(deps, rooms))
   await app.register(aiRoutes(deps, rooms))
+  await app.register(imageRoutes(deps))
   await app.register(oidcRoutes(deps))
   await app.register(adminRoutes(deps))
   startOpsMonitor(app, deps, newInstanceId())

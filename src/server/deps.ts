@@ -18,6 +18,11 @@ import { migrate, type MigrationResult } from '../sqlite/migrate.js'
 import { openSqlite, type SqliteDb } from '../sqlite/openSqlite.js'
 import type { CanvasStore } from '../store/canvasStore.js'
 import type { IdentityStore } from '../store/identityStore.js'
+import type { ImageStore } from '../store/imageStore.js'
+import { PG_IMAGE_MIGRATIONS } from '../store/postgres/imageMigrations.js'
+import { PostgresImageStore } from '../store/postgres/postgresImageStore.js'
+import { IMAGE_MIGRATIONS } from '../store/sqlite/imageMigrations.js'
+import { SqliteImageStore } from '../store/sqlite/sqliteImageStore.js'
 import type { InviteStore } from '../store/inviteStore.js'
 import { PG_STORE_MIGRATIONS } from '../store/postgres/migrations.js'
 import { PostgresCanvasStore } from '../store/postgres/postgresCanvasStore.js'
@@ -56,6 +61,8 @@ export interface Deps {
   invites: InviteStore
   /** Sign-in identities from the OpenID Connect provider; same database as `store`. */
   identities: IdentityStore
+  /** Images placed on canvases (src/store/imageStore.ts); same database as `store`. */
+  images: ImageStore
   /** OpenID Connect (src/auth/oidc), when OIDC_ISSUER_URL is set. */
   oidc: Oidc | undefined
   accounts: Accounts
@@ -106,6 +113,7 @@ export const SQLITE_MIGRATIONS = [
   TRIGGER_MIGRATIONS,
   QUEUE_MIGRATIONS,
   OPS_MIGRATIONS,
+  IMAGE_MIGRATIONS,
 ] as const
 /** The same schema, version for version, in PostgreSQL. */
 export const PG_MIGRATIONS = [
@@ -113,6 +121,7 @@ export const PG_MIGRATIONS = [
   PG_LOG_MIGRATIONS,
   PG_TRIGGER_MIGRATIONS,
   PG_OPS_MIGRATIONS,
+  PG_IMAGE_MIGRATIONS,
 ] as const
 
 export function migrateSqlite(db: SqliteDb): MigrationResult {
@@ -151,6 +160,7 @@ interface Storage {
   store: CanvasStore
   invites: InviteStore
   identities: IdentityStore
+  images: ImageStore
   opLog: OpLog
   /** In the log's database, so canvas events are read and written in one transaction [CEV1]. */
   triggerStore: TriggerStore & CanvasEventSource
@@ -188,6 +198,7 @@ function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, 
     store,
     invites: new SqliteInviteStore(db, now),
     identities: new SqliteIdentityStore(db, now),
+    images: new SqliteImageStore(db, now),
     opLog,
     triggerStore,
     rateLimiter,
@@ -217,6 +228,7 @@ function openPostgresStorage(databaseUrl: string, logger: FastifyBaseLogger, now
     store,
     invites: new PostgresInviteStore(pool, now),
     identities: new PostgresIdentityStore(pool, now),
+    images: new PostgresImageStore(pool, now),
     opLog,
     triggerStore,
     rateLimiter: new PostgresRateLimiter(pool),
@@ -304,6 +316,7 @@ export function createDeps(
     store,
     invites,
     identities,
+    images: storage.images,
     oidc,
     accounts,
     opLog,

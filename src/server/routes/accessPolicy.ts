@@ -95,6 +95,10 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   // AI commands (docs/ai.md): they make objects, so viewers are refused; the quota is the caller's own.
   'POST /api/canvases/:id/ai': { kind: 'canvas', action: 'edit-objects' },
   'GET /api/ai/quota': { kind: 'signed-in' },
+  // Images (docs/editor.md "Images"): uploading places something on the canvas, so viewers are
+  // refused; fetching is for members only, a stranger gets 404 as for the canvas itself.
+  'POST /api/canvases/:id/images': { kind: 'canvas', action: 'edit-objects' },
+  'GET /api/canvases/:id/images/:imageId': { kind: 'canvas', action: 'view' },
   // OpenID Connect (src/server/routes/oidcRoutes.ts, docs/auth.md). The browser's steps of a
   // login are public: the transaction cookie, not a session, binds them [J2]. Without OIDC
   // configured the /auth/ routes answer 404.

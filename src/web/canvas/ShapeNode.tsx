@@ -2,6 +2,7 @@ import type Konva from 'konva'
 import { memo } from 'react'
 import { Arrow, Group, Line, Rect, Shape, Text } from 'react-konva'
 import type { CanvasObject, NewObject } from '../../protocol/objects.js'
+import { CanvasImage } from './CanvasImage.js'
 import { DEFAULT_FONT_FAMILY, TEXT_LINE_HEIGHT } from './geometry.js'
 import { SHAPE_FONT_SIZE, SHAPE_TEXT_COLOR, SHAPE_TEXT_PADDING } from './shapeText.js'
 
@@ -154,8 +155,9 @@ export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
     case 'group':
       // A name for its members (parentId), drawn by them [ED-G1].
       return null
-    case 'frame':
     case 'image':
+      return <CanvasImage object={o} common={common} />
+    case 'frame':
       // Not drawn by this version's tools: shown as their box so they can still be selected and moved.
       return (
         <Rect

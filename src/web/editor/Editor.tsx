@@ -45,6 +45,10 @@ import { useEditorKeys } from './useEditorKeys.js'
 import { useEngineState } from './useEngine.js'
 import { useElementSize } from './useElementSize.js'
 import { ZoomControls } from './ZoomControls.js'
+import { ImageCanvasContext } from '../canvas/imageUrlContext.js'
+import { ImageUploads } from './images/ImageUploads.js'
+import { imageFilesOf } from './images/placeImage.js'
+import { useImageInsert } from './images/useImageInsert.js'
 
 interface Props {
   canvas: CanvasSummary
@@ -275,6 +279,20 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
     }
   }, [engine, objects, editingTextId])
 
+  // Images pasted, dropped or chosen with the toolbar's button (docs/editor.md "Images").
+  const images = useImageInsert({
+    canvasId: canvas.id,
+    viewport,
+    size,
+    nextZ: () => maxZ(sorted) + 1,
+    create: (object) => engine.create(object),
+    placed: (id) => {
+      setTool('select')
+      setSelectionIds([id])
+    },
+  })
+  const pasteImages = images.insertFiles
+
   // ---- keyboard and clipboard -------------------------------------------------------------------
 
   const copyImage = useCallback(() => {
@@ -297,6 +315,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       ungroup,
       pasteText,
       copyImage,
+      pasteImages,
       zoomBy,
       zoomTo,
       zoomToFit,
@@ -368,6 +387,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
         onUndo={() => engine.undo()}
         onRedo={() => engine.redo()}
         onHelp={() => setHelpOpen(true)}
+        onInsertImages={(files) => images.insertFiles(files)}
       />
       <main className="canvas-area">
         <div
@@ -381,24 +401,37 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
           data-zoom={viewport.scale.toFixed(3)}
           aria-label={`Canvas with ${objects.size} object${objects.size === 1 ? '' : 's'}`}
           role="application"
+          onDragOver={(e) => {
+            if (canEdit && e.dataTransfer.types.includes('Files')) e.preventDefault()
+          }}
+          onDrop={(e) => {
+            const files = imageFilesOf(e.dataTransfer.files)
+            if (!canEdit || files.length === 0) return
+            e.preventDefault()
+            const box = e.currentTarget.getBoundingClientRect()
+            images.insertFiles(files, { x: e.clientX - box.left, y: e.clientY - box.top })
+          }}
         >
           {size.width > 0 && (
-            <CanvasStage
-              width={size.width}
-              height={size.height}
-              objects={shown}
-              sorted={sorted}
-              selection={selection}
-              tool={tool}
-              canEdit={canEdit}
-              panMode={spaceHeld}
-              viewport={viewport}
-              style={style}
-              editingTextId={editingText ? editingTextId : undefined}
-              previews={previews}
-              actions={actions}
-            />
+            <ImageCanvasContext value={canvas.id}>
+              <CanvasStage
+                width={size.width}
+                height={size.height}
+                objects={shown}
+                sorted={sorted}
+                selection={selection}
+                tool={tool}
+                canEdit={canEdit}
+                panMode={spaceHeld}
+                viewport={viewport}
+                style={style}
+                editingTextId={editingText ? editingTextId : undefined}
+                previews={previews}
+                actions={actions}
+              />
+            </ImageCanvasContext>
           )}
+          <ImageUploads uploads={images.uploads} error={images.error} onDismissError={images.dismissError} />
           <RemoteSelections engine={engine} objects={objects} viewport={viewport} />
           <RemoteCursors engine={engine} viewport={viewport} myId={me?.userId} />
           {editingText && (
@@ -470,6 +503,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       )}
       <HelpDialog open={helpOpen} onClose={() => setHelpOpen(false)} />
       <ExportDialog
+        canvasId={canvas.id}
         open={exportOpen}
         onClose={() => setExportOpen(false)}
         canvasName={canvas.name}

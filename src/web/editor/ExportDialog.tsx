@@ -5,9 +5,12 @@ import { Dialog } from '../components/Dialog.js'
 import { copyPngToClipboard, pngOfObjects } from './copyImage.js'
 import { svgToPdf } from './exportPdf.js'
 import { framesOf, scopedObjects, type ExportScope } from './exportScope.js'
+import { imageDataUrls } from './images/exportImages.js'
 import { MAX_PNG_SIDE, rasterize } from './rasterize.js'
 
 interface Props {
+  /** Whose images to embed (image objects name only a hash). */
+  canvasId?: string
   open: boolean
   onClose: () => void
   canvasName: string
@@ -25,7 +28,7 @@ type Format = 'png' | 'svg' | 'pdf' | 'json'
  * copied to the clipboard [ED-E3]. Everything happens in the browser from the state the editor
  * holds: the server is not asked.
  */
-export function ExportDialog({ open, onClose, canvasName, sorted, selected }: Props) {
+export function ExportDialog({ canvasId, open, onClose, canvasName, sorted, selected }: Props) {
   const id = useId()
   const [format, setFormat] = useState<Format>('png')
   const [scopeValue, setScopeValue] = useState('canvas')
@@ -61,10 +64,12 @@ export function ExportDialog({ open, onClose, canvasName, sorted, selected }: Pr
       download(new Blob([JSON.stringify({ objects }, null, 2)], { type: 'application/json' }), `${base}.json`)
       return onClose()
     }
+    const images = canvasId === undefined ? undefined : await imageDataUrls(canvasId, objects)
     const result = exportSvg(objects, {
       background: background ? '#ffffff' : undefined,
       padding,
       ...(area ? { area } : {}),
+      ...(images ? { images } : {}),
     })
     if (!result) return setError('There is nothing to export yet.')
     const svgBlob = new Blob([result.svg], { type: 'image/svg+xml' })

@@ -11,6 +11,7 @@ import {
   serializeForClipboard,
   type ZOrderMove,
 } from './editorCommands.js'
+import { imageFilesOf } from './images/placeImage.js'
 
 /** What the keys read: the editor's current state, as of its last render. */
 export interface KeyState {
@@ -35,6 +36,8 @@ export interface KeyCommands {
   pasteText: (text: string) => void
   /** Shift+Ctrl/Cmd+C: the selection (or the canvas) as a PNG on the clipboard [ED-E3]. */
   copyImage: () => void
+  /** Image files pasted onto the canvas are uploaded and placed (docs/editor.md "Images"). */
+  pasteImages: (files: File[]) => void
   zoomBy: (direction: 1 | -1) => void
   zoomTo: (scale: number) => void
   zoomToFit: () => void
@@ -207,6 +210,12 @@ export function useEditorKeys(engine: SyncEngine, options: Options): void {
     const onPaste = (e: ClipboardEvent) => {
       const k = keys.current
       if (!k.canEdit || (typingIn(e.target) && e.target !== document.body)) return
+      const images = imageFilesOf(e.clipboardData?.files)
+      if (images.length > 0) {
+        e.preventDefault()
+        commands.current.pasteImages(images)
+        return
+      }
       const plain = e.clipboardData?.getData('text/plain') ?? ''
       const copied = parseClipboard(plain)
       if (!copied) {
