@@ -4,6 +4,8 @@ import type { StyleDefaults } from '../canvas/tools.js'
 import type { ZOrderMove } from './editorCommands.js'
 import { BackwardIcon, DuplicateIcon, ForwardIcon, ToBackIcon, ToFrontIcon, TrashIcon } from './icons.js'
 import { MOD_KEY } from './Toolbar.js'
+import { ShapeStyleFields } from './ShapeStyleFields.js'
+import type { ShapeStyleChange } from './shapeStyle.js'
 
 export type StyleChange = Partial<StyleDefaults>
 
@@ -11,6 +13,8 @@ interface Props {
   selected: readonly CanvasObject[]
   defaults: StyleDefaults
   onChange: (change: StyleChange) => void
+  /** Stroke pattern, corners, arrowheads, font, alignment of the selection [ED-S1]. */
+  onShapeStyle?: (change: ShapeStyleChange) => void
   onArrange: (move: ZOrderMove) => void
   onDuplicate: () => void
   onDelete: () => void
@@ -46,7 +50,15 @@ export function styleAppliesTo(type: ObjectType, key: keyof StyleDefaults): bool
   }
 }
 
-export function StylePanel({ selected, defaults, onChange, onArrange, onDuplicate, onDelete }: Props) {
+export function StylePanel({
+  selected,
+  defaults,
+  onChange,
+  onShapeStyle,
+  onArrange,
+  onDuplicate,
+  onDelete,
+}: Props) {
   const editingDefaults = selected.length === 0
   const shows = (key: keyof StyleDefaults) =>
     editingDefaults || selected.some((o) => styleAppliesTo(o.type, key))
@@ -109,6 +121,8 @@ export function StylePanel({ selected, defaults, onChange, onArrange, onDuplicat
           onChange={(fontSize) => onChange({ fontSize })}
         />
       )}
+
+      {!editingDefaults && onShapeStyle && <ShapeStyleFields selected={selected} onChange={onShapeStyle} />}
 
       {!editingDefaults && (
         <>
