@@ -69,6 +69,8 @@ const settable = {
   arrowEnd: Type.Optional(Type.Boolean()),
   // An image's picture: a hash the clients turn into this canvas's own image URL [PROTO18].
   imageId: Type.Optional(Type.String({ pattern: IMAGE_ID_PATTERN })),
+  // Lock [ED-S3]: honoured by every editor, optional like the other later fields.
+  locked: Type.Optional(Type.Boolean()),
 }
 
 export const NewObjectSchema = Type.Object(

@@ -53,6 +53,12 @@ export interface ObjectProps {
    * (src/protocol/images.ts), never a URL [PROTO18].
    */
   imageId: string
+  /**
+   * Locked in every editor: it cannot be picked, moved, resized or deleted there until someone
+   * unlocks it; it stays drawn [ED-S3]. The server stores it and does not enforce it (an API
+   * client may still change a locked object, as it may unlock it).
+   */
+  locked: boolean
 }
 
 /** Properties that may appear in `object-update.changes`. */

@@ -16,6 +16,7 @@ import { migratePostgres } from '../postgres/migrate.js'
 import { openPostgres } from '../postgres/openPostgres.js'
 import { migrate, type MigrationResult } from '../sqlite/migrate.js'
 import { openSqlite, type SqliteDb } from '../sqlite/openSqlite.js'
+import { WriteLockGate } from '../sqlite/writeLockGate.js'
 import type { CanvasStore } from '../store/canvasStore.js'
 import type { IdentityStore } from '../store/identityStore.js'
 import type { ImageStore } from '../store/imageStore.js'
@@ -177,8 +178,12 @@ function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, 
   // One connection serves the store and the log: better-sqlite3 is synchronous, so a second
   // connection in this thread would only add lock contention.
   const store = new SqliteCanvasStore(db, now)
+  // The op log and the trigger store's event worker write one file: they take turns without
+  // the event loop ever sleeping on SQLite's lock (src/sqlite/writeLockHandshake.ts).
+  const writeGate = new WriteLockGate()
   const opLog = new SqliteOpLog(db, now, {
     onCheckpointError: (err) => logger.warn({ err }, 'WAL checkpoint failed'),
+    writeGate,
   })
   // The durability settings actually in force on the log's connection, for operators and for
   // the fsync-before-ack test, which reads this line at startup and after a restart [D3].
@@ -192,7 +197,16 @@ function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, 
   )
   // The trigger store shares the log's database, so the canvas event consumer reads the log and
   // writes events and its position in one transaction [CEV1].
-  const triggerStore = new SqliteTriggerStore(db)
+  const triggerStore = new SqliteTriggerStore(db, {
+    writeGate,
+    eventWorker: {
+      busyTimeoutMs: 5000,
+      onWorkerFailure: (err, fatal) =>
+        fatal
+          ? logger.fatal({ err }, 'event commit worker keeps dying: event ingestion is down')
+          : logger.error({ err }, 'event commit worker died; restarted'),
+    },
+  })
   const rateLimiter = new SqliteRateLimiter(openRateLimitDb(config.dataDir))
   return {
     store,
@@ -202,7 +216,7 @@ function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, 
     opLog,
     triggerStore,
     rateLimiter,
-    instanceStats: new SqliteInstanceStats(db),
+    instanceStats: new SqliteInstanceStats(db, writeGate),
     userDisables: new SqliteUserDisables(db),
     close: async () => {
       await rateLimiter.close()

@@ -131,6 +131,8 @@ export const MESSAGE_ACCESS: Readonly<Record<ClientMessageType, CanvasAction>> =
   selection: 'move-cursor',
   // A drag in progress shows an edit before it is made: only those who may make it [PROTO18].
   preview: 'edit-objects',
+  // Where a member looks is presence, like a cursor: viewers can be followed too [PROTO19].
+  viewport: 'move-cursor',
   'object-create': 'edit-objects',
   'object-update': 'edit-objects',
   'object-delete': 'edit-objects',

@@ -14,10 +14,10 @@ export interface ExportOptions {
   background: string | undefined
   /** World units around the objects. */
   padding: number
-  /** The area to export instead of the objects' bounds (a frame's box: it clips) [ED-E2]. */
-  area?: Bounds
   /** Image objects' pictures by imageId, as data: URLs; one missing is drawn as its box. */
   images?: ReadonlyMap<string, string>
+  /** The area to export instead of the objects' bounds (a frame's box: it clips) [ED-E2]. */
+  area?: Bounds
 }
 
 export interface SvgExport {

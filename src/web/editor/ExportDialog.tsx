@@ -2,10 +2,10 @@ import { useId, useState, type FormEvent } from 'react'
 import type { CanvasObject } from '../../protocol/objects.js'
 import { exportSvg } from '../canvas/exportSvg.js'
 import { Dialog } from '../components/Dialog.js'
+import { imageDataUrls } from './images/exportImages.js'
 import { copyPngToClipboard, pngOfObjects } from './copyImage.js'
 import { svgToPdf } from './exportPdf.js'
 import { framesOf, scopedObjects, type ExportScope } from './exportScope.js'
-import { imageDataUrls } from './images/exportImages.js'
 import { MAX_PNG_SIDE, rasterize } from './rasterize.js'
 
 interface Props {
@@ -68,8 +68,8 @@ export function ExportDialog({ canvasId, open, onClose, canvasName, sorted, sele
     const result = exportSvg(objects, {
       background: background ? '#ffffff' : undefined,
       padding,
-      ...(area ? { area } : {}),
       ...(images ? { images } : {}),
+      ...(area ? { area } : {}),
     })
     if (!result) return setError('There is nothing to export yet.')
     const svgBlob = new Blob([result.svg], { type: 'image/svg+xml' })

@@ -43,6 +43,8 @@ const GROUPS: Group[] = [
       ['Zoom in / out', `${MOD_KEY}+= / ${MOD_KEY}+-`],
       ['Zoom to 100 %', `${MOD_KEY}+0`],
       ['Zoom to fit', 'Shift+1'],
+      ['Zoom to selection', 'Shift+2'],
+      ['Follow someone’s view / stop', 'Click their avatar / Esc'],
       ['This help', '?'],
     ],
   },

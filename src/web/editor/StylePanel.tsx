@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState } from 'react'
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react'
 import type { CanvasObject, ObjectType } from '../../protocol/objects.js'
 import type { StyleDefaults } from '../canvas/tools.js'
 import type { ZOrderMove } from './editorCommands.js'
@@ -18,13 +18,24 @@ interface Props {
   onArrange: (move: ZOrderMove) => void
   onDuplicate: () => void
   onDelete: () => void
+  /** More sections for the selection (align and distribute). */
+  children?: ReactNode
 }
 
 const FILLED: readonly ObjectType[] = ['rect', 'ellipse', 'text', 'frame']
 const STROKED: readonly ObjectType[] = ['rect', 'ellipse', 'line', 'arrow', 'path', 'frame']
 
-const SWATCHES = ['#1c2024', '#ffffff', '#e5484d', '#f76b15', '#ffc53d', '#46a758', '#0090ff', '#8e4ec6']
-const FILL_SWATCHES = [
+export const SWATCHES = [
+  '#1c2024',
+  '#ffffff',
+  '#e5484d',
+  '#f76b15',
+  '#ffc53d',
+  '#46a758',
+  '#0090ff',
+  '#8e4ec6',
+]
+export const FILL_SWATCHES = [
   'transparent',
   '#ffffff',
   '#dbe4ff',
@@ -58,6 +69,7 @@ export function StylePanel({
   onArrange,
   onDuplicate,
   onDelete,
+  children,
 }: Props) {
   const editingDefaults = selected.length === 0
   const shows = (key: keyof StyleDefaults) =>
@@ -161,6 +173,7 @@ export function StylePanel({
               <ToBackIcon /> To back
             </button>
           </div>
+          {children}
           <h3 className="section-title">Actions</h3>
           <div className="button-grid">
             <button type="button" className="button small" onClick={onDuplicate} title={`${MOD_KEY}+D`}>

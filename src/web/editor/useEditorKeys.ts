@@ -34,13 +34,15 @@ export interface KeyCommands {
   ungroup: () => void
   /** Plain text pasted onto the canvas becomes a text [ED-T2]. */
   pasteText: (text: string) => void
-  /** Shift+Ctrl/Cmd+C: the selection (or the canvas) as a PNG on the clipboard [ED-E3]. */
-  copyImage: () => void
   /** Image files pasted onto the canvas are uploaded and placed (docs/editor.md "Images"). */
   pasteImages: (files: File[]) => void
+  /** Shift+Ctrl/Cmd+C: the selection (or the canvas) as a PNG on the clipboard [ED-E3]. */
+  copyImage: () => void
   zoomBy: (direction: 1 | -1) => void
   zoomTo: (scale: number) => void
   zoomToFit: () => void
+  /** Shift+2: frames the selection. */
+  zoomToSelection: () => void
   setTool: (tool: Tool) => void
 }
 
@@ -149,6 +151,11 @@ export function useEditorKeys(engine: SyncEngine, options: Options): void {
       if (e.shiftKey && e.code === 'Digit1') {
         e.preventDefault()
         c.zoomToFit()
+        return
+      }
+      if (e.shiftKey && e.code === 'Digit2') {
+        e.preventDefault()
+        c.zoomToSelection()
         return
       }
       if (e.key === 'Escape') {
