@@ -4,6 +4,8 @@ import type { StyleDefaults } from '../canvas/tools.js'
 import type { ZOrderMove } from './editorCommands.js'
 import { BackwardIcon, DuplicateIcon, ForwardIcon, ToBackIcon, ToFrontIcon, TrashIcon } from './icons.js'
 import { MOD_KEY } from './Toolbar.js'
+import { ShapeStyleFields } from './ShapeStyleFields.js'
+import type { ShapeStyleChange } from './shapeStyle.js'
 
 export type StyleChange = Partial<StyleDefaults>
 
@@ -11,6 +13,8 @@ interface Props {
   selected: readonly CanvasObject[]
   defaults: StyleDefaults
   onChange: (change: StyleChange) => void
+  /** Stroke pattern, corners, arrowheads, font, alignment of the selection [ED-S1]. */
+  onShapeStyle?: (change: ShapeStyleChange) => void
   onArrange: (move: ZOrderMove) => void
   onDuplicate: () => void
   onDelete: () => void
@@ -61,6 +65,7 @@ export function StylePanel({
   selected,
   defaults,
   onChange,
+  onShapeStyle,
   onArrange,
   onDuplicate,
   onDelete,
@@ -128,6 +133,8 @@ export function StylePanel({
           onChange={(fontSize) => onChange({ fontSize })}
         />
       )}
+
+      {!editingDefaults && onShapeStyle && <ShapeStyleFields selected={selected} onChange={onShapeStyle} />}
 
       {!editingDefaults && (
         <>

@@ -1,6 +1,6 @@
 import type { CanvasObject, NewObject, ObjectChanges } from '../../protocol/objects.js'
 import { clampFontSize } from '../canvas/geometry.js'
-import { measureTextHeight } from '../canvas/measureText.js'
+import { fitText } from '../canvas/measureText.js'
 import { cloneObject, maxZ } from '../canvas/objectFactory.js'
 import type { StyleDefaults } from '../canvas/tools.js'
 import type { SyncEngine } from '../sync/syncEngine.js'
@@ -135,7 +135,7 @@ export function parseClipboard(text: string): CanvasObject[] | undefined {
 
 /**
  * What a style panel change does to each selected object: only the properties its type has; a
- * font size also re-measures the text's height, an arrow's stroke colours its head too.
+ * font size also re-measures the text's box, an arrow's stroke colours its head too.
  */
 export function styleChanges(
   selected: readonly CanvasObject[],
@@ -148,7 +148,8 @@ export function styleChanges(
       if (!styleAppliesTo(o.type, key)) continue
       if (key === 'fontSize' && change.fontSize !== undefined) {
         c.fontSize = clampFontSize(change.fontSize)
-        c.height = measureTextHeight({ ...o, fontSize: c.fontSize }, o.text ?? '')
+        // The box grows with its font: width and height re-measured [ED-S2].
+        Object.assign(c, fitText({ ...o, fontSize: c.fontSize }, o.text ?? ''))
       } else if (key === 'fill' && change.fill !== undefined) c.fill = change.fill
       else if (key === 'stroke' && change.stroke !== undefined) {
         c.stroke = change.stroke
