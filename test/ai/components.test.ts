@@ -119,6 +119,18 @@ describe('[AI1] component builders', () => {
     )
   })
 
+  it('[AI1] when a theme rounds its corners, then buttons, fields and badges carry it as cornerRadius (at most a pill), and a square theme keeps them square', () => {
+    const build = (theme: string, kind: 'login-form' | 'badge') =>
+      COMPONENTS[kind].build({ theme: THEMES[theme] as BuildOptions['theme'], labels: [], size: 'medium' })
+    const part = (c: Component, name: string) => c.parts.find((p: Draft) => p.name === name)
+    expect(part(build('light', 'login-form'), 'Sign in button')?.cornerRadius).toBe(8)
+    expect(part(build('light', 'login-form'), 'Email input')?.cornerRadius).toBe(8)
+    expect(part(build('mono', 'login-form'), 'Sign in button')?.cornerRadius).toBe(0)
+    const pill = { ...(THEMES.light as BuildOptions['theme']), radius: 999 }
+    const badge = COMPONENTS.badge.build({ theme: pill, labels: [], size: 'medium' })
+    expect(part(badge, 'Badge')?.cornerRadius).toBe(12)
+  })
+
   it('[AI1] when counts are given, then the repeated parts follow them (pricing tiers, table rows and columns, tabs)', () => {
     const theme = THEMES.light as BuildOptions['theme']
     const tiers = COMPONENTS['pricing-table'].build({ theme, labels: [], size: 'medium', count: 4 })

@@ -18,6 +18,8 @@ export interface Draft {
   text?: string
   fontSize?: number
   align?: 'left' | 'center' | 'right'
+  /** Rects only: the theme's corner rounding, never more than half the shorter side. */
+  cornerRadius?: number
   /** Lines only: relative to (x, y). */
   points?: number[]
 }
@@ -122,6 +124,11 @@ export function label(
   }
 }
 
+/** The theme's corner rounding for a rect `height` tall: at most a pill, never more. */
+export function rounded(theme: Theme, height: number): number {
+  return Math.min(theme.radius, Math.floor(height / 2))
+}
+
 /** A filled button: a rect and its centred label. */
 export function buttonParts(
   name: string,
@@ -134,14 +141,10 @@ export function buttonParts(
   primary = true,
 ): Draft[] {
   return [
-    rect(
-      `${name} button`,
-      x,
-      y,
-      width,
-      height,
-      primary ? { fill: theme.primary } : { fill: theme.surface, stroke: theme.border, strokeWidth: 1 },
-    ),
+    rect(`${name} button`, x, y, width, height, {
+      ...(primary ? { fill: theme.primary } : { fill: theme.surface, stroke: theme.border, strokeWidth: 1 }),
+      cornerRadius: rounded(theme, height),
+    }),
     label(`${name} label`, text, x, y, width, {
       fontSize: theme.fontSizes.body,
       color: primary ? theme.onPrimary : theme.text,
@@ -169,6 +172,7 @@ export function fieldParts(
       fill: theme.background,
       stroke: theme.border,
       strokeWidth: 1,
+      cornerRadius: rounded(theme, 40),
     }),
     label(`${name} placeholder`, placeholder, x + 12, boxY, width - 24, {
       fontSize: theme.fontSizes.body,

@@ -7,6 +7,7 @@ import {
   frame,
   label,
   rect,
+  rounded,
   snapUp,
   textWidth,
   type Component,
@@ -70,7 +71,12 @@ export function searchBar(o: BuildOptions): Component {
     width,
     40,
     [
-      rect('Search box', 0, 0, width, 40, { fill: t.background, stroke: t.border, strokeWidth: 1 }),
+      rect('Search box', 0, 0, width, 40, {
+        fill: t.background,
+        stroke: t.border,
+        strokeWidth: 1,
+        cornerRadius: rounded(t, 40),
+      }),
       ellipse('Search icon', 12, 12, 16, { fill: 'transparent', stroke: t.muted, strokeWidth: 2 }),
       label('Search placeholder', labelAt(o, 0, 'Search…'), 40, 0, width - 52, {
         fontSize: t.fontSizes.body,
@@ -91,7 +97,12 @@ export function dropdown(o: BuildOptions): Component {
     width,
     40,
     [
-      rect('Dropdown box', 0, 0, width, 40, { fill: t.background, stroke: t.border, strokeWidth: 1 }),
+      rect('Dropdown box', 0, 0, width, 40, {
+        fill: t.background,
+        stroke: t.border,
+        strokeWidth: 1,
+        cornerRadius: rounded(t, 40),
+      }),
       label('Dropdown value', labelAt(o, 0, 'Choose an option'), 12, 0, width - 48, {
         fontSize: t.fontSizes.body,
         color: t.text,
@@ -143,7 +154,7 @@ export function toggle(o: BuildOptions): Component {
     width,
     24,
     [
-      rect('Toggle track', 0, 0, 40, 24, { fill: t.primary }),
+      rect('Toggle track', 0, 0, 40, 24, { fill: t.primary, cornerRadius: rounded(t, 24) }),
       ellipse('Toggle knob', 20, 4, 16, { fill: t.onPrimary }),
       label('Toggle label', text, 48, 0, width - 48, {
         fontSize: t.fontSizes.body,
@@ -165,7 +176,7 @@ export function badge(o: BuildOptions): Component {
     width,
     24,
     [
-      rect('Badge', 0, 0, width, 24, { fill: t.primary }),
+      rect('Badge', 0, 0, width, 24, { fill: t.primary, cornerRadius: rounded(t, 24) }),
       label('Badge label', text, 0, 0, width, {
         fontSize: t.fontSizes.small,
         color: t.onPrimary,

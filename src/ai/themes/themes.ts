@@ -18,8 +18,8 @@ export interface Theme {
   muted: string
   border: string
   /**
-   * Corner rounding the design asks for. Canvas objects have no corner radius yet, so builders use
-   * it to choose round (ellipse) or square marks for avatars, toggles and checkboxes.
+   * Corner rounding the design asks for: rects get it as `cornerRadius` (buttons, fields, badges),
+   * and it chooses round (ellipse) or square marks for avatars and checkboxes.
    */
   radius: number
   fontSizes: { small: number; body: number; title: number; display: number }
