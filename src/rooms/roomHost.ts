@@ -101,12 +101,8 @@ export class RoomHost implements CanvasListener {
       frames: (n) => deps.observer.frames(n),
       delay: (ms) => deps.observer.fanOutDelay(ms),
     })
-    this.presence = new RoomPresence(
-      this.receivers,
-      deps.limits,
-      deps.observer,
-      (message, except) => this.fanOut.send(JSON.stringify(message), except),
-      (message) => deps.bus.publishEphemeral(canvasId, message, this),
+    this.presence = new RoomPresence(this.receivers, deps.limits, deps.observer, (message) =>
+      deps.bus.publishEphemeral(canvasId, message, this),
     )
   }
 
@@ -166,9 +162,9 @@ export class RoomHost implements CanvasListener {
     const at = this.state.seq
     const resumable = lastSeq !== undefined && lastSeq <= at && lastSeq >= firstReadable - 1
     this.emptySince = undefined
-    // Broadcasts still coalescing in the fan-out are about entries <= `at` (and presence before
-    // `users`): send them to the members they were meant for now, or they would reach this
-    // client too, after its full state or resume, a second time [R1, R5].
+    // Broadcasts still coalescing in the fan-out are about entries <= `at`: send them to the
+    // members they were meant for now, or they would reach this client too, after its full state
+    // or resume, a second time [R1, R5]. (Presence waiting for its tick skips it [PRES4].)
     this.fanOut.flush()
     const seat = this.addSeat(client, member)
     const welcome = {

@@ -2,6 +2,7 @@ import { CursorBatcher } from '../core/cursorBatcher.js'
 import { can } from '../core/permissions.js'
 import type { Ephemeral } from '../log/canvasBus.js'
 import type { PresenceUser, PreviewObject, PreviewsMessage } from '../protocol/messages.js'
+import { PresenceAnnouncer } from './presenceAnnouncer.js'
 import { RemotePresence } from './remotePresence.js'
 import type { RoomClient, RoomMember } from './roomClient.js'
 import type { RoomLimits, RoomObserver } from './roomLimits.js'
@@ -32,16 +33,18 @@ export class RoomPresence {
   private readonly previews = new Map<string, readonly PreviewObject[]>()
   /** Users whose preview changed since the last tick (an ended one goes out once, empty). */
   private readonly previewsChanged = new Set<string>()
+  /** Joins and leaves to this room's seats, coalesced per tick [PRES4]. */
+  private readonly announcer: PresenceAnnouncer
 
   constructor(
     private readonly seats: ReadonlySet<Seat>,
     private readonly limits: Pick<RoomLimits, 'cursorTickMs' | 'slowReceiverBytes'>,
     private readonly observer: RoomObserver,
-    /** Sends one message to every seat but `except`, through the room's fan-out. */
-    private readonly broadcast: (message: object, except?: Seat) => void,
     /** Tells the other instances (the bus); unset: this room is alone. */
     private readonly publish: (message: Ephemeral) => void = () => undefined,
-  ) {}
+  ) {
+    this.announcer = new PresenceAnnouncer(seats, limits.cursorTickMs, (n) => observer.frames(n))
+  }
 
   /** Presence, cursors and selections of another instance's seats in this canvas. */
   fromElsewhere(message: Ephemeral, source: string): void {
@@ -50,7 +53,7 @@ export class RoomPresence {
         const { joined, left } = this.remote.replace(source, message.users)
         for (const user of joined) {
           if (this.byUser.has(user.userId)) continue
-          this.broadcast({
+          this.announcer.announce({
             type: 'user-connected',
             userId: user.userId,
             username: user.username,
@@ -60,7 +63,7 @@ export class RoomPresence {
         for (const { userId, username } of left) {
           if (this.byUser.has(userId)) continue
           this.cursors.remove(userId)
-          this.broadcast({ type: 'user-disconnected', userId, username })
+          this.announcer.announce({ type: 'user-disconnected', userId, username })
         }
         return
       }
@@ -91,7 +94,7 @@ export class RoomPresence {
       seats = new Set()
       this.byUser.set(member.userId, seats)
       if (!this.remote.has(member.userId)) {
-        this.broadcast(
+        this.announcer.announce(
           { type: 'user-connected', userId: member.userId, username: member.username, color: member.color },
           seat,
         )
@@ -99,11 +102,13 @@ export class RoomPresence {
       this.presenceChanged()
     }
     seats.add(seat)
+    this.announcer.seatJoined(seat)
   }
 
   /** A seat left; its user is gone for the others when it was the last one. */
   remove(seat: Seat): void {
     const { member } = seat
+    this.announcer.seatLeft(seat)
     const seats = this.byUser.get(member.userId)
     if (!seats?.delete(seat) || seats.size > 0) return
     this.byUser.delete(member.userId)
@@ -121,7 +126,7 @@ export class RoomPresence {
     this.presenceChanged()
     // Still in the canvas on another instance: present for everyone.
     if (this.remote.has(member.userId)) return
-    this.broadcast({ type: 'user-disconnected', userId: member.userId, username: member.username })
+    this.announcer.announce({ type: 'user-disconnected', userId: member.userId, username: member.username })
   }
 
   seatsOf(userId: string): Seat[] {
@@ -178,6 +183,7 @@ export class RoomPresence {
 
   close(): void {
     this.stopTick()
+    this.announcer.close()
     if (this.presenceTimer !== undefined) {
       clearTimeout(this.presenceTimer)
       this.presenceTimer = undefined
