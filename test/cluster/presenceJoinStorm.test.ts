@@ -1,5 +1,6 @@
 import WebSocket from 'ws'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { DEFAULT_REALTIME_LIMITS } from '../../src/server/realtime/realtimeLimits.js'
 import { startCluster, type ClusterBus } from '../support/cluster.js'
 import { reportNumbers } from '../support/hardening.js'
 import { seedCrowd, type CrowdMember } from '../support/seedCrowd.js'
@@ -8,11 +9,19 @@ import { seedCrowd, type CrowdMember } from '../support/seedCrowd.js'
 // two instances, 1,000 each, over real sockets. Every member ends with all 2,000 in its list, and
 // the join costs each member a bounded number of presence frames (coalesced per tick), not one
 // per other member's join: O(n) frames in all, not an n² storm.
+//
+// The bound: announcements reach a seat at most once per presence tick, plus once per 256 of them
+// (PresenceAnnouncer). A member's window runs from when its socket was opened to when the test saw
+// every list complete, which contains every frame it could be sent however loaded the machine is;
+// before PRES4 every join was a frame for every member (1.75 million frames for this test).
 
 const MEMBERS = 2_000
 /** Joins in flight at once over both instances (the per-address pre-auth cap is 50). */
 const CONCURRENCY = 32
 /** Client source addresses: 2,000 sockets spread over eight loopback addresses' port ranges. */
+const TICK_MS = DEFAULT_REALTIME_LIMITS.cursorTickMs
+/** Flushes forced by 256 waiting announcements: each user is announced at most once per instance. */
+const CAP_FLUSHES = Math.ceil((2 * MEMBERS) / 256)
 const ADDRESSES = [
   '127.0.0.2',
   '127.0.0.3',
@@ -41,6 +50,8 @@ class PresenceWatcher {
   presenceFrames = 0
   presenceMessages = 0
   problems: string[] = []
+  /** When its socket was opened, on the test's clock. */
+  readonly openedAt = Date.now()
   private readonly ws: WebSocket
   readonly joined: Promise<void>
 
@@ -80,7 +91,7 @@ class PresenceWatcher {
       this.ws.on('close', (code) => {
         this.problems.push(`closed ${code}`)
         clearTimeout(timer)
-        reject(new Error(`closed ${code} before auth-success`))
+        reject(new Error(`closed ${code} before auth-success (${this.problems.join('; ')})`))
       })
       this.ws.on('error', (err) => this.problems.push(err.message))
     })
@@ -141,9 +152,14 @@ describe.each<ClusterBus>(['sqlite', 'redis'])('[BUS5] presence at 2,000 members
       await expect
         .poll(() => watchers.filter((w) => w.count === MEMBERS).length, { timeout: 60_000, interval: 250 })
         .toBe(MEMBERS)
-      const settledMs = Date.now() - started
+      const settledAt = Date.now()
+      const settledMs = settledAt - started
       expect(watchers.flatMap((w) => w.problems)).toEqual([])
 
+      const bounds = watchers.map((w) => Math.floor((settledAt - w.openedAt) / TICK_MS) + 1 + CAP_FLUSHES)
+      const over = watchers.flatMap((w, i) =>
+        w.presenceFrames > (bounds[i] as number) ? [`member ${i}: ${w.presenceFrames} > ${bounds[i]}`] : [],
+      )
       const frames = watchers.map((w) => w.presenceFrames)
       const messages = watchers.map((w) => w.presenceMessages)
       const total = frames.reduce((a, b) => a + b, 0)
@@ -160,3 +176,12 @@ describe.each<ClusterBus>(['sqlite', 'redis'])('[BUS5] presence at 2,000 members
     },
   )
 })
+
+/** The servers' error and warning log lines, for a failure message. */
+function serverErrors(output: string): string {
+  return output
+    .split('\n')
+    .filter((line) => /"level":(40|50|60)/.test(line))
+    .slice(0, 20)
+    .join('\n')
+}
