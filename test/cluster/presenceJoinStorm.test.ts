@@ -148,7 +148,9 @@ describe.each<ClusterBus>(['sqlite'])('[BUS5] presence at 2,000 members, BUS=%s'
           await watcher.joined
         }
       }
-      await Promise.all(Array.from({ length: CONCURRENCY }, joinOne))
+      await Promise.all(Array.from({ length: CONCURRENCY }, joinOne)).catch((err: unknown) => {
+        throw new Error(`${String(err)}\n${serverErrors(cluster.describe())}`)
+      })
       const joinedMs = Date.now() - started
 
       await expect
@@ -174,7 +176,9 @@ describe.each<ClusterBus>(['sqlite'])('[BUS5] presence at 2,000 members, BUS=%s'
         presenceFramesMax: Math.max(...frames),
         presenceFramesMedian: [...frames].sort((a, b) => a - b)[frames.length >> 1],
         presenceMessagesTotal: messages.reduce((a, b) => a + b, 0),
+        boundTotal: bounds.reduce((a, b) => a + b, 0),
       })
+      expect(over, 'members sent more than one presence frame per tick').toEqual([])
     },
   )
 })
