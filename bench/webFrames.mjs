@@ -29,7 +29,7 @@
  * Run:  npm run bench:web
  *       node bench/webFrames.mjs [--runs 3] [--seconds 10] [--warmup 2] [--objects 2000]
  *                                [--remote-users 20] [--cursor-hz 30] [--edit-hz 30] [--drags 5]
- *                                [--width 1440] [--height 900]
+ *                                [--width 1440] [--height 900] [--profile] [--trace]
  *                                [--quiet-wait 30] [--quiet-below 20] [--max-others 25] [--noisy-retries 2]
  *       (needs a build: dist/server/main.js and dist/web; npm run bench:web builds first)
  * Writes bench/results/web-frames.json.
@@ -78,6 +78,8 @@ const { values: flags } = parseArgs({
     drags: { type: 'string', default: '5' },
     width: { type: 'string', default: '1440' },
     height: { type: 'string', default: '900' },
+    profile: { type: 'boolean', default: false },
+    trace: { type: 'boolean', default: false },
     ...NOISE_FLAGS,
   },
 })
@@ -438,6 +440,74 @@ function summarize({ deltas, work, longTasks, elapsedMs }) {
   }
 }
 
+// ---- --profile: where the page's main thread spends its time ------------------------------------
+
+/**
+ * A CPU profile of the page's main thread over the measured window (CDP Profiler): the functions
+ * with the most self time, in ms per second of the window, with their script position.
+ */
+async function startProfiler(page) {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('Profiler.enable')
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+  await cdp.send('Profiler.start')
+  return {
+    async stop(elapsedMs) {
+      const { profile } = await cdp.send('Profiler.stop')
+      await cdp.detach()
+      const selfUs = new Map()
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+      const deltas = profile.timeDeltas
+      for (let i = 0; i < profile.samples.length; i++) {
+        const node = byId.get(profile.samples[i])
+        const f = node.callFrame
+        const key = `${f.functionName || '(anonymous)'} ${path.basename(f.url)}:${f.lineNumber + 1}:${f.columnNumber + 1}`
+        selfUs.set(key, (selfUs.get(key) ?? 0) + (deltas[i + 1] ?? 0))
+      }
+      const perSecond = (us) => round(us / 1000 / (elapsedMs / 1000), 2)
+      return [...selfUs]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 25)
+        .map(([key, us]) => `  ${String(perSecond(us)).padStart(7)} ms/s  ${key}`)
+        .join('\n')
+    },
+  }
+}
+
+// ---- --trace: what the renderer's main thread does, by trace event ---------------------------------
+
+const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink']
+
+/**
+ * Time per second of the window in each trace event on the page's main thread (CrRendererMain),
+ * self time (children subtracted), the top 20: layout, paint, canvas, script, GC…
+ */
+function traceSummary(buffer, elapsedMs) {
+  const events = JSON.parse(buffer.toString('utf8')).traceEvents
+  const mains = new Set(
+    events
+      .filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+      .map((e) => `${e.pid}:${e.tid}`),
+  )
+  const complete = events
+    .filter((e) => e.ph === 'X' && typeof e.dur === 'number' && mains.has(`${e.pid}:${e.tid}`))
+    .sort((a, b) => a.ts - b.ts || b.dur - a.dur)
+  const selfUs = new Map()
+  const stack = []
+  for (const e of complete) {
+    while (stack.length > 0 && stack.at(-1).ts + stack.at(-1).dur <= e.ts) stack.pop()
+    const parent = stack.at(-1)
+    if (parent) selfUs.set(parent.name, (selfUs.get(parent.name) ?? 0) - e.dur)
+    selfUs.set(e.name, (selfUs.get(e.name) ?? 0) + e.dur)
+    stack.push(e)
+  }
+  return [...selfUs]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 20)
+    .map(([name, us]) => `  ${String(round(us / 1000 / (elapsedMs / 1000), 2)).padStart(7)} ms/s  ${name}`)
+    .join('\n')
+}
+
 // ---- the run -------------------------------------------------------------------------------------
 
 const SCENARIOS = ['idle', 'cursors', 'edits', 'drags']
@@ -526,8 +596,15 @@ async function main() {
             await delay(config.warmupSeconds * 1000)
             const before = { ...received }
             const meter = cpuMeter(server.pid)
+            const profiler = flags.profile ? await startProfiler(page) : undefined
+            if (flags.trace) await browser.startTracing(page, { categories: TRACE_CATEGORIES })
             const frames = await page.evaluate(measureFramesInPage, config.seconds)
             const cpuPercent = meter.stop()
+            if (flags.trace)
+              log(
+                `${scenario} main-thread trace:\n${traceSummary(await browser.stopTracing(), frames.elapsedMs)}`,
+              )
+            if (profiler) log(`${scenario} main-thread profile:\n${await profiler.stop(frames.elapsedMs)}`)
             const sent = load?.stop()
             const window = frames.elapsedMs / 1000
             const perSecond = (key) => round((received[key] - before[key]) / window, 0)

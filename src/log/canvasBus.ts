@@ -1,5 +1,11 @@
 import type { LogEntry } from '../core/room/logEntry.js'
-import type { CursorPosition, PresenceUser, UserPreview, UserSelection } from '../protocol/messages.js'
+import type {
+  CursorPosition,
+  PresenceUser,
+  UserPreview,
+  UserSelection,
+  UserViewport,
+} from '../protocol/messages.js'
 import type { Role } from '../protocol/roles.js'
 
 /** A change to a canvas made beside its log (over HTTP) that open rooms apply live. */
@@ -22,6 +28,8 @@ export type Ephemeral =
   | { kind: 'selections'; selections: UserSelection[] }
   /** Drags in progress that changed since the sender's last batch; an empty list ends one [PROTO18]. */
   | { kind: 'previews'; previews: UserPreview[] }
+  /** Viewports that moved since the sender's last batch, each at its latest [PROTO19]. */
+  | { kind: 'viewports'; viewports: UserViewport[] }
 
 /** What a room (or any other subscriber) is told about one canvas. */
 export interface CanvasListener {

@@ -7,6 +7,12 @@ export interface Snapshot {
   objects: CanvasObject[]
 }
 
+export interface LastEdit {
+  seq: number
+  /** Unix ms of the head entry; undefined when trimming removed it. */
+  at: number | undefined
+}
+
 /** A snapshot to save: the objects, or the objects already encoded as a JSON array [ROOM27]. */
 export type SnapshotToSave = Snapshot | { seq: number; objectsJson: string }
 
@@ -22,11 +28,15 @@ export type SnapshotToSave = Snapshot | { seq: number; objectsJson: string }
  *        each call still gets its own consecutive entries, in the order given.
  * [LOG6] trim(upTo) removes entries with seq <= upTo; firstSeq then says where reading can start.
  * [LOG7] the latest saved snapshot is returned by loadSnapshot; an older one never replaces a newer.
+ * [LOG8] lastEdits gives, for each listed canvas with entries, its headSeq and the time (`at`) of
+ *        its head entry (undefined once trimmed); canvases without entries are left out.
  */
 export interface OpLog {
   append(canvasId: string, inputs: readonly OpInput[]): Promise<LogEntry[]>
   readAfter(canvasId: string, afterSeq: number, limit?: number): Promise<LogEntry[]>
   headSeq(canvasId: string): Promise<number>
+  /** Where each canvas's log stands and when it last grew [LOG8]: the canvas list's "Edited …". */
+  lastEdits(canvasIds: readonly string[]): Promise<Map<string, LastEdit>>
   /** The lowest seq still readable; headSeq + 1 when the log holds no entries for the canvas. */
   firstSeq(canvasId: string): Promise<number>
   saveSnapshot(canvasId: string, snapshot: SnapshotToSave): Promise<void>

@@ -12,6 +12,8 @@ export const MESSAGE_LIMITS = {
   previewObjects: 200,
   /** Bound on a preview's scale factors: a transform in progress, never stored [PROTO18]. */
   previewScale: 10_000,
+  /** Bound on a viewport's width and height (world units): the view at the smallest zoom [PROTO19]. */
+  viewportSize: 20_000_000,
 } as const
 
 export const AuthMessageSchema = Type.Object(
@@ -63,6 +65,21 @@ export const PreviewMessageSchema = Type.Object(
   { additionalProperties: false },
 )
 
+/**
+ * The part of the canvas the sender sees (world units, top-left and size), so the others can
+ * follow it: presence, never logged, coalesced like cursors [PROTO19].
+ */
+export const ViewportMessageSchema = Type.Object(
+  {
+    type: Type.Literal('viewport'),
+    x: CoordinateSchema,
+    y: CoordinateSchema,
+    width: Type.Number({ minimum: 1, maximum: MESSAGE_LIMITS.viewportSize }),
+    height: Type.Number({ minimum: 1, maximum: MESSAGE_LIMITS.viewportSize }),
+  },
+  { additionalProperties: false },
+)
+
 export const ObjectCreateMessageSchema = Type.Object(
   { type: Type.Literal('object-create'), opId: IdSchema, object: NewObjectSchema },
   { additionalProperties: false },
@@ -94,6 +111,7 @@ export const CLIENT_MESSAGE_SCHEMAS = {
   cursor: CursorMessageSchema,
   selection: SelectionMessageSchema,
   preview: PreviewMessageSchema,
+  viewport: ViewportMessageSchema,
   'object-create': ObjectCreateMessageSchema,
   'object-update': ObjectUpdateMessageSchema,
   'object-delete': ObjectDeleteMessageSchema,

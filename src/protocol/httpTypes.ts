@@ -42,9 +42,21 @@ export interface CurrentSessionBody {
   user: User | null
 }
 
-/** GET /api/canvases: the canvases the caller owns or that are shared with them. */
+/** A canvas in the list: where its log stands (thumbnails are cached by it) and when it was last edited. */
+export interface CanvasListItem extends CanvasSummary {
+  seq: number
+  /** The last object operation, not a rename; `createdAt` before any. */
+  editedAt: string
+}
+
+/** GET /api/canvases: the canvases the caller owns or that are shared with them, last edited first. */
 export interface CanvasListBody {
-  canvases: CanvasSummary[]
+  canvases: CanvasListItem[]
+}
+
+/** POST /api/canvases/:id/duplicate (201): the caller's new copy. */
+export interface CanvasCopyBody {
+  canvas: CanvasListItem
 }
 
 /** POST /api/canvases (201), GET and PATCH /api/canvases/:id. */
@@ -168,4 +180,21 @@ export interface IdentitiesBody {
   identities: LinkedIdentity[]
   /** Whether the account can sign in with a password (false when password login is off). */
   hasPassword: boolean
+}
+
+/** An image stored for a canvas (docs/editor.md "Images"). */
+export interface ImageInfo {
+  /** SHA-256 of the stored bytes: what an image object's `imageId` names. */
+  id: string
+  /** Where the canvas's members fetch it. */
+  url: string
+  type: 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp'
+  width: number
+  height: number
+  size: number
+}
+
+/** POST /api/canvases/:id/images. */
+export interface ImageBody {
+  image: ImageInfo
 }

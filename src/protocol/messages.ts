@@ -9,6 +9,7 @@ import type {
   PreviewMessageSchema,
   PreviewObjectSchema,
   SelectionMessageSchema,
+  ViewportMessageSchema,
 } from './clientMessageSchemas.js'
 import type { ErrorCode } from './errorCodes.js'
 import type { CanvasObject, ObjectChanges } from './objects.js'
@@ -40,12 +41,19 @@ export type ObjectDeleteMessage = Parsed<Static<typeof ObjectDeleteMessageSchema
 export type PingMessage = Parsed<Static<typeof PingMessageSchema>>
 export type SelectionMessage = Parsed<Static<typeof SelectionMessageSchema>>
 export type PreviewMessage = Parsed<Static<typeof PreviewMessageSchema>>
+export type ViewportMessage = Parsed<Static<typeof ViewportMessageSchema>>
 /** One object's place in a drag or transform in progress [PROTO18]. */
 export type PreviewObject = Static<typeof PreviewObjectSchema>
 
 export type ClientOpMessage = ObjectCreateMessage | ObjectUpdateMessage | ObjectDeleteMessage
 export type ClientMessage =
-  AuthMessage | CursorMessage | SelectionMessage | PreviewMessage | ClientOpMessage | PingMessage
+  | AuthMessage
+  | CursorMessage
+  | SelectionMessage
+  | PreviewMessage
+  | ViewportMessage
+  | ClientOpMessage
+  | PingMessage
 
 export function isClientOpMessage(message: ClientMessage): message is ClientOpMessage {
   return (
@@ -139,6 +147,21 @@ export interface PreviewsMessage {
   previews: UserPreview[]
 }
 
+/** What one user sees of the canvas (world units) [PROTO19]. */
+export interface UserViewport {
+  userId: string
+  x: number
+  y: number
+  width: number
+  height: number
+}
+
+/** The viewports that changed since the last tick, coalesced like cursors [PROTO19]. */
+export interface ViewportsMessage {
+  type: 'viewports'
+  viewports: UserViewport[]
+}
+
 export interface UserConnectedMessage extends PresenceUser {
   type: 'user-connected'
 }
@@ -190,6 +213,7 @@ export type UnbatchedServerMessage =
   | CursorsMessage
   | SelectionsMessage
   | PreviewsMessage
+  | ViewportsMessage
   | UserConnectedMessage
   | UserDisconnectedMessage
   | ErrorMessage

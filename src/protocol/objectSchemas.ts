@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox'
+import { IMAGE_ID_PATTERN } from './images.js'
 import { OBJECT_LIMITS, OBJECT_TYPES, type NewObject, type ObjectChanges } from './objects.js'
 
 /**
@@ -66,6 +67,10 @@ const settable = {
   cornerRadius: Type.Optional(ranged(PROP_RANGES.cornerRadius)),
   arrowStart: Type.Optional(Type.Boolean()),
   arrowEnd: Type.Optional(Type.Boolean()),
+  // An image's picture: a hash the clients turn into this canvas's own image URL [PROTO18].
+  imageId: Type.Optional(Type.String({ pattern: IMAGE_ID_PATTERN })),
+  // Lock [ED-S3]: honoured by every editor, optional like the other later fields.
+  locked: Type.Optional(Type.Boolean()),
 }
 
 export const NewObjectSchema = Type.Object(

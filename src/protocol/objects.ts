@@ -48,6 +48,17 @@ export interface ObjectProps {
   /** Arrowheads: at the start and at the end of an arrow [ED-C1]. */
   arrowStart: boolean
   arrowEnd: boolean
+  /**
+   * The picture of an `image` object: the SHA-256 of what the server stored for this canvas
+   * (src/protocol/images.ts), never a URL [PROTO18].
+   */
+  imageId: string
+  /**
+   * Locked in every editor: it cannot be picked, moved, resized or deleted there until someone
+   * unlocks it; it stays drawn [ED-S3]. The server stores it and does not enforce it (an API
+   * client may still change a locked object, as it may unlock it).
+   */
+  locked: boolean
 }
 
 /** Properties that may appear in `object-update.changes`. */

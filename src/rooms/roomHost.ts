@@ -219,6 +219,7 @@ export class RoomHost implements CanvasListener {
 
   private releaseOutbox(seat: Seat): void {
     this.presence.sendSelections(seat.client)
+    this.presence.sendViewports(seat.client)
     const queued = seat.outbox ?? []
     seat.outbox = undefined
     for (const frame of queued) seat.client.deliver(frame)
@@ -454,6 +455,12 @@ export class RoomHost implements CanvasListener {
   moveCursor(client: RoomClient, x: number, y: number): void {
     const seat = this.seats.get(client)
     if (seat) this.presence.moveCursor(seat.member, x, y)
+  }
+
+  /** What the user sees of the canvas, for the others to follow; coalesced like cursors [PROTO19]. */
+  moveViewport(client: RoomClient, x: number, y: number, width: number, height: number): void {
+    const seat = this.seats.get(client)
+    if (seat) this.presence.moveViewport(seat.member, x, y, width, height)
   }
 
   /** The user's latest selection replaces the earlier one; sent coalesced on the cursor tick. */

@@ -1,7 +1,8 @@
 import { CursorBatcher } from '../core/cursorBatcher.js'
+import { ViewportBatcher } from '../core/viewportBatcher.js'
 import { can } from '../core/permissions.js'
 import type { Ephemeral } from '../log/canvasBus.js'
-import type { PresenceUser, PreviewObject, PreviewsMessage } from '../protocol/messages.js'
+import type { PresenceUser, PreviewObject, PreviewsMessage, UserViewport } from '../protocol/messages.js'
 import { PresenceAnnouncer } from './presenceAnnouncer.js'
 import { RemotePresence } from './remotePresence.js'
 import type { RoomClient, RoomMember } from './roomClient.js'
@@ -33,6 +34,10 @@ export class RoomPresence {
   private readonly previews = new Map<string, readonly PreviewObject[]>()
   /** Users whose preview changed since the last tick (an ended one goes out once, empty). */
   private readonly previewsChanged = new Set<string>()
+  /** What this instance's users see of the canvas, coalesced like cursors [PROTO19]. */
+  private readonly viewports = new ViewportBatcher()
+  /** The other instances' users' latest viewports, for members who join here [VIEW3]. */
+  private readonly remoteViewports = new Map<string, UserViewport>()
   /** Joins and leaves to this room's seats, coalesced per tick [PRES4]. */
   private readonly announcer: PresenceAnnouncer
 
@@ -63,6 +68,7 @@ export class RoomPresence {
         for (const { userId, username } of left) {
           if (this.byUser.has(userId)) continue
           this.cursors.remove(userId)
+          this.remoteViewports.delete(userId)
           this.announcer.announce({ type: 'user-disconnected', userId, username })
         }
         return
@@ -73,6 +79,10 @@ export class RoomPresence {
       case 'previews':
         // Motion, like cursors: skipped for a receiver that falls behind; the drop's commit follows.
         this.deliverCursors(Buffer.from(JSON.stringify({ type: 'previews', previews: message.previews })))
+        return
+      case 'viewports':
+        for (const v of message.viewports) this.remoteViewports.set(v.userId, v)
+        this.deliverCursors(Buffer.from(JSON.stringify({ type: 'viewports', viewports: message.viewports })))
         return
       case 'selections': {
         this.remote.setSelections(message.selections)
@@ -113,6 +123,7 @@ export class RoomPresence {
     if (!seats?.delete(seat) || seats.size > 0) return
     this.byUser.delete(member.userId)
     this.cursors.remove(member.userId)
+    this.viewports.remove(member.userId)
     if (this.selections.delete(member.userId)) {
       // The others still show it: tell them it is gone on the next tick.
       this.selectionsChanged.add(member.userId)
@@ -148,6 +159,13 @@ export class RoomPresence {
     this.startTick()
   }
 
+  /** What the user sees of the canvas now (world units); sent coalesced on the tick [PROTO19]. */
+  moveViewport(member: RoomMember, x: number, y: number, width: number, height: number): void {
+    if (!can(member.role, 'move-cursor')) return
+    this.viewports.move({ userId: member.userId, x, y, width, height })
+    this.startTick()
+  }
+
   /** The user's latest selection replaces the earlier one; sent coalesced on the tick. */
   select(member: RoomMember, ids: readonly string[]): void {
     if (!can(member.role, 'move-cursor')) return
@@ -179,6 +197,16 @@ export class RoomPresence {
     ]
     if (selections.length === 0) return
     client.send({ type: 'selections', selections })
+  }
+
+  /** Everyone's latest viewport, to a client that just joined, so it can follow them at once [VIEW3]. */
+  sendViewports(client: RoomClient): void {
+    const viewports = [
+      ...[...this.remoteViewports.values()].filter((v) => !this.byUser.has(v.userId)),
+      ...this.viewports.all(),
+    ]
+    if (viewports.length === 0) return
+    client.send({ type: 'viewports', viewports })
   }
 
   close(): void {
@@ -221,16 +249,18 @@ export class RoomPresence {
     this.flushSelections()
     const previews = this.drainPreviews()
     const cursors = this.cursors.drain()
-    if (!cursors && !previews) {
+    const viewports = this.viewports.drain()
+    if (!cursors && !previews && !viewports) {
       // Nothing moved for a whole tick: stop until someone does.
       this.stopTick()
       return
     }
     if (previews) this.publish({ kind: 'previews', previews: previews.previews })
     if (cursors) this.publish({ kind: 'cursors', cursors: cursors.cursors })
-    // One frame for both: a drag moves the cursor and the shape together.
-    const message =
-      cursors && previews ? { type: 'batch', messages: [previews, cursors] } : (cursors ?? previews)
+    if (viewports) this.publish({ kind: 'viewports', viewports: viewports.viewports })
+    // One frame for all: a drag moves the cursor and the shape together.
+    const messages = [previews, cursors, viewports].filter((m) => m !== undefined)
+    const message = messages.length === 1 ? messages[0] : { type: 'batch', messages }
     this.deliverCursors(Buffer.from(JSON.stringify(message)))
   }
 

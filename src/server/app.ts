@@ -21,9 +21,11 @@ import { accountRoutes } from './routes/accountRoutes.js'
 import { clientAddressOf, proxyTrust } from './trustProxy.js'
 import { inviteRoutes } from './routes/inviteRoutes.js'
 import { canvasRoutes } from './routes/canvasRoutes.js'
+import { canvasListRoutes } from './routes/canvasListRoutes.js'
 import { healthRoutes } from './routes/healthRoutes.js'
 import { triggerRoutes } from './routes/triggers/triggerRoutes.js'
 import { aiRoutes } from './routes/aiRoutes.js'
+import { imageRoutes } from './routes/imageRoutes.js'
 import { oidcRoutes } from './routes/oidcRoutes.js'
 import { adminRoutes } from './routes/adminRoutes.js'
 import { newInstanceId, startOpsMonitor } from './ops/opsMonitor.js'
@@ -164,9 +166,11 @@ export async function buildApp(deps: Deps): Promise<FastifyInstance> {
   if (config.metricsPort === undefined) await app.register(metricsRoute(deps))
   await app.register(accountRoutes(deps))
   await app.register(canvasRoutes(deps, rooms))
+  await app.register(canvasListRoutes(deps, rooms))
   await app.register(inviteRoutes(deps))
   await app.register(triggerRoutes(deps, rooms))
   await app.register(aiRoutes(deps, rooms))
+  await app.register(imageRoutes(deps))
   await app.register(oidcRoutes(deps))
   await app.register(adminRoutes(deps))
   startOpsMonitor(app, deps, newInstanceId())

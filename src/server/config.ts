@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import path from 'node:path'
+import { DEFAULT_IMAGE_LIMITS } from '../protocol/images.js'
 
 export type Env = Readonly<Record<string, string | undefined>>
 
@@ -63,6 +64,14 @@ export interface Config {
   adminEmails: readonly string[]
   /** STATS_LOG_INTERVAL_SEC: one structured `stats` log line this often; 0 turns it off. */
   statsLogIntervalSec: number
+  /** IMAGE_MAX_BYTES, IMAGE_MAX_SIDE, IMAGE_MAX_PIXELS: what one uploaded image may be (docs/editor.md). */
+  images: ImageLimits
+}
+
+export interface ImageLimits {
+  maxBytes: number
+  maxSide: number
+  maxPixels: number
 }
 
 /** What scale-out buses read from BUS_* variables; unset fields keep the bus's defaults. */
@@ -326,6 +335,11 @@ export function loadConfig(env: Env, cwd = process.cwd()): Readonly<Config> {
     busTuning: busTuning(env),
     adminEmails: emailList(env, 'ADMIN_EMAILS'),
     statsLogIntervalSec: intVar(env, 'STATS_LOG_INTERVAL_SEC', 60, 0, 86_400),
+    images: Object.freeze({
+      maxBytes: intVar(env, 'IMAGE_MAX_BYTES', DEFAULT_IMAGE_LIMITS.maxBytes, 1_024, 100 * 1024 * 1024),
+      maxSide: intVar(env, 'IMAGE_MAX_SIDE', DEFAULT_IMAGE_LIMITS.maxSide, 16, 16_384),
+      maxPixels: intVar(env, 'IMAGE_MAX_PIXELS', DEFAULT_IMAGE_LIMITS.maxPixels, 256, 268_435_456),
+    }),
   }
   if (nonEmpty(env, 'METRICS_HOST') !== undefined && config.metricsPort === undefined) {
     throw new ConfigError('METRICS_PORT is required when METRICS_HOST is set')

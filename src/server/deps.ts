@@ -16,8 +16,14 @@ import { migratePostgres } from '../postgres/migrate.js'
 import { openPostgres } from '../postgres/openPostgres.js'
 import { migrate, type MigrationResult } from '../sqlite/migrate.js'
 import { openSqlite, type SqliteDb } from '../sqlite/openSqlite.js'
+import { WriteLockGate } from '../sqlite/writeLockGate.js'
 import type { CanvasStore } from '../store/canvasStore.js'
 import type { IdentityStore } from '../store/identityStore.js'
+import type { ImageStore } from '../store/imageStore.js'
+import { PG_IMAGE_MIGRATIONS } from '../store/postgres/imageMigrations.js'
+import { PostgresImageStore } from '../store/postgres/postgresImageStore.js'
+import { IMAGE_MIGRATIONS } from '../store/sqlite/imageMigrations.js'
+import { SqliteImageStore } from '../store/sqlite/sqliteImageStore.js'
 import type { InviteStore } from '../store/inviteStore.js'
 import { PG_STORE_MIGRATIONS } from '../store/postgres/migrations.js'
 import { PostgresCanvasStore } from '../store/postgres/postgresCanvasStore.js'
@@ -56,6 +62,8 @@ export interface Deps {
   invites: InviteStore
   /** Sign-in identities from the OpenID Connect provider; same database as `store`. */
   identities: IdentityStore
+  /** Images placed on canvases (src/store/imageStore.ts); same database as `store`. */
+  images: ImageStore
   /** OpenID Connect (src/auth/oidc), when OIDC_ISSUER_URL is set. */
   oidc: Oidc | undefined
   accounts: Accounts
@@ -108,6 +116,7 @@ export const SQLITE_MIGRATIONS = [
   TRIGGER_MIGRATIONS,
   QUEUE_MIGRATIONS,
   OPS_MIGRATIONS,
+  IMAGE_MIGRATIONS,
 ] as const
 /** The same schema, version for version, in PostgreSQL. */
 export const PG_MIGRATIONS = [
@@ -115,6 +124,7 @@ export const PG_MIGRATIONS = [
   PG_LOG_MIGRATIONS,
   PG_TRIGGER_MIGRATIONS,
   PG_OPS_MIGRATIONS,
+  PG_IMAGE_MIGRATIONS,
 ] as const
 
 export function migrateSqlite(db: SqliteDb): MigrationResult {
@@ -153,6 +163,7 @@ interface Storage {
   store: CanvasStore
   invites: InviteStore
   identities: IdentityStore
+  images: ImageStore
   opLog: OpLog
   /** In the log's database, so canvas events are read and written in one transaction [CEV1]. */
   triggerStore: TriggerStore & CanvasEventSource
@@ -169,8 +180,12 @@ function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, 
   // One connection serves the store and the log: better-sqlite3 is synchronous, so a second
   // connection in this thread would only add lock contention.
   const store = new SqliteCanvasStore(db, now)
+  // The op log and the trigger store's event worker write one file: they take turns without
+  // the event loop ever sleeping on SQLite's lock (src/sqlite/writeLockHandshake.ts).
+  const writeGate = new WriteLockGate()
   const opLog = new SqliteOpLog(db, now, {
     onCheckpointError: (err) => logger.warn({ err }, 'WAL checkpoint failed'),
+    writeGate,
   })
   // The durability settings actually in force on the log's connection, for operators and for
   // the fsync-before-ack test, which reads this line at startup and after a restart [D3].
@@ -184,16 +199,26 @@ function openSqliteStorage(config: Readonly<Config>, logger: FastifyBaseLogger, 
   )
   // The trigger store shares the log's database, so the canvas event consumer reads the log and
   // writes events and its position in one transaction [CEV1].
-  const triggerStore = new SqliteTriggerStore(db)
+  const triggerStore = new SqliteTriggerStore(db, {
+    writeGate,
+    eventWorker: {
+      busyTimeoutMs: 5000,
+      onWorkerFailure: (err, fatal) =>
+        fatal
+          ? logger.fatal({ err }, 'event commit worker keeps dying: event ingestion is down')
+          : logger.error({ err }, 'event commit worker died; restarted'),
+    },
+  })
   const rateLimiter = new SqliteRateLimiter(openRateLimitDb(config.dataDir))
   return {
     store,
     invites: new SqliteInviteStore(db, now),
     identities: new SqliteIdentityStore(db, now),
+    images: new SqliteImageStore(db, now),
     opLog,
     triggerStore,
     rateLimiter,
-    instanceStats: new SqliteInstanceStats(db),
+    instanceStats: new SqliteInstanceStats(db, writeGate),
     userDisables: new SqliteUserDisables(db),
     close: async () => {
       await rateLimiter.close()
@@ -219,6 +244,7 @@ function openPostgresStorage(databaseUrl: string, logger: FastifyBaseLogger, now
     store,
     invites: new PostgresInviteStore(pool, now),
     identities: new PostgresIdentityStore(pool, now),
+    images: new PostgresImageStore(pool, now),
     opLog,
     triggerStore,
     rateLimiter: new PostgresRateLimiter(pool),
@@ -307,6 +333,7 @@ export function createDeps(
     store,
     invites,
     identities,
+    images: storage.images,
     oidc,
     accounts,
     opLog,

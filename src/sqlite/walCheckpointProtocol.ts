@@ -39,7 +39,7 @@ export interface WalCheckpointerOptions {
 export interface WorkerData extends WalCheckpointerOptions {
   /** Absolute path of the database file. */
   file: string
-  /** Two Int32 slots, WANTS_LOCK and COMMITTING (see WalCheckpointer.beginCommit). */
+  /** The file's WriteLockGate buffer (writeLockHandshake.ts). */
   shared: SharedArrayBuffer
 }
 
@@ -56,7 +56,3 @@ export interface WorkerReply {
 export const PERIODIC = 0
 export const READY = -1
 export const LOCK_RELEASED = -2
-
-// Int32 slots of WorkerData.shared.
-export const WANTS_LOCK = 0
-export const COMMITTING = 1

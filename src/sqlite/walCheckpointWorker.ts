@@ -2,16 +2,15 @@ import fs from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import {
-  COMMITTING,
   LOCK_RELEASED,
   PERIODIC,
   READY,
-  WANTS_LOCK,
   type CheckpointMode,
   type CheckpointResult,
   type WorkerData,
   type WorkerRequest,
 } from './walCheckpointProtocol.js'
+import { holdWriteLock, WORKER_SLOTS } from './writeLockHandshake.js'
 
 /**
  * The checkpoint worker's thread, started by WalCheckpointer [D6].
@@ -26,8 +25,8 @@ import {
  *
  * RESTART polls for the write lock (1, 2, 5… ms sleeps) and, against commits back to back, gave
  * up busy on about half its runs while the WAL reached 31–77 MiB in 10 000 commits (measured).
- * So it first raises WANTS_LOCK and waits until the main thread is not COMMITTING; the main
- * thread sees the flag and defers its next group commit until LOCK_RELEASED. Then every
+ * So it first takes the write-lock handshake (writeLockHandshake.ts): the main thread defers its
+ * next group commit until LOCK_RELEASED. Then every
  * RESTART succeeded and the WAL stayed under 6.5 MiB, and neither side sleeps in SQLite's busy
  * handler (on the main thread that sleep would stall the event loop).
  *
@@ -73,14 +72,12 @@ const dataVersion = () => db.pragma('data_version', { simple: true }) as number
 
 /** RESTART and TRUNCATE take the write lock: first make the main thread stop committing. */
 function exclusive(mode: CheckpointMode): CheckpointRow {
-  Atomics.store(flags, WANTS_LOCK, 1)
-  try {
-    while (Atomics.load(flags, COMMITTING) === 1) Atomics.wait(flags, COMMITTING, 1, 50)
-    return pragma(mode)
-  } finally {
-    Atomics.store(flags, WANTS_LOCK, 0)
-    port.postMessage({ id: LOCK_RELEASED })
-  }
+  return holdWriteLock(
+    flags,
+    WORKER_SLOTS.checkpointer,
+    () => pragma(mode),
+    () => port.postMessage({ id: LOCK_RELEASED }),
+  )
 }
 
 let escalateAfter = 0

@@ -1,10 +1,8 @@
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import {
-  COMMITTING,
   LOCK_RELEASED,
   READY,
-  WANTS_LOCK,
   type CheckpointMode,
   type CheckpointResult,
   type WalCheckpointerOptions,
@@ -12,14 +10,17 @@ import {
   type WorkerReply,
   type WorkerRequest,
 } from './walCheckpointProtocol.js'
+import type { WriteLockGate } from './writeLockGate.js'
+import { WORKER_SLOTS } from './writeLockHandshake.js'
 
 export type { CheckpointMode, CheckpointResult, WalCheckpointerOptions }
 
 /**
  * Checkpoints a WAL database from a worker thread, so checkpoint I/O (and its fsyncs) never
  * runs on the event loop that acks commits [D6]. The owner turns off SQLite's inline
- * auto-checkpoint on its own connection, brackets its commits with beginCommit/endCommit, and
- * on a fatal `onFailure` turns inline checkpoints back on. How the worker picks a mode, and why:
+ * auto-checkpoint on its own connection, brackets its commits with the file's WriteLockGate
+ * (which RESTART and TRUNCATE take through), and on a fatal `onFailure` turns inline
+ * checkpoints back on. How the worker picks a mode, and why:
  * walCheckpointWorker.ts.
  *
  * The worker is the compiled module beside this one (dist/sqlite/walCheckpointWorker.js). Under
@@ -28,7 +29,6 @@ export type { CheckpointMode, CheckpointResult, WalCheckpointerOptions }
  */
 export class WalCheckpointer {
   private readonly worker: Worker
-  private readonly flags = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT))
   private readonly pending = new Map<number, { resolve(r: CheckpointResult): void; reject(e: Error): void }>()
   private nextId = 1
   private waiting = 0
@@ -41,19 +41,24 @@ export class WalCheckpointer {
   constructor(
     file: string,
     options: WalCheckpointerOptions,
+    private readonly gate: WriteLockGate,
     private readonly handlers: {
       onResult(result: CheckpointResult): void
-      /** The worker no longer wants the write lock: commits deferred by beginCommit may go. */
-      onLockReleased(): void
       onFailure(error: Error, fatal: boolean): void
     },
   ) {
-    const workerData: WorkerData = { file: path.resolve(file), shared: this.flags.buffer, ...options }
+    const workerData: WorkerData = { file: path.resolve(file), shared: gate.shared, ...options }
     this.worker = new Worker(new URL('./walCheckpointWorker.js', import.meta.url), { workerData })
     let markReady: () => void = () => {}
     this.ready = this.held(new Promise((resolve) => (markReady = resolve)))
     this.worker.on('message', (msg: WorkerReply) => this.onMessage(msg, markReady))
     this.worker.on('error', (err) => this.fail(err))
+    // A commit deferred for the worker is someone's pending append: keep the process alive
+    // until it runs.
+    gate.watch(WORKER_SLOTS.checkpointer, () => {
+      if (!this.stopped)
+        this.lockWait ??= this.held(new Promise<void>((resolve) => (this.endLockWait = resolve)))
+    })
     this.exited = new Promise((resolve) =>
       this.worker.once('exit', (code) => {
         markReady()
@@ -66,27 +71,6 @@ export class WalCheckpointer {
   /** Resolves once the worker has opened its connection (or has failed to). */
   started(): Promise<void> {
     return this.ready
-  }
-
-  /**
-   * Call before a write transaction: false means the worker is about to take (or holds) the
-   * write lock, so defer the commit until onLockReleased rather than sleep in SQLite's busy
-   * handler on the event loop. After true, call endCommit once the transaction is over.
-   * Sequentially consistent flags on both sides (Dekker): at least one of them backs off.
-   */
-  beginCommit(): boolean {
-    if (this.stopped) return true
-    Atomics.store(this.flags, COMMITTING, 1)
-    if (Atomics.load(this.flags, WANTS_LOCK) === 0) return true
-    this.endCommit()
-    // The deferred commit is someone's pending append: keep the process alive until it runs.
-    this.lockWait ??= this.held(new Promise<void>((resolve) => (this.endLockWait = resolve)))
-    return false
-  }
-
-  endCommit(): void {
-    Atomics.store(this.flags, COMMITTING, 0)
-    Atomics.notify(this.flags, COMMITTING)
   }
 
   /** 'auto' runs PASSIVE, then RESTART or TRUNCATE when needed, like the periodic runs. */
@@ -144,17 +128,17 @@ export class WalCheckpointer {
 
   private fail(err: Error): void {
     this.stopped = true
-    // A worker that died holding WANTS_LOCK must not keep commits waiting.
-    Atomics.store(this.flags, WANTS_LOCK, 0)
     for (const waiter of this.pending.values()) waiter.reject(err)
     this.pending.clear()
     this.handlers.onFailure(err, true)
-    this.lockReleased()
+    // A worker that died holding its slot must not keep commits waiting.
+    this.lockReleased(true)
   }
 
-  private lockReleased(): void {
+  private lockReleased(died = false): void {
     this.lockWait = undefined
     this.endLockWait()
-    this.handlers.onLockReleased()
+    if (died) this.gate.clear(WORKER_SLOTS.checkpointer)
+    else this.gate.released()
   }
 }

@@ -196,6 +196,25 @@ export function registerOpLogContractTests(impl: OpLogImplementation): void {
       expect(await h.log.headSeq(canvas)).toBe(4)
     })
 
+    it('[LOG8] when canvases are asked for their last edit, then each with entries gives its head seq and the head entry time, one without entries is left out, a trimmed head has no time', async () => {
+      const { h, clock } = await start()
+      const [busy, quiet, trimmed] = [await h.newCanvas(), await h.newCanvas(), await h.newCanvas()]
+      await appendEach(h.log, busy, ['a', 'b'])
+      clock.advance(5_000)
+      await appendEach(h.log, busy, ['c'])
+      const busyAt = clock.now()
+      await appendEach(h.log, trimmed, ['d'])
+      await h.log.trim(trimmed, 1)
+      const edits = await h.log.lastEdits([busy, quiet, trimmed, 'no-such-canvas'])
+      expect([...edits.entries()].sort()).toEqual(
+        [
+          [busy, { seq: 3, at: busyAt }],
+          [trimmed, { seq: 1, at: undefined }],
+        ].sort(),
+      )
+      expect((await h.log.lastEdits([])).size).toBe(0)
+    })
+
     it('[LOG6] when a log is trimmed, then entries up to the seq are gone and firstSeq says where reading starts', async () => {
       const { h } = await start()
       const [canvas, other] = [await h.newCanvas(), await h.newCanvas()]

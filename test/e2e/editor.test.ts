@@ -466,7 +466,8 @@ describe('web editor, end to end in Chromium', () => {
       await expectCursorAt(alice.editor, carolAccount.id, target)
       const types = sent.map((frame) => (JSON.parse(frame) as { type: string }).type)
       expect(types).toContain('cursor')
-      expect(types.filter((t) => !['auth', 'cursor', 'ping'].includes(t))).toEqual([])
+      // Presence only: where she points and what she sees (a viewer can be followed too).
+      expect(types.filter((t) => !['auth', 'cursor', 'viewport', 'ping'].includes(t))).toEqual([])
       expect(await stateFor(carol)).toEqual(before)
       expect(await c.objectCount()).toBe(2)
       expect(await c.saved()).toEqual({ saved: 'true', pending: '0' })

@@ -62,6 +62,7 @@ export function changesArb(
       cornerRadius: fc.double({ min: 0, max: 1e6, noNaN: true }),
       arrowStart: fc.boolean(),
       arrowEnd: fc.boolean(),
+      locked: fc.boolean(),
     },
     { requiredKeys: [] },
   )

@@ -45,3 +45,19 @@ describe('[ED-C1] connector fields on the wire', () => {
     expect(fieldOf(update({ arrowStart: 'yes' }))).toBe('changes.arrowStart')
   })
 })
+
+describe('[ED-S3] the lock on the wire', () => {
+  it('[ED-S3] when an object is created locked or unlocked by an update then it is accepted as sent', () => {
+    expect(parseClientMessage(create({ locked: true }))).toMatchObject({
+      ok: true,
+      message: { object: { locked: true } },
+    })
+    expect(parseClientMessage(update({ locked: false })).ok).toBe(true)
+  })
+
+  it('[ED-S3] when locked is not a boolean then it is refused naming the field', () => {
+    expect(fieldOf(create({ locked: 'true' }))).toBe('object.locked')
+    expect(fieldOf(update({ locked: 1 }))).toBe('changes.locked')
+    expect(fieldOf(update({ locked: null }))).toBe('changes.locked')
+  })
+})

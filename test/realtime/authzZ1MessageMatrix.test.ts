@@ -124,6 +124,17 @@ const SAMPLES: Record<ClientMessageType, () => Promise<Cell>> = {
       },
     }
   },
+  viewport: () => {
+    const x = ++serial
+    return Promise.resolve({
+      message: { type: 'viewport', x, y: 1, width: 800, height: 600 },
+      allowed: async (_sender, user) => {
+        await watcher.waitFor(
+          (m) => m.type === 'viewports' && m.viewports.some((v) => v.userId === user.id && v.x === x),
+        )
+      },
+    })
+  },
   'object-create': () => {
     const opId = next('create')
     return Promise.resolve({

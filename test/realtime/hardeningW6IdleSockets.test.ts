@@ -28,7 +28,7 @@ import { startTestServer, type TestServer } from '../support/startTestServer.js'
 const SOCKETS = 500
 /** Timer and event-loop lag a loaded two-core machine may add to a deadline; the real values are logged. */
 const LAG_MS = 1_000
-const HEARTBEAT_LIMITS: Partial<RealtimeLimits> = { pingIntervalMs: 1_000, sweepIntervalMs: 100 }
+const HEARTBEAT_LIMITS = { pingIntervalMs: 1_000, sweepIntervalMs: 100 } satisfies Partial<RealtimeLimits>
 
 let server: TestServer | undefined
 afterEach(async () => {
@@ -86,9 +86,12 @@ describe('[W6] idle and unauthenticated sockets', () => {
   })
 
   it('[W6] when 500 signed-in sockets stop answering pings, then each is terminated within 2 ping intervals while answering sockets stay', async () => {
-    server = await startTestServer({ clock: systemClock(), realtimeLimits: HEARTBEAT_LIMITS })
+    // Two-second heartbeats: 500 sockets' auth replies spread over a loaded machine's lag, and a
+    // third heartbeat (the bug this catches) still lands past the bound.
+    const limits = { ...HEARTBEAT_LIMITS, pingIntervalMs: 2_000 }
+    server = await startTestServer({ clock: systemClock(), realtimeLimits: limits })
     const s = server
-    const { pingIntervalMs = 0, sweepIntervalMs = 0 } = HEARTBEAT_LIMITS
+    const { pingIntervalMs, sweepIntervalMs } = limits
     const perUser = DEFAULT_REALTIME_LIMITS.maxConnectionsPerUser
     const controls = 20
     const { users, canvasId } = await canvasWithMembers(s, Math.ceil((SOCKETS + controls) / perUser))
@@ -123,7 +126,7 @@ describe('[W6] idle and unauthenticated sockets', () => {
     // The first heartbeat after the socket's last frame pings it, the next one terminates it: never
     // at the first one (measured from the client's auth-success, which it sees a little late).
     expect(Math.min(...lifetimes)).toBeGreaterThanOrEqual(pingIntervalMs / 2)
-    expect(Math.max(...lifetimes)).toBeLessThan(2 * (pingIntervalMs + sweepIntervalMs) + LAG_MS)
+    expect(Math.max(...lifetimes)).toBeLessThan(2 * (pingIntervalMs + sweepIntervalMs) + 1.5 * LAG_MS)
     for (const c of answering) {
       expect(c.closeInfo).toBeUndefined()
       expect(await pingRoundTrip(c, 1)).toBeGreaterThan(0)

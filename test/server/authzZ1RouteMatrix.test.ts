@@ -17,6 +17,7 @@ import {
 } from '../support/fixtures.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
 import { generateKey, withKey, type TestKey } from '../support/triggerFixtures.js'
+import { solidPng } from '../support/imageFixtures.js'
 import { tempDir } from '../support/tempDir.js'
 
 // [Z1] Every HTTP route the app registers × anonymous, stranger, viewer, editor and owner,
@@ -128,6 +129,15 @@ const SAMPLES: Record<string, Sample> = {
   'GET /api/canvases/:id/members': {
     request: (s) => ({ method: 'GET', url: canvasUrl(s, '/members') }),
     ok: 200,
+  },
+  'GET /api/canvases/:id/thumbnail': {
+    request: (s) => ({ method: 'GET', url: canvasUrl(s, '/thumbnail?v=0') }),
+    ok: 200,
+  },
+  // Any member may copy a canvas into one of their own [LIST2].
+  'POST /api/canvases/:id/duplicate': {
+    request: (s) => ({ method: 'POST', url: canvasUrl(s, '/duplicate'), json: {} }),
+    ok: 201,
   },
   'POST /api/canvases/:id/members': {
     request: (s) => ({
@@ -260,6 +270,19 @@ const SAMPLES: Record<string, Sample> = {
     ok: 200,
   },
   'GET /api/ai/quota': { request: () => ({ method: 'GET', url: '/api/ai/quota' }), ok: 200 },
+  'POST /api/canvases/:id/images': {
+    request: async (s) => ({
+      method: 'POST',
+      url: canvasUrl(s, '/images'),
+      headers: { 'content-type': 'image/png' },
+      payload: await solidPng(4, 3, [10, 20, 30]),
+    }),
+    ok: 201,
+  },
+  'GET /api/canvases/:id/images/:imageId': {
+    request: async (s) => ({ method: 'GET', url: await uploadedImageUrl(s) }),
+    ok: 200,
+  },
   // OpenID Connect: this server has none configured, so the /auth/ routes answer 404 (after the
   // session check for /auth/link); test/server/oidc*.test.ts run them against a real provider.
   'GET /api/auth/providers': { request: () => ({ method: 'GET', url: '/api/auth/providers' }), ok: 200 },
@@ -279,6 +302,18 @@ const SAMPLES: Record<string, Sample> = {
     },
     ok: 204,
   },
+}
+
+/** An image the owner uploaded to the matrix canvas: its URL. */
+async function uploadedImageUrl(s: Setup): Promise<string> {
+  const res = await server.http.send<{ image: { url: string } }>({
+    method: 'POST',
+    url: canvasUrl(s, '/images'),
+    token: s.owner.token,
+    payload: await solidPng(5, 5, [200, 0, 0]),
+  })
+  expect(res.status, res.text).toBe(201)
+  return res.body.image.url
 }
 
 /** Routes whose success lets a stranger see the canvas by design (a share link's token). */

@@ -154,6 +154,14 @@ const BODY_SAMPLES: Record<string, BodySample> = {
     }),
     withApiKey: true,
   },
+  // A copy of the canvas: who owns it and where its log stands are the server's to say [LIST2].
+  'POST /api/canvases/:id/duplicate': {
+    request: () => ({
+      method: 'POST',
+      url: `/api/canvases/${canvas.id}/duplicate`,
+      json: { name: 'Copy' },
+    }),
+  },
   // An AI command: a server-owned field beside the command is refused, never stored on what it makes.
   'POST /api/canvases/:id/ai': {
     request: () => ({

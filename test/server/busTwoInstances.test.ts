@@ -8,7 +8,7 @@ import { fetchClient, type ApiClient } from '../support/apiClient.js'
 import { startCluster, type Cluster, type ClusterBus } from '../support/cluster.js'
 import { sharedCanvas, canvasState } from '../support/sharedCanvas.js'
 import { metricValue, scrapeMetrics } from '../support/metricValue.js'
-import { WsTestClient } from '../support/wsTestClient.js'
+import { WsTestClient, type Received } from '../support/wsTestClient.js'
 
 // Two `collabcanvas serve` processes of one deployment, a client on each (docs/scaling.md):
 // what happens on one instance reaches the sockets of the other through the bus [BUS1–BUS8].
@@ -71,6 +71,24 @@ describe.each<ClusterBus>(['sqlite', 'redis'])('BUS=%s with two instances', (bus
     there.close()
     await here.waitFor((m) => m.type === 'user-disconnected' && m.userId === editor.id)
     here.close()
+  })
+
+  it('[BUS5][PROTO19] when a user pans on one instance, then a socket on the other gets the viewport, and a later joiner there gets it after its welcome', async () => {
+    const { owner, members, canvas } = await sharedCanvas(one, ['editor'])
+    const editor = members[0]
+    if (!editor) throw new Error('no editor')
+    const here = await WsTestClient.connect(urlOf(0), canvas.id, { token: owner.token })
+    const there = await WsTestClient.connect(urlOf(1), canvas.id, { token: editor.token })
+    await here.waitFor((m) => m.type === 'user-connected' && m.userId === editor.id)
+    here.send({ type: 'viewport', x: 12, y: 34, width: 1280, height: 800 })
+    const ofOwner = (m: Received) =>
+      m.type === 'viewports' && m.viewports.some((v) => v.userId === owner.id && v.x === 12 && v.y === 34)
+    await there.waitFor(ofOwner)
+    const later = await WsTestClient.connect(urlOf(1), canvas.id, { token: editor.token })
+    await later.waitFor(ofOwner)
+    here.close()
+    there.close()
+    later.close()
   })
 
   it('[BUS2] when the owner renames the canvas and removes a member through one instance, then sockets on the other are told', async () => {

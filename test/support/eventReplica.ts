@@ -48,6 +48,7 @@ export class EventReplica {
         case 'user-disconnected':
         case 'canvas-updated':
         case 'previews':
+        case 'viewports':
         case 'role-changed':
           break // not canvas state
         default:

@@ -230,6 +230,7 @@ export class CountingClient {
         case 'user-disconnected':
         case 'canvas-updated':
         case 'previews':
+        case 'viewports':
         case 'role-changed':
           break
         default:

@@ -317,6 +317,7 @@ export class SeqOrderedReplica {
       case 'pong':
       case 'canvas-updated':
       case 'previews':
+      case 'viewports':
       case 'role-changed':
         return
       default:

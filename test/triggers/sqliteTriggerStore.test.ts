@@ -29,3 +29,34 @@ registerTriggerStoreContractTests({
     }
   },
 })
+
+registerTriggerStoreContractTests({
+  name: 'sqlite, events committed in a worker thread',
+  async create() {
+    const dir = tempDir()
+    const db = openSqlite(dir.path)
+    migrateSqlite(db)
+    const users = new SqliteCanvasStore(db, Date.now)
+    const store = new SqliteTriggerStore(db, {
+      eventWorker: {
+        busyTimeoutMs: 5000,
+        onWorkerFailure: (err) => {
+          throw err
+        },
+      },
+    })
+    return {
+      store,
+      async newUser() {
+        const email = uniqueEmail('trg')
+        const user = await users.createUser({ email, username: email, passwordHash: 'x' })
+        return user.id
+      },
+      async cleanup() {
+        await store.close()
+        db.close()
+        dir.remove()
+      },
+    }
+  },
+})

@@ -5,7 +5,7 @@ import type { CanvasObject } from '../../protocol/objects.js'
 import { inTransaction } from '../../postgres/inTransaction.js'
 import type { PgClient, PgPool } from '../../postgres/openPostgres.js'
 import { pgGuarded, toStorageError } from '../../postgres/postgresErrors.js'
-import type { OpLog, Snapshot, SnapshotToSave } from '../opLog.js'
+import type { LastEdit, OpLog, Snapshot, SnapshotToSave } from '../opLog.js'
 import { DEFAULT_READ_LIMIT, MAX_READ_LIMIT } from '../sqlite/sqliteOpLog.js'
 
 export interface PostgresOpLogOptions {
@@ -168,6 +168,21 @@ export class PostgresOpLog implements OpLog {
       [canvasId],
     )
     return Number(r?.head_seq ?? 0)
+  }
+
+  async lastEdits(canvasIds: readonly string[]): Promise<Map<string, LastEdit>> {
+    const rows = await this.query<{ canvas_id: string; head_seq: string; at: string | null }>(
+      `SELECT h.canvas_id, h.head_seq, l.at FROM op_log_heads h
+         LEFT JOIN op_log l ON l.canvas_id = h.canvas_id AND l.seq = h.head_seq
+       WHERE h.canvas_id = ANY($1::text[])`,
+      [canvasIds],
+    )
+    return new Map(
+      rows.map((r) => [
+        r.canvas_id,
+        { seq: Number(r.head_seq), at: r.at === null ? undefined : Number(r.at) },
+      ]),
+    )
   }
 
   async firstSeq(canvasId: string): Promise<number> {

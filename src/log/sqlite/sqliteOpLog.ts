@@ -4,13 +4,14 @@ import { AppError } from '../../protocol/appError.js'
 import type { CanvasObject } from '../../protocol/objects.js'
 import type { SqliteDb } from '../../sqlite/openSqlite.js'
 import { toStorageError } from '../../sqlite/sqliteErrors.js'
-import type { OpLog, Snapshot, SnapshotToSave } from '../opLog.js'
+import type { LastEdit, OpLog, Snapshot, SnapshotToSave } from '../opLog.js'
 import {
   WalCheckpointer,
   type CheckpointMode,
   type CheckpointResult,
   type WalCheckpointerOptions,
 } from '../../sqlite/walCheckpointer.js'
+import { WriteLockGate } from '../../sqlite/writeLockGate.js'
 
 /** docs/spec/log.md: the page readAfter returns without a limit, and the largest it allows. */
 export const DEFAULT_READ_LIMIT = 1000
@@ -29,6 +30,11 @@ export interface SqliteOpLogOptions {
   checkpoint?: false | Partial<WalCheckpointerOptions>
   /** Told when the checkpointer fails; on a fatal failure the log has gone back to inline checkpoints. */
   onCheckpointError?: (error: Error) => void
+  /**
+   * The file's write-lock handshake, shared with the other threads writing it (the trigger
+   * events' committer); the log makes its own when it is the only one.
+   */
+  writeGate?: WriteLockGate
 }
 
 // 100 ms, not 1 s: awaited appends one after another commit ~8k times a second here, ~20 MB
@@ -49,7 +55,7 @@ export interface SqliteOpLogStats {
   transactions: number
   /** Group-commit transactions that failed; every call in them was rejected [LOG2]. */
   failedTransactions: number
-  /** Group commits that waited for the checkpoint worker to release the write lock. */
+  /** Group commits that waited for a worker (checkpointer, event committer) to release the write lock. */
   deferredFlushes: number
   checkpoints: number
   /** Checkpoints that went on with RESTART: the WAL held restartFrames or more. */
@@ -100,8 +106,9 @@ export class SqliteOpLog implements OpLog {
   private queue: PendingAppend[] = []
   private queuedEntries = 0
   private flushHandle: NodeJS.Immediate | undefined
-  /** A flush waits for the checkpoint worker to release the write lock. */
+  /** A flush waits for a worker to release the write lock. */
   private deferred = false
+  private readonly gate: WriteLockGate
   private closed = false
   private readonly checkpointer: WalCheckpointer | undefined
   private readonly autocheckpointBefore: number
@@ -132,6 +139,11 @@ export class SqliteOpLog implements OpLog {
     this.statements = {
       head: db.prepare<[string], number>('SELECT head_seq FROM op_log_heads WHERE canvas_id = ?').pluck(),
       canvasExists: db.prepare<[string], number>('SELECT 1 FROM canvases WHERE id = ?').pluck(),
+      lastEdits: db.prepare<[string], { canvas_id: string; head_seq: number; at: number | null }>(
+        `SELECT h.canvas_id, h.head_seq, l.at FROM op_log_heads h
+           LEFT JOIN op_log l ON l.canvas_id = h.canvas_id AND l.seq = h.head_seq
+         WHERE h.canvas_id IN (SELECT value FROM json_each(?))`,
+      ),
       insert: db.prepare<[string, number, string, string, number, string]>(
         'INSERT INTO op_log (canvas_id, seq, op_id, user_id, at, op) VALUES (?, ?, ?, ?, ?, ?)',
       ),
@@ -159,6 +171,7 @@ export class SqliteOpLog implements OpLog {
     }
     this.commitBatch = db.transaction((batch: PendingAppend[], at: number) => this.writeBatch(batch, at))
 
+    this.gate = options.writeGate ?? new WriteLockGate()
     this.autocheckpointBefore = db.pragma('wal_autocheckpoint', { simple: true }) as number
     const walMode = db.pragma('journal_mode', { simple: true }) === 'wal'
     if (options.checkpoint !== false && walMode && !db.memory) {
@@ -168,11 +181,9 @@ export class SqliteOpLog implements OpLog {
       this.checkpointer = new WalCheckpointer(
         db.name,
         { ...CHECKPOINT_DEFAULTS, ...options.checkpoint },
+        this.gate,
         {
           onResult: (result) => this.countCheckpoint(result),
-          onLockReleased: () => {
-            if (this.deferred) this.flush()
-          },
           onFailure: (error, fatal) => {
             this.counters.checkpointErrors += 1
             // Without the worker nothing would bound the WAL: go back to inline checkpoints.
@@ -205,7 +216,7 @@ export class SqliteOpLog implements OpLog {
     return new Promise((resolve, reject) => {
       this.queue.push({ canvasId, inputs: prepared, resolve, reject })
       this.queuedEntries += prepared.length
-      // A deferred flush runs when the checkpoint worker releases the lock; nothing to schedule.
+      // A deferred flush runs when the worker releases the lock; nothing to schedule.
       if (this.deferred) return
       if (this.queuedEntries >= this.maxBatchEntries) this.flush()
       else this.flushHandle ??= setImmediate(() => this.flush())
@@ -217,11 +228,12 @@ export class SqliteOpLog implements OpLog {
     this.flushHandle = undefined
     this.deferred = false
     if (this.queue.length === 0) return
-    if (this.checkpointer?.beginCommit() === false) {
-      // The checkpoint worker is taking the write lock; it calls back when done. Appends keep
+    if (!this.gate.beginCommit()) {
+      // A worker is taking the write lock; the gate calls back when it is done. Appends keep
       // queueing meanwhile and go in the same, larger commit.
       this.deferred = true
       this.counters.deferredFlushes += 1
+      this.gate.whenReleased(() => this.flush())
       return
     }
     const batch = this.queue
@@ -237,7 +249,7 @@ export class SqliteOpLog implements OpLog {
       for (const call of batch) call.reject(error)
       return
     } finally {
-      this.checkpointer?.endCommit()
+      this.gate.endCommit()
     }
     this.counters.transactions += 1
     batch.forEach((call, i) => {
@@ -296,6 +308,17 @@ export class SqliteOpLog implements OpLog {
 
   headSeq(canvasId: string): Promise<number> {
     return this.guard(() => this.statements.head.get(canvasId) ?? 0)
+  }
+
+  lastEdits(canvasIds: readonly string[]): Promise<Map<string, LastEdit>> {
+    return this.guard(
+      () =>
+        new Map(
+          this.statements.lastEdits
+            .all(JSON.stringify(canvasIds))
+            .map((r) => [r.canvas_id, { seq: r.head_seq, at: r.at ?? undefined }]),
+        ),
+    )
   }
 
   firstSeq(canvasId: string): Promise<number> {

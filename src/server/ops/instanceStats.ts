@@ -1,5 +1,6 @@
 import type { PgPool } from '../../postgres/openPostgres.js'
 import type { SqliteDb } from '../../sqlite/openSqlite.js'
+import { WriteLockGate } from '../../sqlite/writeLockGate.js'
 import type { InstanceSample } from './instanceSampler.js'
 
 /**
@@ -21,7 +22,11 @@ export class SqliteInstanceStats implements InstanceStats {
   private readonly select
   private readonly remove
 
-  constructor(db: SqliteDb) {
+  /** `gate`: the file's write-lock handshake, so a publish never sleeps behind a worker's commit. */
+  constructor(
+    db: SqliteDb,
+    private readonly gate = new WriteLockGate(),
+  ) {
     this.upsert = db.prepare(
       `INSERT INTO instance_stats (instance_id, updated_at, sample) VALUES (?, ?, ?)
        ON CONFLICT (instance_id) DO UPDATE SET updated_at = excluded.updated_at, sample = excluded.sample`,
@@ -32,18 +37,16 @@ export class SqliteInstanceStats implements InstanceStats {
     this.remove = db.prepare('DELETE FROM instance_stats WHERE updated_at < ?')
   }
 
-  publish(sample: InstanceSample): Promise<void> {
-    this.upsert.run(sample.instanceId, sample.at, JSON.stringify(sample))
-    return Promise.resolve()
+  async publish(sample: InstanceSample): Promise<void> {
+    await this.gate.run(() => this.upsert.run(sample.instanceId, sample.at, JSON.stringify(sample)))
   }
 
   listSince(since: number): Promise<InstanceSample[]> {
     return Promise.resolve(this.select.all(since).map((s) => JSON.parse(s) as InstanceSample))
   }
 
-  prune(before: number): Promise<void> {
-    this.remove.run(before)
-    return Promise.resolve()
+  async prune(before: number): Promise<void> {
+    await this.gate.run(() => this.remove.run(before))
   }
 }
 

@@ -321,6 +321,11 @@ export class RealtimeGateway implements SocketHandler {
           if (!connection.allowCursor(this.limits.cursors, now)) return this.strike(connection)
           room.preview(connection, message.objects)
           return
+        case 'viewport':
+          // Motion like cursors: the same bucket, any role, never logged [PROTO19].
+          if (!connection.allowCursor(this.limits.cursors, now)) return this.strike(connection)
+          room.moveViewport(connection, message.x, message.y, message.width, message.height)
+          return
         case 'object-create':
         case 'object-update':
         case 'object-delete':

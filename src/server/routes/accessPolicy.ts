@@ -58,6 +58,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'DELETE /api/canvases/:id': { kind: 'canvas', action: 'delete' },
   'GET /api/canvases/:id/state': { kind: 'canvas', action: 'view' },
   'GET /api/canvases/:id/members': { kind: 'canvas', action: 'view' },
+  // The canvas list's picture, and a copy owned by the caller: whoever may see the canvas [LIST1, LIST2].
+  'GET /api/canvases/:id/thumbnail': { kind: 'canvas', action: 'view' },
+  'POST /api/canvases/:id/duplicate': { kind: 'canvas', action: 'view' },
   'POST /api/canvases/:id/members': { kind: 'canvas', action: 'share' },
   'DELETE /api/canvases/:id/members/:userId': { kind: 'canvas', action: 'share', orSelf: true },
   'GET /api/canvases/:id/invites': { kind: 'canvas', action: 'share' },
@@ -92,6 +95,10 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   // AI commands (docs/ai.md): they make objects, so viewers are refused; the quota is the caller's own.
   'POST /api/canvases/:id/ai': { kind: 'canvas', action: 'edit-objects' },
   'GET /api/ai/quota': { kind: 'signed-in' },
+  // Images (docs/editor.md "Images"): uploading places something on the canvas, so viewers are
+  // refused; fetching is for members only, a stranger gets 404 as for the canvas itself.
+  'POST /api/canvases/:id/images': { kind: 'canvas', action: 'edit-objects' },
+  'GET /api/canvases/:id/images/:imageId': { kind: 'canvas', action: 'view' },
   // OpenID Connect (src/server/routes/oidcRoutes.ts, docs/auth.md). The browser's steps of a
   // login are public: the transaction cookie, not a session, binds them [J2]. Without OIDC
   // configured the /auth/ routes answer 404.
@@ -124,6 +131,8 @@ export const MESSAGE_ACCESS: Readonly<Record<ClientMessageType, CanvasAction>> =
   selection: 'move-cursor',
   // A drag in progress shows an edit before it is made: only those who may make it [PROTO18].
   preview: 'edit-objects',
+  // Where a member looks is presence, like a cursor: viewers can be followed too [PROTO19].
+  viewport: 'move-cursor',
   'object-create': 'edit-objects',
   'object-update': 'edit-objects',
   'object-delete': 'edit-objects',

@@ -7,6 +7,7 @@ import { VisibleText } from './textSchemas.js'
 import type { RoomRegistry } from '../../rooms/roomRegistry.js'
 import { requireAuth } from '../plugins/authentication.js'
 import { canvasAccess } from './canvasAccess.js'
+import { listCanvasesByEdit } from './canvasListing.js'
 
 export const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
 export const CanvasParams = Type.Object({ id: Id })
@@ -32,7 +33,7 @@ export const canvasRoutes =
 
     app.get('/api/canvases', async (request) => {
       const { user } = await requireAuth(request, accounts)
-      return { canvases: await store.listCanvases(user.id) }
+      return { canvases: await listCanvasesByEdit(store, deps.opLog, user.id) }
     })
 
     app.get('/api/canvases/:id', { schema: { params: CanvasParams } }, async (request) => {

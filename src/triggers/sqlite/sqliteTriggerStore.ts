@@ -2,12 +2,11 @@
 // paging, endpoints, deliveries and canvas-event positions share transactions (canvas events and
 // the consumer's log position commit together [CEV1]). It mirrors postgresTriggerStore.ts method for
 // method, so the two read side by side; test/contract/triggerStore.contract.ts holds both.
-import { randomUUID } from 'node:crypto'
 import type Database from 'better-sqlite3'
 import type { LogEntry, Op } from '../../core/room/logEntry.js'
 import type { SqliteDb } from '../../sqlite/openSqlite.js'
 import { toStorageError } from '../../sqlite/sqliteErrors.js'
-import { matchesEventType } from '../eventTypes.js'
+import { WriteLockGate } from '../../sqlite/writeLockGate.js'
 import type { Tier } from '../tiers.js'
 import type {
   ApiKeyRecord,
@@ -25,6 +24,8 @@ import type {
   WebhookEndpoint,
 } from '../triggerStore.js'
 import type { CanvasEventSource, CanvasEventsOf } from '../canvasEventSource.js'
+import { SqliteEventCommitter, type SqliteEventCommitterOptions } from './sqliteEventCommitter.js'
+import { sqliteEventWriter } from './sqliteEventWriter.js'
 
 interface KeyRow {
   key_id: string
@@ -110,14 +111,28 @@ const FIRST_IN_ORDER = `(d.order_key IS NULL OR NOT EXISTS (
 const ENDPOINT_COLUMNS = `w.id, w.owner_id, w.url, w.event_types, w.secret, w.previous_secret,
   w.previous_secret_until, w.created_at, w.disabled_at, w.disabled_reason`
 
+export interface SqliteTriggerStoreOptions {
+  /**
+   * The file's write-lock handshake, shared with the op log: the store's main-thread writes take
+   * it too, so they never sleep in SQLite's busy handler behind a worker. Made here when absent.
+   */
+  writeGate?: WriteLockGate
+  /** Ingested events are committed in a worker thread (sqliteEventCommitter.ts); else on this one. */
+  eventWorker?: SqliteEventCommitterOptions
+}
+
 /**
  * The Triggers API in the SQLite database the store and the log live in. Synchronous underneath
- * (better-sqlite3), so one transaction is one call; group commit is the caller's (EventIngestor
- * batches a turn's events into one insertEvents). Sharing the log's file lets the canvas event
- * consumer read the log and write events and its position in one transaction [CEV1].
+ * (better-sqlite3), so one transaction is one call; group commit is the caller's (Triggers
+ * batches a turn's events into one insertEvents), and with `eventWorker` those commits run in a
+ * worker thread. Sharing the log's file lets the canvas event consumer read the log and write
+ * events and its position in one transaction [CEV1].
  */
 export class SqliteTriggerStore implements TriggerStore, CanvasEventSource {
   private readonly s
+  private readonly gate: WriteLockGate
+  private readonly committer: SqliteEventCommitter | undefined
+  private readonly writeEvents: (events: readonly NewEvent[]) => InsertedEvent[]
   private readonly insertTx: Database.Transaction<(events: readonly NewEvent[]) => InsertedEvent[]>
   private readonly claimTx: Database.Transaction<
     (now: number, limit: number, leaseUntil: number) => ClaimedDelivery[]
@@ -127,7 +142,13 @@ export class SqliteTriggerStore implements TriggerStore, CanvasEventSource {
     (canvasId: string, maxEntries: number, toEvents: CanvasEventsOf) => number
   >
 
-  constructor(private readonly db: SqliteDb) {
+  constructor(
+    private readonly db: SqliteDb,
+    options: SqliteTriggerStoreOptions = {},
+  ) {
+    this.gate = options.writeGate ?? new WriteLockGate()
+    this.committer = options.eventWorker && new SqliteEventCommitter(db.name, this.gate, options.eventWorker)
+    this.writeEvents = sqliteEventWriter(db)
     this.s = {
       insertKey: db.prepare(
         `INSERT INTO api_keys (key_id, user_id, name, prefix, key_hash, tier, created_at)
@@ -147,22 +168,6 @@ export class SqliteTriggerStore implements TriggerStore, CanvasEventSource {
       ),
       touchKey: db.prepare<[number, string, number]>(
         'UPDATE api_keys SET last_used_at = ? WHERE key_id = ? AND (last_used_at IS NULL OR last_used_at < ?)',
-      ),
-      dedup: db
-        .prepare<[string, string], string>(
-          'SELECT id FROM trigger_events WHERE owner_id = ? AND dedup_id = ?',
-        )
-        .pluck(),
-      insertEvent: db.prepare<[string, string, string, string, string | null, number]>(
-        `INSERT INTO trigger_events (id, owner_id, type, payload, dedup_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-      ),
-      enabledEndpoints: db.prepare<[string], { id: string; event_types: string }>(
-        'SELECT id, event_types FROM webhook_endpoints WHERE owner_id = ? AND disabled_at IS NULL',
-      ),
-      insertDelivery: db.prepare<[string, string, number | bigint, string | null, number, number]>(
-        `INSERT INTO webhook_deliveries (id, endpoint_id, event_pos, order_key, status, next_attempt_at, created_at)
-         VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
       ),
       ack: db.prepare<[number, string, string]>(
         `UPDATE trigger_events SET status = 'acked', acked_at = coalesce(acked_at, ?)
@@ -365,46 +370,6 @@ export class SqliteTriggerStore implements TriggerStore, CanvasEventSource {
     )
   }
 
-  private writeEvents(events: readonly NewEvent[]): InsertedEvent[] {
-    const endpointsOf = new Map<string, { id: string; types: string[] }[]>()
-    const seen = new Map<string, string>()
-    return events.map((event): InsertedEvent => {
-      if (event.dedupId !== undefined) {
-        const dedupKey = `${event.ownerId}\n${event.dedupId}`
-        const earlier = seen.get(dedupKey) ?? this.s.dedup.get(event.ownerId, event.dedupId)
-        if (earlier !== undefined) return { id: earlier, duplicate: true }
-        seen.set(dedupKey, event.id)
-      }
-      const { lastInsertRowid } = this.s.insertEvent.run(
-        event.id,
-        event.ownerId,
-        event.type,
-        event.payloadJson,
-        event.dedupId ?? null,
-        event.createdAt,
-      )
-      let endpoints = endpointsOf.get(event.ownerId)
-      if (endpoints === undefined) {
-        endpoints = this.s.enabledEndpoints
-          .all(event.ownerId)
-          .map((r) => ({ id: r.id, types: JSON.parse(r.event_types) as string[] }))
-        endpointsOf.set(event.ownerId, endpoints)
-      }
-      for (const endpoint of endpoints) {
-        if (!matchesEventType(endpoint.types, event.type)) continue
-        this.s.insertDelivery.run(
-          randomUUID(),
-          endpoint.id,
-          lastInsertRowid,
-          event.orderKey ?? null,
-          event.createdAt,
-          event.createdAt,
-        )
-      }
-      return { id: event.id, duplicate: false }
-    })
-  }
-
   private consumeInTx(canvasId: string, maxEntries: number, toEvents: CanvasEventsOf): number {
     const canvas = this.s.canvasOwner.get(canvasId)
     if (canvas === undefined) return 0
@@ -437,8 +402,23 @@ export class SqliteTriggerStore implements TriggerStore, CanvasEventSource {
     }
   }
 
+  /** A write transaction on this thread: after any worker holding the write lock is done. */
+  private write<T>(work: () => T): Promise<T> {
+    return this.gate.run(work).catch((err: unknown) => Promise.reject(toStorageError(err)))
+  }
+
+  /** Resolves once the event commit worker has its connection open (at once without one). */
+  async eventWorkerStarted(): Promise<void> {
+    await this.committer?.started()
+  }
+
+  /** Ends the event commit worker as a crash would (tests of its restart). */
+  async crashEventWorker(): Promise<void> {
+    await this.committer?.crashWorker()
+  }
+
   createKey(key: Omit<ApiKeyRecord, 'lastUsedAt' | 'revokedAt'> & { hash: string }): Promise<void> {
-    return this.run(() => {
+    return this.write(() => {
       this.s.insertKey.run(key)
     })
   }
@@ -455,25 +435,26 @@ export class SqliteTriggerStore implements TriggerStore, CanvasEventSource {
   }
 
   revokeKey(userId: string, keyId: string, at: number): Promise<boolean> {
-    return this.run(() => this.s.revokeKey.run(at, keyId, userId).changes > 0)
+    return this.write(() => this.s.revokeKey.run(at, keyId, userId).changes > 0)
   }
 
   setKeyTier(keyIdOrPrefix: string, tier: Tier): Promise<ApiKeyRecord | undefined> {
-    return this.run(() => {
+    return this.write(() => {
       const row = this.s.setTier.get(tier, keyIdOrPrefix, keyIdOrPrefix)
       return row && toKey(row)
     })
   }
 
   touchKey(keyId: string, at: number): Promise<void> {
-    return this.run(() => {
+    return this.write(() => {
       this.s.touchKey.run(at, keyId, at)
     })
   }
 
   insertEvents(events: readonly NewEvent[]): Promise<InsertedEvent[]> {
     if (events.length === 0) return Promise.resolve([])
-    return this.run(() => this.insertTx.immediate(events))
+    if (this.committer !== undefined) return this.committer.commit(events)
+    return this.write(() => this.insertTx.immediate(events))
   }
 
   listEvents(ownerId: string, query: InboxQuery): Promise<InboxPage> {
@@ -508,7 +489,7 @@ export class SqliteTriggerStore implements TriggerStore, CanvasEventSource {
   }
 
   ackEvent(ownerId: string, eventId: string, at: number): Promise<boolean> {
-    return this.run(() => this.s.ack.run(at, eventId, ownerId).changes > 0)
+    return this.write(() => this.s.ack.run(at, eventId, ownerId).changes > 0)
   }
 
   createEndpoint(
@@ -517,7 +498,7 @@ export class SqliteTriggerStore implements TriggerStore, CanvasEventSource {
       'previousSecret' | 'previousSecretUntil' | 'disabledAt' | 'disabledReason'
     >,
   ): Promise<void> {
-    return this.run(() => {
+    return this.write(() => {
       this.s.insertEndpoint.run({ ...endpoint, eventTypes: JSON.stringify(endpoint.eventTypes) })
     })
   }
@@ -527,25 +508,25 @@ export class SqliteTriggerStore implements TriggerStore, CanvasEventSource {
   }
 
   deleteEndpoint(ownerId: string, endpointId: string): Promise<boolean> {
-    return this.run(() => this.s.deleteEndpoint.run(endpointId, ownerId).changes > 0)
+    return this.write(() => this.s.deleteEndpoint.run(endpointId, ownerId).changes > 0)
   }
 
   setEndpointTypes(ownerId: string, endpointId: string, eventTypes: readonly string[]): Promise<boolean> {
-    return this.run(() => this.s.setTypes.run(JSON.stringify(eventTypes), endpointId, ownerId).changes > 0)
+    return this.write(() => this.s.setTypes.run(JSON.stringify(eventTypes), endpointId, ownerId).changes > 0)
   }
 
   rotateSecret(ownerId: string, endpointId: string, secret: string, previousUntil: number): Promise<boolean> {
-    return this.run(
+    return this.write(
       () => this.s.rotate.run({ secret, until: previousUntil, id: endpointId, ownerId }).changes > 0,
     )
   }
 
   enableEndpoint(ownerId: string, endpointId: string): Promise<boolean> {
-    return this.run(() => this.s.enable.run(endpointId, ownerId).changes > 0)
+    return this.write(() => this.s.enable.run(endpointId, ownerId).changes > 0)
   }
 
   claimDeliveries(now: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]> {
-    return this.run(() => this.claimTx.immediate(now, limit, leaseUntil))
+    return this.write(() => this.claimTx.immediate(now, limit, leaseUntil))
   }
 
   nextDueAt(): Promise<number | undefined> {
@@ -554,7 +535,7 @@ export class SqliteTriggerStore implements TriggerStore, CanvasEventSource {
 
   recordAttempts(results: readonly DeliveryAttemptResult[]): Promise<void> {
     if (results.length === 0) return Promise.resolve()
-    return this.run(() => this.recordTx.immediate(results))
+    return this.write(() => this.recordTx.immediate(results))
   }
 
   listDeliveries(ownerId: string, eventId: string): Promise<DeliveryRecord[] | undefined> {
@@ -580,7 +561,7 @@ export class SqliteTriggerStore implements TriggerStore, CanvasEventSource {
   }
 
   replayDelivery(ownerId: string, deliveryId: string, now: number): Promise<boolean> {
-    return this.run(() =>
+    return this.write(() =>
       this.db
         .transaction(() => {
           if (this.s.replay.run(now, deliveryId, ownerId).changes === 0) return false
@@ -621,11 +602,11 @@ export class SqliteTriggerStore implements TriggerStore, CanvasEventSource {
   }
 
   consumeCanvas(canvasId: string, maxEntries: number, toEvents: CanvasEventsOf): Promise<number> {
-    return this.run(() => this.consumeTx.immediate(canvasId, maxEntries, toEvents))
+    return this.write(() => this.consumeTx.immediate(canvasId, maxEntries, toEvents))
   }
 
-  /** The connection belongs to whoever opened it. */
-  close(): Promise<void> {
-    return Promise.resolve()
+  /** Stops the event commit worker; the connection belongs to whoever opened it. */
+  async close(): Promise<void> {
+    await this.committer?.stop()
   }
 }

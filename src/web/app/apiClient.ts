@@ -4,6 +4,7 @@ import type {
   ApiKeyListBody,
   AuthProvidersBody,
   CanvasBody,
+  CanvasCopyBody,
   CanvasListBody,
   CurrentSessionBody,
   ErrorBody,
@@ -90,6 +91,8 @@ export const api = {
   renameCanvas: (id: string, name: string) =>
     request<CanvasBody>('PATCH', `/api/canvases/${encodeURIComponent(id)}`, { name }),
   deleteCanvas: (id: string) => request<undefined>('DELETE', `/api/canvases/${encodeURIComponent(id)}`),
+  duplicateCanvas: (id: string) =>
+    request<CanvasCopyBody>('POST', `/api/canvases/${encodeURIComponent(id)}/duplicate`, {}),
 
   listMembers: (id: string) =>
     request<MemberListBody>('GET', `/api/canvases/${encodeURIComponent(id)}/members`),

@@ -1,7 +1,7 @@
 // Over 400 lines: one pointer state machine (press, move, release for every tool and gesture) on one
 // shared gesture ref; cut across files it would be harder to follow. Helpers live beside it.
 import Konva from 'konva'
-import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import { Group, Layer, Line, Rect, Stage, Transformer } from 'react-konva'
 import type { PreviewObject } from '../../protocol/messages.js'
 import {
@@ -11,16 +11,38 @@ import {
   type ObjectChanges,
 } from '../../protocol/objects.js'
 import { bakeTransform } from './bakeTransform.js'
-import { intersects, objectBounds, rectFromPoints, round } from './geometry.js'
+import { intersects, objectBounds, rectFromPoints, round, unionBounds } from './geometry.js'
 import { hitTest } from './hitTest.js'
 import { canBind, isConnector, routeConnector } from './connectors.js'
 import { hasText } from './shapeText.js'
-import { appendPoint, constrain, pathFromPoints, shapeFromDrag, textAt } from './objectFactory.js'
+import { descendantsOf, frameIndex } from './frames.js'
+import { pickable } from '../editor/locking.js'
+import {
+  appendPoint,
+  constrain,
+  pathFromPoints,
+  shapeFromDrag,
+  stickyAt,
+  textAt,
+  type DragTool,
+} from './objectFactory.js'
+import { SnapGuides } from './SnapGuides.js'
+import {
+  snapBox,
+  snapOptions,
+  snapPoint,
+  targetsAmong,
+  type Guide,
+  type SnapSettings,
+  type SnapTargets,
+} from './snapping.js'
 import { useRenderWindow, useStableChunks } from './renderWindow.js'
-import { applyPreviews, previewedPlaces, previewOf, type PreviewSource } from './remotePreviews.js'
+import { PreviewCopies } from './previewCopies.js'
+import { previewedPlaces, previewOf, type PreviewSource, type PreviewsByUser } from './remotePreviews.js'
 import { ShapeList, ShapeNode } from './ShapeNode.js'
 import type { StyleDefaults, Tool } from './tools.js'
 import { useWheelNavigation } from './useWheelNavigation.js'
+import { CANVAS_COLORS, type CanvasColors } from '../theme/theme.js'
 import { screenToWorld, type Bounds, type Point, type Viewport } from './viewport.js'
 
 /** What the stage asks of the editor; stable for the editor's lifetime. */
@@ -58,6 +80,10 @@ interface Props {
   /** Other users' drags in progress [ED-L1]. */
   previews: PreviewSource
   actions: StageActions
+  /** Snapping to shapes and to the grid while moving and resizing [ED-S2]. */
+  snapping: SnapSettings
+  /** The theme's selection, marquee and handle colours; light when unset. */
+  colors?: CanvasColors
 }
 
 type Gesture =
@@ -66,26 +92,28 @@ type Gesture =
   | { kind: 'marquee'; start: Point; base: readonly string[]; last: string }
   | {
       kind: 'draw'
-      tool: 'rect' | 'ellipse' | 'line' | 'arrow'
+      tool: DragTool
       start: Point
       startScreen: Point
       dragged: boolean
     }
   | { kind: 'pen'; points: number[] }
-  | { kind: 'text'; at: Point }
+  | { kind: 'text'; at: Point; sticky: boolean }
   | {
       kind: 'move'
       from: Point
       fromScreen: Point
       nodes: { node: Konva.Node; x: number; y: number }[]
       moved: boolean
+      /** The selection's box at the press, and the other shapes' lines it snaps to [ED-S2]. */
+      box: Bounds | undefined
+      targets: SnapTargets
     }
 
 /** A press that moves less than this (screen px) is a click. */
 const CLICK_SLOP_PX = 3
 /** How near (screen px) a press must be to a thin line to pick it. */
 const HIT_TOLERANCE_PX = 5
-const ACCENT = '#3e63dd'
 
 /**
  * The Konva stage: one layer of objects (memoised shapes keyed by id), one layer of editing
@@ -93,6 +121,7 @@ const ACCENT = '#3e63dd'
  */
 export function CanvasStage(props: Props) {
   const { width, height, sorted, selection, tool, canEdit, panMode, viewport, editingTextId } = props
+  const colors = props.colors ?? CANVAS_COLORS.light
   const latest = useRef(props)
   latest.current = props
   const gesture = useRef<Gesture>({ kind: 'none' })
@@ -108,6 +137,14 @@ export function CanvasStage(props: Props) {
     [sorted, selection, editingTextId, renderWindow],
   )
   const chunks = useStableChunks(rendered)
+  const frameIdx = useRef<ReadonlyMap<string, CanvasObject>>(new Map())
+  const frames = useMemo(
+    () => (frameIdx.current = frameIndex(props.objects, frameIdx.current)),
+    [props.objects],
+  )
+  const [guides, setGuides] = useState<readonly Guide[]>([])
+  /** The lines a resize snaps to, from the start of the transform [ED-S2]. */
+  const resizeTargets = useRef<SnapTargets | undefined>(undefined)
   /** The Konva nodes of these objects, across the object layers. */
   const nodesOf = (ids: ReadonlySet<string>): Konva.Node[] =>
     ids.size === 0
@@ -157,32 +194,45 @@ export function CanvasStage(props: Props) {
     tr.getLayer()?.batchDraw()
   }, [selection, chunks, showTransformer])
 
-  // Other users' drags: straight onto the nodes, never into the state. Re-run on chunks too, as
-  // a node may have been re-created by a render; what I hold in my own drag is left to me.
-  const previews = useSyncExternalStore(props.previews.subscribe, props.previews.get)
-  const previewed = useRef<ReadonlySet<string>>(new Set())
+  // Other users' drags: copies on a layer of their own (PreviewCopies), never in the state.
+  // Subscribed, not rendered: a preview tick re-renders nothing. Applied once per animation
+  // frame, after React has committed what came with it (a drop's commit moves the real node
+  // before its copy goes). Re-run on chunks too: React may have re-created a node.
+  const editingLayer = useRef<Konva.Layer>(null)
+  const previewCopies = useRef<PreviewCopies | undefined>(undefined)
   useEffect(() => {
-    const g = gesture.current
-    const mine = new Set(g.kind === 'move' ? g.nodes.map((n) => n.node.id()) : [])
-    if (transforming.current) for (const node of transformer.current?.nodes() ?? []) mine.add(node.id())
-    const places = previewedPlaces(previews, mine)
-    if (places.size === 0 && previewed.current.size === 0) return
-    const nodes = new Map<string, Konva.Node>()
-    const wanted = new Set([...places.keys(), ...previewed.current])
-    for (const node of nodesOf(wanted)) nodes.set(node.id(), node)
-    const layers = applyPreviews(
-      places,
-      previewed.current,
-      (id) => nodes.get(id),
-      (id) => latest.current.objects.get(id),
-    )
-    previewed.current = new Set(places.keys())
-    for (const layer of layers) layer.batchDraw()
-    if (layers.size > 0 && transformer.current && transformer.current.nodes().length > 0) {
-      transformer.current.forceUpdate()
-      transformer.current.getLayer()?.batchDraw()
+    const layer = editingLayer.current
+    if (!layer) return
+    const source = latest.current.previews
+    const copies = (previewCopies.current ??= new PreviewCopies(layer))
+    let nodes: Map<string, Konva.Node> | undefined
+    let shown: PreviewsByUser | undefined
+    let frame = 0
+    const apply = () => {
+      frame = 0
+      const previews = source.get()
+      if (previews === shown) return
+      shown = previews
+      const g = gesture.current
+      const mine = new Set(g.kind === 'move' ? g.nodes.map((n) => n.node.id()) : [])
+      if (transforming.current) for (const node of transformer.current?.nodes() ?? []) mine.add(node.id())
+      const places = previewedPlaces(previews, mine)
+      if (places.size === 0 && copies.ids.size === 0) return
+      // Indexed once per set of nodes (chunks), not searched among thousands per tick.
+      nodes ??= new Map(objectLayers.current.flatMap((l) => l?.getChildren() ?? []).map((n) => [n.id(), n]))
+      const index = nodes
+      for (const dirty of copies.show(places, (id) => index.get(id))) dirty.draw()
     }
-  }, [previews, chunks])
+    const schedule = () => {
+      if (frame === 0 && source.get() !== shown) frame = requestAnimationFrame(apply)
+    }
+    schedule()
+    const unsubscribe = source.subscribe(schedule)
+    return () => {
+      unsubscribe()
+      cancelAnimationFrame(frame)
+    }
+  }, [chunks])
 
   const pointerOf = (stage: Konva.Stage): Point | undefined => stage.getPointerPosition() ?? undefined
   const topZ = () => {
@@ -212,7 +262,8 @@ export function CanvasStage(props: Props) {
 
     switch (p.tool) {
       case 'select': {
-        const hit = hitTest(p.sorted, world, HIT_TOLERANCE_PX / p.viewport.scale)
+        // Locked objects are drawn but never picked [ED-S3].
+        const hit = hitTest(pickable(p.sorted), world, HIT_TOLERANCE_PX / p.viewport.scale)
         pressHits.current = [pressHits.current[1], hit?.id]
         pressDragged.current = false
         if (e.target.getParent() instanceof Konva.Transformer) return
@@ -234,13 +285,27 @@ export function CanvasStage(props: Props) {
             p.actions.select(unit)
           }
           if (!selection.has(hit.id)) return
-          // Press on a selected object: a drag moves the whole selection.
-          const nodes = nodesOf(selection).map((node) => ({
+          // Press on a selected object: a drag moves the whole selection, and selected frames'
+          // children with them [ED-S4].
+          const moving = new Set([...selection, ...descendantsOf(p.objects, selection)])
+          const nodes = nodesOf(moving).map((node) => ({
             node,
             x: node.x(),
             y: node.y(),
           }))
-          gesture.current = { kind: 'move', from: world, fromScreen: pointer, nodes, moved: false }
+          const box = unionBounds(
+            p.sorted.filter((o) => selection.has(o.id) && o.type !== 'group').map(objectBounds),
+          )
+          const targets = targetsAmong(rendered, moving, p.snapping)
+          gesture.current = {
+            kind: 'move',
+            from: world,
+            fromScreen: pointer,
+            nodes,
+            moved: false,
+            box,
+            targets,
+          }
           capture()
           return
         }
@@ -253,8 +318,9 @@ export function CanvasStage(props: Props) {
         return
       }
       case 'text':
+      case 'sticky':
         // Placed on release: the press's default action moves focus, which would close the editor.
-        gesture.current = { kind: 'text', at: world }
+        gesture.current = { kind: 'text', at: world, sticky: p.tool === 'sticky' }
         return
       case 'pen': {
         gesture.current = { kind: 'pen', points: [world.x, world.y] }
@@ -275,6 +341,7 @@ export function CanvasStage(props: Props) {
       case 'ellipse':
       case 'line':
       case 'arrow':
+      case 'frame':
         gesture.current = { kind: 'draw', tool: p.tool, start: world, startScreen: pointer, dragged: false }
         setBusy(true)
         capture()
@@ -294,7 +361,7 @@ export function CanvasStage(props: Props) {
       case 'none': {
         // Hover feedback without Konva's hit canvas: the same data hit test as a press.
         if (!p.canEdit || p.tool !== 'select' || p.panMode || !stage) return
-        const over = hitTest(p.sorted, world, HIT_TOLERANCE_PX / p.viewport.scale) !== undefined
+        const over = hitTest(pickable(p.sorted), world, HIT_TOLERANCE_PX / p.viewport.scale) !== undefined
         stage.container().style.cursor = over ? 'move' : ''
         return
       }
@@ -305,8 +372,16 @@ export function CanvasStage(props: Props) {
           return
         g.moved = true
         pressDragged.current = true
-        const dx = world.x - g.from.x
-        const dy = world.y - g.from.y
+        let dx = world.x - g.from.x
+        let dy = world.y - g.from.y
+        // Snap the selection's box to other shapes and the grid; Alt moves freely [ED-S2].
+        const options = snapOptions(p.snapping, p.viewport.scale, e.evt.altKey)
+        if (g.box && options) {
+          const snap = snapBox({ ...g.box, x: g.box.x + dx, y: g.box.y + dy }, g.targets, options)
+          dx += snap.dx
+          dy += snap.dy
+          setGuides(snap.guides)
+        } else setGuides([])
         for (const n of g.nodes) n.node.position({ x: n.x + dx, y: n.y + dy })
         redrawObjects()
         p.actions.preview(g.nodes.map((n) => previewOf(n.node)))
@@ -323,7 +398,8 @@ export function CanvasStage(props: Props) {
         const box = rectFromPoints(g.start, world)
         setMarquee(box)
         const hits = new Set(g.base)
-        for (const o of p.sorted) if (o.type !== 'group' && intersects(box, objectBounds(o))) hits.add(o.id)
+        for (const o of p.sorted)
+          if (o.type !== 'group' && !o.locked && intersects(box, objectBounds(o))) hits.add(o.id)
         const key = [...hits].join()
         if (key !== g.last) {
           g.last = key
@@ -367,6 +443,7 @@ export function CanvasStage(props: Props) {
       case 'pan':
         return
       case 'move': {
+        setGuides([])
         if (!g.moved) return
         if (cancelled) {
           for (const n of g.nodes) n.node.position({ x: n.x, y: n.y })
@@ -385,7 +462,7 @@ export function CanvasStage(props: Props) {
         return
       case 'text': {
         if (cancelled) return
-        const object = textAt(g.at, p.style, topZ())
+        const object = g.sticky ? stickyAt(g.at, topZ()) : textAt(g.at, p.style, topZ())
         p.actions.create(object)
         p.actions.select([object.id])
         p.actions.setTool('select')
@@ -440,7 +517,11 @@ export function CanvasStage(props: Props) {
     const p = latest.current
     const pointer = e.target.getStage()?.getPointerPosition()
     if (!p.canEdit || p.tool !== 'select' || !pointer) return
-    const hit = hitTest(p.sorted, screenToWorld(p.viewport, pointer), HIT_TOLERANCE_PX / p.viewport.scale)
+    const hit = hitTest(
+      pickable(p.sorted),
+      screenToWorld(p.viewport, pointer),
+      HIT_TOLERANCE_PX / p.viewport.scale,
+    )
     const [first, second] = pressHits.current
     if (hit === undefined || first !== hit.id || second !== hit.id || pressDragged.current) return
     if (hasText(hit)) {
@@ -454,8 +535,27 @@ export function CanvasStage(props: Props) {
     latest.current.actions.preview((transformer.current?.nodes() ?? []).map(previewOf))
   }
 
+  const onTransformStart = () => {
+    const moving = new Set((transformer.current?.nodes() ?? []).map((n) => n.id()))
+    resizeTargets.current = targetsAmong(rendered, moving, latest.current.snapping)
+  }
+
+  /** A resize handle snaps to other shapes' lines and to the grid; Alt resizes freely [ED-S2]. */
+  const snapAnchor = (_old: Point, next: Point, evt: { altKey?: boolean } | undefined): Point => {
+    const p = latest.current
+    const options = snapOptions(p.snapping, p.viewport.scale, evt?.altKey === true)
+    const targets = resizeTargets.current
+    if (!options || !targets) return next
+    const v = p.viewport
+    const snap = snapPoint(screenToWorld(v, next), targets, options)
+    setGuides(snap.guides)
+    return { x: snap.point.x * v.scale + v.x, y: snap.point.y * v.scale + v.y }
+  }
+
   const onTransformEnd = () => {
     transforming.current = false
+    resizeTargets.current = undefined
+    setGuides([])
     const p = latest.current
     const nodes = transformer.current?.nodes() ?? []
     const changes: (readonly [string, ObjectChanges])[] = []
@@ -492,10 +592,11 @@ export function CanvasStage(props: Props) {
             objectLayers.current[i] = layer
           }}
         >
-          <ShapeList sorted={chunk} editingTextId={editingTextId} />
+          <ShapeList sorted={chunk} editingTextId={editingTextId} frames={frames} />
         </Layer>
       ))}
-      <Layer>
+      {/* Editing chrome, and below it other users' shapes in flight (copies by PreviewCopies). */}
+      <Layer ref={editingLayer}>
         {draft && (
           <Group listening={false}>
             <ShapeNode object={draft} hidden={false} />
@@ -509,28 +610,31 @@ export function CanvasStage(props: Props) {
           lineJoin="round"
           tension={0.4}
         />
+        <SnapGuides guides={guides} scale={viewport.scale} />
         {marquee && (
           <Rect
             {...marquee}
             listening={false}
-            fill="rgba(62, 99, 221, 0.08)"
-            stroke={ACCENT}
+            fill={colors.marqueeFill}
+            stroke={colors.accent}
             strokeWidth={1 / viewport.scale}
           />
         )}
         <Transformer
           ref={transformer}
+          onTransformStart={onTransformStart}
           onTransform={onTransform}
           onTransformEnd={onTransformEnd}
+          anchorDragBoundFunc={snapAnchor}
           flipEnabled={false}
           keepRatio={false}
           rotationSnaps={[0, 45, 90, 135, 180, 225, 270, 315]}
           rotationSnapTolerance={4}
           anchorSize={9}
           anchorCornerRadius={2}
-          anchorStroke={ACCENT}
-          anchorFill="#ffffff"
-          borderStroke={ACCENT}
+          anchorStroke={colors.accent}
+          anchorFill={colors.anchorFill}
+          borderStroke={colors.accent}
           rotateAnchorOffset={28}
           padding={2}
           boundBoxFunc={(oldBox, newBox) =>

@@ -1,7 +1,10 @@
-import type Konva from 'konva'
+import Konva from 'konva'
 import { memo } from 'react'
 import { Arrow, Group, Line, Rect, Shape, Text } from 'react-konva'
 import type { CanvasObject, NewObject } from '../../protocol/objects.js'
+import { CanvasImage } from './CanvasImage.js'
+import { clippedSceneFunc, groupClipFunc, ownSceneFunc } from './frameClip.js'
+import { FRAME_STYLE } from './frames.js'
 import { DEFAULT_FONT_FAMILY, TEXT_LINE_HEIGHT } from './geometry.js'
 import { SHAPE_FONT_SIZE, SHAPE_TEXT_COLOR, SHAPE_TEXT_PADDING } from './shapeText.js'
 
@@ -9,6 +12,25 @@ interface Props {
   object: NewObject
   /** Hidden while its text is edited in place. */
   hidden: boolean
+  /** The frame it lies in: its drawing is clipped to it [ED-S4]. */
+  frame?: CanvasObject | undefined
+}
+
+const FRAME_NAME_FONT = '500 14px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
+const FRAME_NAME_COLOR = '#60646c'
+
+/** A frame: its box, and its name just above its top-left corner [ED-S4]. */
+function drawFrame(context: Konva.Context, shape: Konva.Shape) {
+  context.beginPath()
+  context.rect(0, 0, shape.width(), shape.height())
+  context.closePath()
+  context.fillStrokeShape(shape)
+  const name = shape.getAttr('frameName') as string | undefined
+  if (!name) return
+  context.setAttr('font', FRAME_NAME_FONT)
+  context.setAttr('fillStyle', FRAME_NAME_COLOR)
+  context.setAttr('textBaseline', 'bottom')
+  context.fillText(name, 0, -6)
 }
 
 // An ellipse inscribed in (0, 0, width, height): x, y is the top-left corner and rotation turns
@@ -26,7 +48,10 @@ function drawEllipse(context: Konva.Context, shape: Konva.Shape) {
  * One canvas object. Memoised on the object's identity: the engine's snapshots are immutable and
  * keep unchanged objects, so only shapes that changed re-render [performance].
  */
-export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
+export const ShapeNode = memo(function ShapeNode({ object: o, hidden, frame }: Props) {
+  /** A Konva class's own drawing, clipped to the frame when there is one. */
+  const clip = (kind: Parameters<typeof ownSceneFunc>[0]) =>
+    frame ? clippedSceneFunc(o, frame, ownSceneFunc(kind)) : undefined
   const stroke = o.stroke ?? 'transparent'
   const strokeWidth = o.strokeWidth ?? 0
   const common = {
@@ -49,7 +74,7 @@ export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
     const height = o.height ?? 0
     const box = { fill: o.fill ?? 'transparent', stroke, strokeWidth, strokeEnabled: strokeWidth > 0 }
     return (
-      <Group {...common} width={width} height={height}>
+      <Group {...common} width={width} height={height} clipFunc={frame ? groupClipFunc(o, frame) : undefined}>
         {o.type === 'rect' ? (
           <Rect width={width} height={height} {...box} perfectDrawEnabled={false} />
         ) : (
@@ -89,6 +114,7 @@ export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
           strokeWidth={strokeWidth}
           strokeEnabled={strokeWidth > 0}
           dash={dashOf(o)}
+          sceneFunc={clip(Konva.Rect)}
         />
       )
     case 'ellipse':
@@ -97,7 +123,7 @@ export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
           {...common}
           width={o.width ?? 0}
           height={o.height ?? 0}
-          sceneFunc={drawEllipse}
+          sceneFunc={frame ? clippedSceneFunc(o, frame, drawEllipse) : drawEllipse}
           fill={o.fill ?? 'transparent'}
           stroke={stroke}
           strokeWidth={strokeWidth}
@@ -116,6 +142,7 @@ export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
           lineJoin="round"
           tension={o.type === 'path' ? 0.4 : 0}
           dash={dashOf(o)}
+          sceneFunc={clip(Konva.Line)}
           hitStrokeWidth={Math.max(12, strokeWidth)}
         />
       )
@@ -135,6 +162,7 @@ export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
           lineCap="round"
           lineJoin="round"
           hitStrokeWidth={Math.max(12, strokeWidth)}
+          sceneFunc={clip(Konva.Arrow)}
         />
       )
     case 'text':
@@ -149,25 +177,27 @@ export const ShapeNode = memo(function ShapeNode({ object: o, hidden }: Props) {
           lineHeight={TEXT_LINE_HEIGHT}
           fill={o.fill ?? '#1c2024'}
           wrap="word"
+          sceneFunc={clip(Konva.Text)}
         />
       )
     case 'group':
       // A name for its members (parentId), drawn by them [ED-G1].
       return null
     case 'frame':
-    case 'image':
-      // Not drawn by this version's tools: shown as their box so they can still be selected and moved.
       return (
-        <Rect
+        <Shape
           {...common}
           width={o.width ?? 0}
           height={o.height ?? 0}
-          fill={o.type === 'frame' ? (o.fill ?? '#ffffff') : 'transparent'}
-          stroke={o.stroke ?? '#8b8d98'}
-          strokeWidth={1}
-          dash={o.type === 'frame' ? undefined : [6, 4]}
+          sceneFunc={drawFrame}
+          frameName={o.name ?? ''}
+          fill={o.fill ?? FRAME_STYLE.fill}
+          stroke={o.stroke ?? FRAME_STYLE.stroke}
+          strokeWidth={Math.max(1, strokeWidth)}
         />
       )
+    case 'image':
+      return <CanvasImage object={o} common={common} />
   }
 })
 
@@ -181,9 +211,13 @@ function dashOf(o: NewObject): number[] | undefined {
 interface ShapeListProps {
   sorted: readonly CanvasObject[]
   editingTextId: string | undefined
+  /** child id → the frame clipping it (frames.ts frameIndex). */
+  frames: ReadonlyMap<string, CanvasObject>
 }
 
 /** Re-renders when the objects or the edited text change, not on pan, zoom or selection. */
-export const ShapeList = memo(function ShapeList({ sorted, editingTextId }: ShapeListProps) {
-  return sorted.map((o) => <ShapeNode key={o.id} object={o} hidden={o.id === editingTextId} />)
+export const ShapeList = memo(function ShapeList({ sorted, editingTextId, frames }: ShapeListProps) {
+  return sorted.map((o) => (
+    <ShapeNode key={o.id} object={o} hidden={o.id === editingTextId} frame={frames.get(o.id)} />
+  ))
 })

@@ -14,6 +14,10 @@ export interface ExportOptions {
   background: string | undefined
   /** World units around the objects. */
   padding: number
+  /** Image objects' pictures by imageId, as data: URLs; one missing is drawn as its box. */
+  images?: ReadonlyMap<string, string>
+  /** The area to export instead of the objects' bounds (a frame's box: it clips) [ED-E2]. */
+  area?: Bounds
 }
 
 export interface SvgExport {
@@ -28,7 +32,7 @@ const n = (v: number) => String(Math.round(v * 100) / 100)
 
 export function exportSvg(objects: readonly CanvasObject[], options: ExportOptions): SvgExport | undefined {
   const drawn = objects.filter((o) => o.type !== 'group')
-  const inner = unionBounds(drawn.map(objectBounds))
+  const inner = options.area ?? unionBounds(drawn.map(objectBounds))
   if (inner === undefined) return undefined
   const pad = Math.max(0, options.padding)
   const bounds = {
@@ -44,12 +48,12 @@ export function exportSvg(objects: readonly CanvasObject[], options: ExportOptio
     parts.push(
       `<rect x="${n(bounds.x)}" y="${n(bounds.y)}" width="${n(bounds.width)}" height="${n(bounds.height)}" fill="${esc(options.background)}"/>`,
     )
-  for (const o of drawn) parts.push(objectSvg(o))
+  for (const o of drawn) parts.push(objectSvg(o, options.images))
   parts.push('</svg>')
   return { svg: parts.join('\n'), bounds }
 }
 
-function objectSvg(o: CanvasObject): string {
+function objectSvg(o: CanvasObject, images: ReadonlyMap<string, string> | undefined): string {
   const transform = `translate(${n(o.x ?? 0)} ${n(o.y ?? 0)})${o.rotation ? ` rotate(${n(o.rotation)})` : ''}`
   const strokeWidth = o.strokeWidth ?? 0
   const dash =
@@ -63,9 +67,14 @@ function objectSvg(o: CanvasObject): string {
   const h = o.height ?? 0
   const fill = esc(o.fill ?? 'transparent')
   switch (o.type) {
+    case 'image': {
+      const href = o.imageId === undefined ? undefined : images?.get(o.imageId)
+      if (href === undefined || !href.startsWith('data:image/'))
+        return `<g ${common}><rect width="${n(w)}" height="${n(h)}" fill="none" stroke="#8b8d98" stroke-dasharray="6 4"/></g>`
+      return `<g ${common}><image width="${n(w)}" height="${n(h)}" preserveAspectRatio="none" href="${esc(href)}"/></g>`
+    }
     case 'rect':
     case 'frame':
-    case 'image':
       return `<g ${common}><rect width="${n(w)}" height="${n(h)}" rx="${n(o.cornerRadius ?? 0)}" fill="${fill}"${stroke}/>${labelSvg(o)}</g>`
     case 'ellipse':
       return `<g ${common}><ellipse cx="${n(w / 2)}" cy="${n(h / 2)}" rx="${n(Math.abs(w) / 2)}" ry="${n(Math.abs(h) / 2)}" fill="${fill}"${stroke}/>${labelSvg(o)}</g>`

@@ -1,6 +1,7 @@
 import type { CanvasObject, NewObject } from '../../protocol/objects.js'
 import { DEFAULT_FONT_FAMILY, pointsBounds, rectFromPoints, round, TEXT_LINE_HEIGHT } from './geometry.js'
-import type { StyleDefaults, Tool } from './tools.js'
+import { FRAME_STYLE } from './frames.js'
+import type { StyleDefaults } from './tools.js'
 import type { Point } from './viewport.js'
 
 /** Size of a shape made by a click without a drag. */
@@ -13,9 +14,15 @@ export function newId(): string {
   return crypto.randomUUID()
 }
 
+/** Tools that draw by dragging a box or a line. */
+export type DragTool = 'rect' | 'ellipse' | 'line' | 'arrow' | 'frame'
+
+/** A frame made by a click, without a drag [ED-S4]. */
+const FRAME_CLICK_SIZE = { width: 320, height: 240 }
+
 /** The object a drag from `start` to `end` makes with a shape tool; `dragged` false for a plain click. */
 export function shapeFromDrag(
-  tool: Exclude<Tool, 'select' | 'pen' | 'text'>,
+  tool: DragTool,
   start: Point,
   end: Point,
   dragged: boolean,
@@ -40,9 +47,11 @@ export function shapeFromDrag(
       strokeWidth: Math.max(1, style.strokeWidth),
     }
   }
+  const clickSize = tool === 'frame' ? FRAME_CLICK_SIZE : CLICK_SIZE
   const box = dragged
     ? rectFromPoints(start, end)
-    : { x: start.x - CLICK_SIZE.width / 2, y: start.y - CLICK_SIZE.height / 2, ...CLICK_SIZE }
+    : { x: start.x - clickSize.width / 2, y: start.y - clickSize.height / 2, ...clickSize }
+  const frameStyle = tool === 'frame' ? { ...FRAME_STYLE, strokeWidth: 1 } : {}
   return {
     ...common,
     type: tool,
@@ -53,7 +62,38 @@ export function shapeFromDrag(
     fill: style.fill,
     stroke: style.stroke,
     strokeWidth: style.strokeWidth,
+    ...frameStyle,
   }
+}
+
+/** A sticky note [ED-S7]: a square rectangle in note yellow, no outline, words inside. */
+export const STICKY_NOTE = { size: 200, fill: '#ffe588', fontSize: 20, name: 'Sticky note' } as const
+
+/** A new sticky note centred on `point`, ready to type into. */
+export function stickyAt(point: Point, zIndex: number): NewObject {
+  return {
+    id: newId(),
+    type: 'rect',
+    name: STICKY_NOTE.name,
+    x: round(point.x - STICKY_NOTE.size / 2),
+    y: round(point.y - STICKY_NOTE.size / 2),
+    width: STICKY_NOTE.size,
+    height: STICKY_NOTE.size,
+    rotation: 0,
+    fill: STICKY_NOTE.fill,
+    stroke: STICKY_NOTE.fill,
+    strokeWidth: 0,
+    opacity: 1,
+    text: '',
+    fontSize: STICKY_NOTE.fontSize,
+    align: 'center',
+    zIndex,
+  }
+}
+
+/** Whether a new object opens for typing at once: a text box or a sticky note. */
+export function typesOnCreate(o: NewObject): boolean {
+  return o.type === 'text' || (o.type === 'rect' && o.name === STICKY_NOTE.name && (o.text ?? '') === '')
 }
 
 export function textAt(point: Point, style: StyleDefaults, zIndex: number): NewObject {
@@ -120,16 +160,11 @@ export function maxZ(objects: Iterable<CanvasObject>): number {
 }
 
 /** Shift while drawing: squares and circles, lines at 45° steps. */
-export function constrain(
-  tool: 'rect' | 'ellipse' | 'line' | 'arrow',
-  start: Point,
-  end: Point,
-  shift: boolean,
-): Point {
+export function constrain(tool: DragTool, start: Point, end: Point, shift: boolean): Point {
   if (!shift) return end
   const dx = end.x - start.x
   const dy = end.y - start.y
-  if (tool === 'rect' || tool === 'ellipse') {
+  if (tool === 'rect' || tool === 'ellipse' || tool === 'frame') {
     const size = Math.max(Math.abs(dx), Math.abs(dy))
     return { x: start.x + Math.sign(dx || 1) * size, y: start.y + Math.sign(dy || 1) * size }
   }

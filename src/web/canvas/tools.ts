@@ -1,5 +1,5 @@
 /** The editor's tools, their shortcuts and names (contract "Web app"). */
-export const TOOLS = ['select', 'rect', 'ellipse', 'line', 'arrow', 'text', 'pen'] as const
+export const TOOLS = ['select', 'rect', 'ellipse', 'line', 'arrow', 'text', 'pen', 'frame', 'sticky'] as const
 export type Tool = (typeof TOOLS)[number]
 
 export const TOOL_INFO: Record<Tool, { label: string; key: string }> = {
@@ -10,6 +10,9 @@ export const TOOL_INFO: Record<Tool, { label: string; key: string }> = {
   arrow: { label: 'Arrow', key: 'A' },
   text: { label: 'Text', key: 'T' },
   pen: { label: 'Pen', key: 'P' },
+  // [ED-S4], [ED-S7]: N as in tldraw and Miro; S is left free.
+  frame: { label: 'Frame', key: 'F' },
+  sticky: { label: 'Sticky note', key: 'N' },
 }
 
 export function toolForKey(key: string): Tool | undefined {

@@ -6,8 +6,9 @@ import { CanvasStage, type StageActions } from '../canvas/CanvasStage.js'
 import { followConnectors } from '../canvas/connectors.js'
 import type { PreviewSource } from '../canvas/remotePreviews.js'
 import { objectBounds, sortByZ, unionBounds } from '../canvas/geometry.js'
+import { adoptOnCreate, frameAround, withFrameChildren, withFrameFollowUps } from '../canvas/frames.js'
 import { fitText } from '../canvas/measureText.js'
-import { textAt, maxZ } from '../canvas/objectFactory.js'
+import { textAt, maxZ, typesOnCreate } from '../canvas/objectFactory.js'
 import { TextEditor, textTooLong } from '../canvas/TextEditor.js'
 import { INITIAL_STYLE, type StyleDefaults, type Tool } from '../canvas/tools.js'
 import {
@@ -32,18 +33,37 @@ import {
 } from './editorCommands.js'
 import { AiCommandBox } from './ai/AiCommandBox.js'
 import { previewView } from './ai/previewView.js'
+import { AlignSection } from './AlignSection.js'
+import { ContextMenu } from './ContextMenu.js'
+import { copyAsImage } from './copyImage.js'
 import { ErrorToast } from './ErrorToast.js'
 import { ExportDialog } from './ExportDialog.js'
 import { expandToGroups, groupSelection, ungroupSelection, withEmptiedGroups } from './grouping.js'
 import { HelpDialog } from './HelpDialog.js'
+import { LayersPanel } from './LayersPanel.js'
+import { isLocked } from './locking.js'
 import { RemoteCursors, RemoteSelections } from './RemotePresence.js'
 import { StylePanel, type StyleChange } from './StylePanel.js'
 import { Toolbar } from './Toolbar.js'
 import { TopBar } from './TopBar.js'
 import { useEditorKeys } from './useEditorKeys.js'
+import { useStructureTools } from './useStructureTools.js'
+import { ViewToggles } from './ViewToggles.js'
+import { FollowingBanner } from './FollowingBanner.js'
+import { useFollow } from './useFollow.js'
+import { Minimap } from './Minimap.js'
+import { MobileActionBar } from './MobileActionBar.js'
+import { CANVAS_COLORS } from '../theme/theme.js'
+import { ThemeToggle } from '../theme/ThemeToggle.js'
+import { useTheme } from '../theme/useTheme.js'
+import { visibleRect } from '../canvas/viewRect.js'
 import { useEngineState } from './useEngine.js'
 import { useElementSize } from './useElementSize.js'
 import { ZoomControls } from './ZoomControls.js'
+import { ImageCanvasContext } from '../canvas/imageUrlContext.js'
+import { ImageUploads } from './images/ImageUploads.js'
+import { imageFilesOf } from './images/placeImage.js'
+import { useImageInsert } from './images/useImageInsert.js'
 
 interface Props {
   canvas: CanvasSummary
@@ -80,17 +100,27 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const [pastedText, setPastedText] = useState<string | undefined>()
   const [helpOpen, setHelpOpen] = useState(false)
   const [exportOpen, setExportOpen] = useState(false)
+  /** What Shift+Ctrl/Cmd+C did: copied, or why not [ED-E3]. */
+  const [copyNotice, setCopyNotice] = useState<{ code: string; message: string } | undefined>()
   const [spaceHeld, setSpaceHeld] = useState(false)
   const stageBox = useRef<HTMLDivElement>(null)
+  const theme = useTheme()
   const size = useElementSize(stageBox)
+  // Following someone's view: any pan or zoom of mine (below) stops it.
+  const follow = useFollow(engine, size, setViewport)
+  const stopFollowing = follow.stop
+  // Others can follow what I see: sent throttled, like the cursor [PROTO19].
+  useEffect(() => {
+    if (size.width > 0 && size.height > 0) engine.moveViewport(visibleRect(viewport, size))
+  }, [engine, viewport, size])
 
   // An AI edit being previewed shows on the canvas until accepted or rejected [AI review].
   const [aiPreview, setAiPreview] = useState<AiPreview | undefined>()
   const shown = useMemo(() => (aiPreview ? previewView(objects, aiPreview) : objects), [objects, aiPreview])
   const sorted = useMemo(() => sortByZ(shown.values()), [shown])
-  // Objects deleted by someone else drop out of the selection by themselves.
+  // Objects deleted or locked by someone else drop out of the selection by themselves [ED-S3].
   const selection = useMemo(
-    () => new Set(selectionIds.filter((id) => objects.has(id))),
+    () => new Set(selectionIds.filter((id) => objects.has(id) && !isLocked(objects.get(id)))),
     [selectionIds, objects],
   )
   const selected = useMemo(() => selectedInOrder(sorted, selection), [sorted, selection])
@@ -106,22 +136,36 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   const textStep = useRef<string | undefined>(undefined)
   const latestObjects = useRef(objects)
   latestObjects.current = objects
+  const latestSorted = useRef(sorted)
+  latestSorted.current = sorted
   const actions: StageActions = useMemo(
     () => ({
-      setViewport: (update) => setViewport(update),
+      setViewport: (update) => {
+        stopFollowing()
+        setViewport(update)
+      },
       select: (ids) => setSelectionIds(ids),
       expand: (ids) => expandToGroups(latestObjects.current, ids),
       create: (object) => {
-        // A new text and its first words are one undo step, closed when editing ends.
-        if (object.type === 'text' && textStep.current === undefined) {
+        // A new text or sticky note and its first words are one undo step, closed when editing ends.
+        if (typesOnCreate(object) && textStep.current === undefined) {
           textStep.current = object.id
           engine.beginStep()
         }
-        engine.create(object)
+        // A frame adopts what it is drawn around; a shape drawn in a frame joins it [ED-S4].
+        if (object.type !== 'frame') return engine.create(adoptOnCreate(latestSorted.current, object))
+        const made = frameAround(latestSorted.current, object)
+        engine.transact(() => {
+          engine.create(made.frame)
+          for (const [id, c] of made.changes) engine.update(id, c)
+        })
       },
-      // Connectors bound to what moves follow it, in the same step [ED-C1].
-      updateMany: (changes) =>
-        updateMany(engine, [...changes, ...followConnectors(latestObjects.current, changes)]),
+      // Frames carry their children, shapes join and leave frames, connectors follow, all in the
+      // same step [ED-S4, ED-C1].
+      updateMany: (changes) => {
+        const all = withFrameFollowUps(latestObjects.current, latestSorted.current, changes)
+        updateMany(engine, [...all, ...followConnectors(latestObjects.current, all)])
+      },
       // The engine throttles cursor messages itself, always sending the latest position.
       moveCursor: (at: Point) => engine.moveCursor(Math.round(at.x), Math.round(at.y)),
       editText: (id) => setEditingTextId(id),
@@ -129,24 +173,54 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       preview: (objects) => engine.preview(objects),
       endPreview: () => engine.endPreview(),
     }),
-    [engine, setTool],
+    [engine, setTool, stopFollowing],
   )
 
   // ---- view --------------------------------------------------------------------------------------
 
   const center = useCallback(() => ({ x: size.width / 2, y: size.height / 2 }), [size])
   const zoomBy = useCallback(
-    (direction: 1 | -1) => setViewport((v) => zoomAt(v, center(), stepScale(v.scale, direction))),
-    [center],
+    (direction: 1 | -1) => {
+      stopFollowing()
+      setViewport((v) => zoomAt(v, center(), stepScale(v.scale, direction)))
+    },
+    [center, stopFollowing],
   )
-  const zoomTo = useCallback((scale: number) => setViewport((v) => zoomAt(v, center(), scale)), [center])
+  const zoomTo = useCallback(
+    (scale: number) => {
+      stopFollowing()
+      setViewport((v) => zoomAt(v, center(), scale))
+    },
+    [center, stopFollowing],
+  )
   const zoomToFit = useCallback(() => {
+    stopFollowing()
     // Groups are names, not shapes: their stored box may be stale.
     const bounds = unionBounds(sorted.filter((o) => o.type !== 'group').map(objectBounds))
     if (!bounds || size.width === 0)
       return setViewport({ ...IDENTITY_VIEWPORT, x: size.width / 2, y: size.height / 2 })
     setViewport(fitBounds(bounds, size))
-  }, [sorted, size])
+  }, [sorted, size, stopFollowing])
+
+  /** Shift+2: the selection framed, as zoom to fit frames everything. */
+  const zoomToSelection = useCallback(() => {
+    const bounds = unionBounds(selected.filter((o) => o.type !== 'group').map(objectBounds))
+    if (!bounds || size.width === 0) return
+    stopFollowing()
+    setViewport(fitBounds(bounds, size))
+  }, [selected, size, stopFollowing])
+  /** The minimap's press: the view's centre goes there, the zoom stays. */
+  const centerOn = useCallback(
+    (world: Point) => {
+      stopFollowing()
+      setViewport((v) => ({
+        ...v,
+        x: size.width / 2 - world.x * v.scale,
+        y: size.height / 2 - world.y * v.scale,
+      }))
+    },
+    [size, stopFollowing],
+  )
 
   // Open on the drawing: fit once, when the first state arrives and the stage has a size.
   const fitted = useRef(false)
@@ -194,8 +268,8 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
   )
 
   const remove = useCallback(() => {
-    // A group whose shapes all go goes with them.
-    deleteSelection(engine, new Set(withEmptiedGroups(objects, [...selection])))
+    // A group whose shapes all go goes with them; a frame takes its unlocked children [ED-S4].
+    deleteSelection(engine, new Set(withEmptiedGroups(objects, withFrameChildren(objects, [...selection]))))
     setSelectionIds([])
   }, [engine, selection, objects])
 
@@ -272,15 +346,65 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
     }
   }, [engine, objects, editingTextId])
 
+  // Images pasted, dropped or chosen with the toolbar's button (docs/editor.md "Images").
+  const images = useImageInsert({
+    canvasId: canvas.id,
+    viewport,
+    size,
+    nextZ: () => maxZ(sorted) + 1,
+    create: (object) => engine.create(object),
+    placed: (id) => {
+      setTool('select')
+      setSelectionIds([id])
+    },
+  })
+  const pasteImages = images.insertFiles
+
   // ---- keyboard and clipboard -------------------------------------------------------------------
+
+  const copyImage = useCallback(() => {
+    void copyAsImage(selected, sorted).then((r) =>
+      setCopyNotice(
+        r.ok
+          ? { code: 'image-copied', message: 'Copied as an image.' }
+          : { code: 'image-not-copied', message: r.message },
+      ),
+    )
+  }, [selected, sorted])
 
   useEditorKeys(engine, {
     state: { canEdit, selected, selection, sorted, tool, helpOpen, editingTextId },
-    commands: { duplicate, arrange, remove, group, ungroup, pasteText, zoomBy, zoomTo, zoomToFit, setTool },
+    commands: {
+      duplicate,
+      arrange,
+      remove,
+      group,
+      ungroup,
+      pasteText,
+      pasteImages,
+      copyImage,
+      zoomBy,
+      zoomTo,
+      zoomToFit,
+      zoomToSelection,
+      setTool,
+    },
     setSelectionIds,
     setEditingTextId,
     setSpaceHeld,
     setHelpOpen,
+  })
+
+  const structure = useStructureTools(engine, {
+    objects,
+    sorted,
+    selected,
+    selection,
+    canEdit,
+    viewport,
+    stageBox,
+    setSelectionIds,
+    commands: { duplicate, remove, group, ungroup, arrange },
   })
 
   // Test hook outside production builds: read-only access to the engine's state.
@@ -320,6 +444,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
         ? 'text'
         : 'crosshair'
   const grid = gridStyle(viewport)
+  const followedUser = users.find((u) => u.userId === follow.following)
 
   return (
     <div className={canEdit ? 'editor' : 'editor read-only'}>
@@ -333,7 +458,11 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
         pendingCount={pendingCount}
         onShare={role === 'owner' ? onShare : undefined}
         onRename={canEdit ? onRename : undefined}
-      />
+        following={follow.following}
+        onFollow={follow.follow}
+      >
+        <ThemeToggle theme={theme.theme} onToggle={theme.toggle} />
+      </TopBar>
       <Toolbar
         tool={tool}
         onTool={setTool}
@@ -343,11 +472,13 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
         onUndo={() => engine.undo()}
         onRedo={() => engine.redo()}
         onHelp={() => setHelpOpen(true)}
+        onInsertImages={(files) => images.insertFiles(files)}
       />
       <main className="canvas-area">
         <div
           ref={stageBox}
-          className="stage-box"
+          className={structure.snapping.grid ? 'stage-box grid-on' : 'stage-box'}
+          onContextMenu={structure.onContextMenu}
           style={{ cursor: stageCursor, ...grid }}
           data-testid="canvas-stage"
           data-object-count={objects.size}
@@ -356,26 +487,42 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
           data-zoom={viewport.scale.toFixed(3)}
           aria-label={`Canvas with ${objects.size} object${objects.size === 1 ? '' : 's'}`}
           role="application"
+          onDragOver={(e) => {
+            if (canEdit && e.dataTransfer.types.includes('Files')) e.preventDefault()
+          }}
+          onDrop={(e) => {
+            const files = imageFilesOf(e.dataTransfer.files)
+            if (!canEdit || files.length === 0) return
+            e.preventDefault()
+            const box = e.currentTarget.getBoundingClientRect()
+            images.insertFiles(files, { x: e.clientX - box.left, y: e.clientY - box.top })
+          }}
         >
           {size.width > 0 && (
-            <CanvasStage
-              width={size.width}
-              height={size.height}
-              objects={shown}
-              sorted={sorted}
-              selection={selection}
-              tool={tool}
-              canEdit={canEdit}
-              panMode={spaceHeld}
-              viewport={viewport}
-              style={style}
-              editingTextId={editingText ? editingTextId : undefined}
-              previews={previews}
-              actions={actions}
-            />
+            <ImageCanvasContext value={canvas.id}>
+              <CanvasStage
+                width={size.width}
+                height={size.height}
+                objects={shown}
+                sorted={sorted}
+                selection={selection}
+                tool={tool}
+                canEdit={canEdit}
+                panMode={spaceHeld}
+                viewport={viewport}
+                style={style}
+                editingTextId={editingText ? editingTextId : undefined}
+                previews={previews}
+                actions={actions}
+                snapping={structure.snapping}
+                colors={CANVAS_COLORS[theme.theme]}
+              />
+            </ImageCanvasContext>
           )}
+          <ImageUploads uploads={images.uploads} error={images.error} onDismissError={images.dismissError} />
           <RemoteSelections engine={engine} objects={objects} viewport={viewport} />
           <RemoteCursors engine={engine} viewport={viewport} myId={me?.userId} />
+          {followedUser && <FollowingBanner user={followedUser} onStop={follow.stop} />}
           {editingText && (
             <TextEditor
               key={editingText.id}
@@ -406,6 +553,29 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
             </div>
           )}
           <ErrorToast error={lastError} />
+          <ErrorToast error={structure.clipboardError} />
+          {structure.menu && (
+            <ContextMenu at={structure.menu.at} items={structure.menu.items} onClose={structure.closeMenu} />
+          )}
+          <ViewToggles
+            layersOpen={structure.layersOpen}
+            onLayers={structure.setLayersOpen}
+            snapping={structure.snapping}
+            onSnapping={structure.setSnapping}
+          />
+          {structure.layersOpen && (
+            <LayersPanel
+              sorted={sorted}
+              selection={selection}
+              canEdit={canEdit}
+              onSelect={structure.selectLayer}
+              onRename={structure.rename}
+              onSetLocked={(o, locked) => structure.setLocked([o], locked)}
+              onArrange={arrange}
+              onClose={() => structure.setLayersOpen(false)}
+            />
+          )}
+          <ErrorToast error={copyNotice} />
           <AiCommandBox
             canvasId={canvas.id}
             canEdit={canEdit}
@@ -423,6 +593,15 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
           >
             Export
           </button>
+          <Minimap sorted={sorted} viewport={viewport} stageSize={size} onCenter={centerOn} />
+          {canEdit && (
+            <MobileActionBar
+              selected={selected}
+              onChange={applyStyle}
+              onDuplicate={duplicate}
+              onDelete={remove}
+            />
+          )}
           <ZoomControls
             scale={viewport.scale}
             onZoomIn={() => zoomBy(1)}
@@ -440,10 +619,17 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
           onArrange={arrange}
           onDuplicate={duplicate}
           onDelete={remove}
-        />
+        >
+          <AlignSection
+            units={structure.units}
+            onAlign={structure.align}
+            onDistribute={structure.distribute}
+          />
+        </StylePanel>
       )}
       <HelpDialog open={helpOpen} onClose={() => setHelpOpen(false)} />
       <ExportDialog
+        canvasId={canvas.id}
         open={exportOpen}
         onClose={() => setExportOpen(false)}
         canvasName={canvas.name}

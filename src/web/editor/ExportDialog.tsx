@@ -2,8 +2,15 @@ import { useId, useState, type FormEvent } from 'react'
 import type { CanvasObject } from '../../protocol/objects.js'
 import { exportSvg } from '../canvas/exportSvg.js'
 import { Dialog } from '../components/Dialog.js'
+import { imageDataUrls } from './images/exportImages.js'
+import { copyPngToClipboard, pngOfObjects } from './copyImage.js'
+import { svgToPdf } from './exportPdf.js'
+import { framesOf, scopedObjects, type ExportScope } from './exportScope.js'
+import { MAX_PNG_SIDE, rasterize } from './rasterize.js'
 
 interface Props {
+  /** Whose images to embed (image objects name only a hash). */
+  canvasId?: string
   open: boolean
   onClose: () => void
   canvasName: string
@@ -13,25 +20,41 @@ interface Props {
   selected: readonly CanvasObject[]
 }
 
-type Format = 'png' | 'svg' | 'json'
-
-/** The largest PNG side (px): a huge canvas at a big scale would exhaust the tab's memory. */
-const MAX_PNG_SIDE = 8_192
+type Format = 'png' | 'svg' | 'pdf' | 'json'
 
 /**
- * Export [ED-E1]: PNG or SVG of the selection or the whole canvas, with a background and padding
- * choice and a scale for PNG, or the objects as JSON. Everything happens in the browser from the
- * state the editor holds: the server is not asked.
+ * Export [ED-E1]: PNG, SVG or PDF [ED-E2] of the selection, a frame or the whole canvas, with a
+ * background and padding choice and a scale for PNG, or the objects as JSON; or the picture
+ * copied to the clipboard [ED-E3]. Everything happens in the browser from the state the editor
+ * holds: the server is not asked.
  */
-export function ExportDialog({ open, onClose, canvasName, sorted, selected }: Props) {
+export function ExportDialog({ canvasId, open, onClose, canvasName, sorted, selected }: Props) {
   const id = useId()
   const [format, setFormat] = useState<Format>('png')
-  const [scope, setScope] = useState<'canvas' | 'selection'>('canvas')
+  const [scopeValue, setScopeValue] = useState('canvas')
   const [background, setBackground] = useState(true)
   const [padding, setPadding] = useState(16)
   const [scale, setScale] = useState(2)
   const [error, setError] = useState<string | undefined>()
-  const objects = scope === 'selection' && selected.length > 0 ? selected : sorted
+  const [copied, setCopied] = useState(false)
+  const frames = framesOf(sorted)
+  const scope: ExportScope =
+    scopeValue === 'selection'
+      ? { kind: 'selection' }
+      : scopeValue.startsWith('frame:')
+        ? { kind: 'frame', id: scopeValue.slice('frame:'.length) }
+        : { kind: 'canvas' }
+  const { objects, area } = scopedObjects(sorted, selected, scope)
+
+  const copyImage = async () => {
+    setError(undefined)
+    setCopied(false)
+    const png = pngOfObjects(objects, area)
+    if (!png) return setError('There is nothing to copy yet.')
+    const result = await copyPngToClipboard(png)
+    if (result.ok) setCopied(true)
+    else setError(result.message)
+  }
 
   const submit = async (event: FormEvent) => {
     event.preventDefault()
@@ -41,12 +64,26 @@ export function ExportDialog({ open, onClose, canvasName, sorted, selected }: Pr
       download(new Blob([JSON.stringify({ objects }, null, 2)], { type: 'application/json' }), `${base}.json`)
       return onClose()
     }
-    const result = exportSvg(objects, { background: background ? '#ffffff' : undefined, padding })
+    const images = canvasId === undefined ? undefined : await imageDataUrls(canvasId, objects)
+    const result = exportSvg(objects, {
+      background: background ? '#ffffff' : undefined,
+      padding,
+      ...(images ? { images } : {}),
+      ...(area ? { area } : {}),
+    })
     if (!result) return setError('There is nothing to export yet.')
     const svgBlob = new Blob([result.svg], { type: 'image/svg+xml' })
     if (format === 'svg') {
       download(svgBlob, `${base}.svg`)
       return onClose()
+    }
+    if (format === 'pdf') {
+      try {
+        download(await svgToPdf(result.svg, result.bounds.width, result.bounds.height), `${base}.pdf`)
+        return onClose()
+      } catch {
+        return setError('The browser could not make this PDF.')
+      }
     }
     const side = Math.max(result.bounds.width, result.bounds.height) * scale
     if (side > MAX_PNG_SIDE)
@@ -67,20 +104,22 @@ export function ExportDialog({ open, onClose, canvasName, sorted, selected }: Pr
           <select id={`${id}-format`} value={format} onChange={(e) => setFormat(e.target.value as Format)}>
             <option value="png">PNG image</option>
             <option value="svg">SVG image</option>
+            <option value="pdf">PDF document</option>
             <option value="json">JSON (objects)</option>
           </select>
         </div>
         <div className="field">
           <label htmlFor={`${id}-scope`}>What</label>
-          <select
-            id={`${id}-scope`}
-            value={scope}
-            onChange={(e) => setScope(e.target.value as 'canvas' | 'selection')}
-          >
+          <select id={`${id}-scope`} value={scopeValue} onChange={(e) => setScopeValue(e.target.value)}>
             <option value="canvas">The whole canvas</option>
             <option value="selection" disabled={selected.length === 0}>
               The selection ({selected.length})
             </option>
+            {frames.map((frame) => (
+              <option key={frame.id} value={`frame:${frame.id}`}>
+                Frame: {frame.name ?? frame.text ?? 'Untitled'}
+              </option>
+            ))}
           </select>
         </div>
         {format !== 'json' && (
@@ -113,13 +152,21 @@ export function ExportDialog({ open, onClose, canvasName, sorted, selected }: Pr
           </div>
         )}
         {error && (
-          <p className="field-error" role="alert">
+          <p className="field-error" role="alert" data-testid="export-error">
             {error}
+          </p>
+        )}
+        {copied && (
+          <p className="muted small" role="status" data-testid="export-copied">
+            Copied to the clipboard as an image.
           </p>
         )}
         <div className="dialog-actions">
           <button type="button" className="button" onClick={onClose}>
             Cancel
+          </button>
+          <button type="button" className="button" onClick={() => void copyImage()}>
+            Copy as image
           </button>
           <button type="submit" className="button primary">
             Export
@@ -153,25 +200,4 @@ function download(blob: Blob, name: string): void {
   a.remove()
   // The download has its own reference by now.
   setTimeout(() => URL.revokeObjectURL(url), 10_000)
-}
-
-/** The SVG drawn by the browser onto a canvas of `scale` px per world unit, as PNG. */
-async function rasterize(svg: Blob, width: number, height: number, scale: number): Promise<Blob> {
-  const url = URL.createObjectURL(svg)
-  try {
-    const image = new Image()
-    image.src = url
-    await image.decode()
-    const canvas = document.createElement('canvas')
-    canvas.width = Math.max(1, Math.round(width * scale))
-    canvas.height = Math.max(1, Math.round(height * scale))
-    const context = canvas.getContext('2d')
-    if (!context) throw new Error('no 2d context')
-    context.drawImage(image, 0, 0, canvas.width, canvas.height)
-    return await new Promise<Blob>((resolve, reject) =>
-      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('toBlob failed'))), 'image/png'),
-    )
-  } finally {
-    URL.revokeObjectURL(url)
-  }
 }

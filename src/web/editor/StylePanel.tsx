@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState } from 'react'
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react'
 import type { CanvasObject, ObjectType } from '../../protocol/objects.js'
 import type { StyleDefaults } from '../canvas/tools.js'
 import type { ZOrderMove } from './editorCommands.js'
@@ -14,13 +14,24 @@ interface Props {
   onArrange: (move: ZOrderMove) => void
   onDuplicate: () => void
   onDelete: () => void
+  /** More sections for the selection (align and distribute). */
+  children?: ReactNode
 }
 
 const FILLED: readonly ObjectType[] = ['rect', 'ellipse', 'text', 'frame']
 const STROKED: readonly ObjectType[] = ['rect', 'ellipse', 'line', 'arrow', 'path', 'frame']
 
-const SWATCHES = ['#1c2024', '#ffffff', '#e5484d', '#f76b15', '#ffc53d', '#46a758', '#0090ff', '#8e4ec6']
-const FILL_SWATCHES = [
+export const SWATCHES = [
+  '#1c2024',
+  '#ffffff',
+  '#e5484d',
+  '#f76b15',
+  '#ffc53d',
+  '#46a758',
+  '#0090ff',
+  '#8e4ec6',
+]
+export const FILL_SWATCHES = [
   'transparent',
   '#ffffff',
   '#dbe4ff',
@@ -46,7 +57,15 @@ export function styleAppliesTo(type: ObjectType, key: keyof StyleDefaults): bool
   }
 }
 
-export function StylePanel({ selected, defaults, onChange, onArrange, onDuplicate, onDelete }: Props) {
+export function StylePanel({
+  selected,
+  defaults,
+  onChange,
+  onArrange,
+  onDuplicate,
+  onDelete,
+  children,
+}: Props) {
   const editingDefaults = selected.length === 0
   const shows = (key: keyof StyleDefaults) =>
     editingDefaults || selected.some((o) => styleAppliesTo(o.type, key))
@@ -147,6 +166,7 @@ export function StylePanel({ selected, defaults, onChange, onArrange, onDuplicat
               <ToBackIcon /> To back
             </button>
           </div>
+          {children}
           <h3 className="section-title">Actions</h3>
           <div className="button-grid">
             <button type="button" className="button small" onClick={onDuplicate} title={`${MOD_KEY}+D`}>

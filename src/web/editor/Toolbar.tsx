@@ -1,5 +1,6 @@
 import { TOOL_INFO, TOOLS, type Tool } from '../canvas/tools.js'
 import { HelpIcon, RedoIcon, TOOL_ICONS, UndoIcon } from './icons.js'
+import { InsertImageButton } from './images/InsertImageButton.js'
 
 interface Props {
   tool: Tool
@@ -10,12 +11,24 @@ interface Props {
   onUndo: () => void
   onRedo: () => void
   onHelp: () => void
+  /** Files chosen with the Insert image button. */
+  onInsertImages?: (files: File[]) => void
 }
 
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform)
 export const MOD_KEY = isMac ? '⌘' : 'Ctrl'
 
-export function Toolbar({ tool, onTool, canEdit, canUndo, canRedo, onUndo, onRedo, onHelp }: Props) {
+export function Toolbar({
+  tool,
+  onTool,
+  canEdit,
+  canUndo,
+  canRedo,
+  onUndo,
+  onRedo,
+  onHelp,
+  onInsertImages,
+}: Props) {
   return (
     <nav className="toolbar" aria-label="Tools" data-testid="toolbar">
       <div className="toolbar-group" role="group" aria-label="Drawing tools">
@@ -38,6 +51,7 @@ export function Toolbar({ tool, onTool, canEdit, canUndo, canRedo, onUndo, onRed
             </button>
           )
         })}
+        {onInsertImages && <InsertImageButton disabled={!canEdit} onFiles={onInsertImages} />}
       </div>
       <div className="toolbar-separator" role="separator" />
       <div className="toolbar-group" role="group" aria-label="History">

@@ -1,5 +1,5 @@
 import { canvasNameProblem } from '../pages/canvasName.js'
-import { useRef, useState } from 'react'
+import { useRef, useState, type ReactNode } from 'react'
 import type { PresenceUser } from '../../protocol/messages.js'
 import type { Role } from '../../protocol/roles.js'
 import { Link } from '../app/Link.js'
@@ -18,6 +18,11 @@ interface Props {
   onShare: (() => void) | undefined
   /** Undefined when the role may not rename (viewers). */
   onRename: ((name: string) => Promise<void>) | undefined
+  /** The user whose view mine follows, if any; clicking someone's avatar follows them. */
+  following?: string | undefined
+  onFollow?: (userId: string) => void
+  /** More controls at the right end, before Share (the theme toggle). */
+  children?: ReactNode
 }
 
 const STATUS_TEXT: Record<ConnectionStatus, string> = {
@@ -40,6 +45,9 @@ export function TopBar({
   pendingCount,
   onShare,
   onRename,
+  following,
+  onFollow,
+  children,
 }: Props) {
   // Me first, then everyone else once (a user with two tabs is one person).
   const others = users.filter(
@@ -92,10 +100,25 @@ export function TopBar({
               data-user-id={u.userId}
               title={u.userId === me?.userId ? `${u.username} (you)` : u.username}
             >
-              <Avatar name={u.username} color={u.color} ring={u.userId === me?.userId} />
-              <span className="visually-hidden">
-                {u.userId === me?.userId ? `${u.username} (you)` : u.username}
-              </span>
+              {u.userId !== me?.userId && onFollow ? (
+                <button
+                  type="button"
+                  className="presence-follow"
+                  aria-pressed={following === u.userId}
+                  aria-label={`Follow ${u.username}`}
+                  title={`Follow ${u.username}'s view`}
+                  onClick={() => onFollow(u.userId)}
+                >
+                  <Avatar name={u.username} color={u.color} />
+                </button>
+              ) : (
+                <>
+                  <Avatar name={u.username} color={u.color} ring={u.userId === me?.userId} />
+                  <span className="visually-hidden">
+                    {u.userId === me?.userId ? `${u.username} (you)` : u.username}
+                  </span>
+                </>
+              )}
             </li>
           ))}
           {hidden > 0 && (
@@ -120,6 +143,7 @@ export function TopBar({
           <span className="status-dot" aria-hidden="true" />
           {STATUS_TEXT[status]}
         </span>
+        {children}
         {onShare && (
           <button type="button" className="button primary small" onClick={onShare}>
             <ShareIcon /> Share

@@ -53,6 +53,17 @@ export const TOOL_ICONS: Record<Tool, ReactElement> = {
       <path d="M4 20c2.5-.3 3.7-1.5 5.5-4.2C11.8 12.4 13 9 16.2 5.8a2 2 0 0 1 2.9 2.9C16 12 12.5 13.2 9.5 15.6" />
     </Icon>
   ),
+  frame: (
+    <Icon>
+      <path d="M8 3v18M16 3v18M3 8h18M3 16h18" />
+    </Icon>
+  ),
+  sticky: (
+    <Icon>
+      <path d="M4.5 4.5h15v10l-5 5h-10z" />
+      <path d="M19.5 14.5h-5v5M8 9h8M8 12.5h5" />
+    </Icon>
+  ),
 }
 
 export const UndoIcon = () => (

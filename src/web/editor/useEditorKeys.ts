@@ -11,6 +11,7 @@ import {
   serializeForClipboard,
   type ZOrderMove,
 } from './editorCommands.js'
+import { imageFilesOf } from './images/placeImage.js'
 
 /** What the keys read: the editor's current state, as of its last render. */
 export interface KeyState {
@@ -33,9 +34,15 @@ export interface KeyCommands {
   ungroup: () => void
   /** Plain text pasted onto the canvas becomes a text [ED-T2]. */
   pasteText: (text: string) => void
+  /** Image files pasted onto the canvas are uploaded and placed (docs/editor.md "Images"). */
+  pasteImages: (files: File[]) => void
+  /** Shift+Ctrl/Cmd+C: the selection (or the canvas) as a PNG on the clipboard [ED-E3]. */
+  copyImage: () => void
   zoomBy: (direction: 1 | -1) => void
   zoomTo: (scale: number) => void
   zoomToFit: () => void
+  /** Shift+2: frames the selection. */
+  zoomToSelection: () => void
   setTool: (tool: Tool) => void
 }
 
@@ -95,6 +102,11 @@ export function useEditorKeys(engine: SyncEngine, options: Options): void {
             case 'd':
               if (k.canEdit) c.duplicate()
               return true
+            case 'c':
+              // Without Shift, Ctrl/Cmd+C stays the browser's copy (the 'copy' event below).
+              if (!e.shiftKey) return false
+              c.copyImage()
+              return true
             case 'g':
               if (k.canEdit) {
                 if (e.shiftKey) c.ungroup()
@@ -139,6 +151,11 @@ export function useEditorKeys(engine: SyncEngine, options: Options): void {
       if (e.shiftKey && e.code === 'Digit1') {
         e.preventDefault()
         c.zoomToFit()
+        return
+      }
+      if (e.shiftKey && e.code === 'Digit2') {
+        e.preventDefault()
+        c.zoomToSelection()
         return
       }
       if (e.key === 'Escape') {
@@ -200,6 +217,12 @@ export function useEditorKeys(engine: SyncEngine, options: Options): void {
     const onPaste = (e: ClipboardEvent) => {
       const k = keys.current
       if (!k.canEdit || (typingIn(e.target) && e.target !== document.body)) return
+      const images = imageFilesOf(e.clipboardData?.files)
+      if (images.length > 0) {
+        e.preventDefault()
+        commands.current.pasteImages(images)
+        return
+      }
       const plain = e.clipboardData?.getData('text/plain') ?? ''
       const copied = parseClipboard(plain)
       if (!copied) {

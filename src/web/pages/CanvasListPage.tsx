@@ -1,17 +1,19 @@
 import { useCallback, useEffect, useState } from 'react'
-import type { CanvasSummary } from '../../protocol/httpTypes.js'
+import type { CanvasListItem, CanvasSummary } from '../../protocol/httpTypes.js'
 import { api, ApiError, describeError } from '../app/apiClient.js'
 import { Link } from '../app/Link.js'
 import { navigate, signInPathFor } from '../app/router.js'
 import { useSession } from '../app/session.js'
 import { AppHeader } from './AppHeader.js'
+import { CanvasThumbnail } from './CanvasThumbnail.js'
+import { matchesSearch } from './canvasSearch.js'
 import { DeleteCanvasDialog, NameCanvasDialog } from './canvasDialogs.js'
 import { relativeTime } from './relativeTime.js'
 import { InvitationsPanel } from './InvitationsPanel.js'
 import { ShareDialog } from './ShareDialog.js'
 
 type Listing =
-  { kind: 'loading' } | { kind: 'failed'; message: string } | { kind: 'ready'; canvases: CanvasSummary[] }
+  { kind: 'loading' } | { kind: 'failed'; message: string } | { kind: 'ready'; canvases: CanvasListItem[] }
 type OpenDialog =
   | { kind: 'none' }
   | { kind: 'create' }
@@ -25,12 +27,14 @@ export function CanvasListPage() {
   const { user } = useSession()
   const [listing, setListing] = useState<Listing>({ kind: 'loading' })
   const [dialog, setDialog] = useState<OpenDialog>({ kind: 'none' })
+  const [search, setSearch] = useState('')
+  const [duplicateError, setDuplicateError] = useState<string | undefined>()
   const close = useCallback(() => setDialog({ kind: 'none' }), [])
 
   const load = useCallback(async () => {
     try {
       const { canvases } = await api.listCanvases()
-      canvases.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
+      // The server lists them last edited first [LIST3].
       setListing({ kind: 'ready', canvases })
     } catch (err) {
       if (err instanceof ApiError && err.status === 401)
@@ -47,13 +51,24 @@ export function CanvasListPage() {
   const replace = (canvas: CanvasSummary) =>
     setListing((l) =>
       l.kind === 'ready'
-        ? { kind: 'ready', canvases: l.canvases.map((c) => (c.id === canvas.id ? canvas : c)) }
+        ? { kind: 'ready', canvases: l.canvases.map((c) => (c.id === canvas.id ? { ...c, ...canvas } : c)) }
         : l,
     )
   const removeFromList = (id: string) =>
     setListing((l) =>
       l.kind === 'ready' ? { kind: 'ready', canvases: l.canvases.filter((c) => c.id !== id) } : l,
     )
+
+  const duplicate = async (canvas: CanvasListItem) => {
+    setDuplicateError(undefined)
+    try {
+      const { canvas: copy } = await api.duplicateCanvas(canvas.id)
+      setListing((l) => (l.kind === 'ready' ? { kind: 'ready', canvases: [copy, ...l.canvases] } : l))
+    } catch (err) {
+      setDuplicateError(`Could not duplicate “${canvas.name}”: ${describeError(err)}`)
+    }
+  }
+  const shown = listing.kind === 'ready' ? listing.canvases.filter((c) => matchesSearch(c.name, search)) : []
 
   return (
     <div className="page">
@@ -70,6 +85,28 @@ export function CanvasListPage() {
         </div>
 
         <InvitationsPanel onAccepted={() => void load()} />
+
+        {listing.kind === 'ready' && listing.canvases.length > 0 && (
+          <div className="field canvas-search">
+            <input
+              type="search"
+              placeholder="Search canvases"
+              aria-label="Search canvases"
+              value={search}
+              onChange={(e) => setSearch(e.target.value)}
+            />
+          </div>
+        )}
+        {duplicateError && (
+          <div className="form-error" role="alert">
+            {duplicateError}
+          </div>
+        )}
+        {listing.kind === 'ready' && listing.canvases.length > 0 && shown.length === 0 && (
+          <p className="muted" data-testid="canvas-search-empty">
+            No canvas matches “{search}”.
+          </p>
+        )}
 
         {listing.kind === 'loading' && (
           <p className="muted" aria-busy="true">
@@ -94,9 +131,9 @@ export function CanvasListPage() {
             </button>
           </div>
         )}
-        {listing.kind === 'ready' && listing.canvases.length > 0 && (
+        {shown.length > 0 && (
           <ul className="canvas-grid" data-testid="canvas-list" aria-label="Canvases">
-            {listing.canvases.map((canvas) => (
+            {shown.map((canvas) => (
               <li
                 key={canvas.id}
                 className="canvas-card"
@@ -104,12 +141,14 @@ export function CanvasListPage() {
                 data-canvas-id={canvas.id}
               >
                 <Link href={`/canvas/${canvas.id}`} className="canvas-card-link">
-                  <span className="canvas-thumb" aria-hidden="true" />
+                  <CanvasThumbnail canvasId={canvas.id} seq={canvas.seq} />
                   <span className="canvas-card-name">{canvas.name}</span>
                 </Link>
                 <div className="canvas-card-meta">
                   <span className={`role-badge role-${canvas.role}`}>{ROLE_LABEL[canvas.role]}</span>
-                  <span className="muted small">Edited {relativeTime(canvas.updatedAt)}</span>
+                  <span className="muted small" title={canvas.editedAt}>
+                    Edited {relativeTime(canvas.editedAt)}
+                  </span>
                 </div>
                 <div className="canvas-card-actions">
                   {canvas.role !== 'viewer' && (
@@ -122,6 +161,14 @@ export function CanvasListPage() {
                       Rename
                     </button>
                   )}
+                  <button
+                    type="button"
+                    className="button ghost small"
+                    aria-label={`Duplicate ${canvas.name}`}
+                    onClick={() => void duplicate(canvas)}
+                  >
+                    Duplicate
+                  </button>
                   {canvas.role === 'owner' && (
                     <button
                       type="button"

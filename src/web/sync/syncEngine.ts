@@ -18,6 +18,7 @@ import { Outbox, TRANSIENT_ERRORS } from './outbox.js'
 import { prepareEdit } from './prepareEdit.js'
 import { rebasePreview } from './rebasePreview.js'
 import { Presence } from './presence.js'
+import { ViewportPresence, type ViewRect } from './viewportPresence.js'
 import { messageOf, SocketConnection, type SyncSocketConstructor } from './socketConnection.js'
 import type { SyncEngineOptions, SyncSnapshot } from './syncTypes.js'
 import { addToStep, inverseOf, undoRecordOf, type UndoEntry } from './undoHistory.js'
@@ -49,6 +50,7 @@ export class SyncEngine {
   private readonly undoSteps = new UndoRecorder()
   private readonly outbox: Outbox
   private readonly presence: Presence
+  private readonly viewportPresence: ViewportPresence
   private readonly connection: SocketConnection
   private readonly now: () => number
 
@@ -96,6 +98,11 @@ export class SyncEngine {
       now: this.now,
       cursorIntervalMs: options.cursorIntervalMs ?? DEFAULT_CURSOR_INTERVAL_MS,
     })
+    this.viewportPresence = new ViewportPresence({
+      send,
+      now: this.now,
+      intervalMs: options.cursorIntervalMs ?? DEFAULT_CURSOR_INTERVAL_MS,
+    })
     this.connection = new SocketConnection(
       {
         url: options.url,
@@ -114,6 +121,7 @@ export class SyncEngine {
         onSocketLost: () => {
           this.outbox.socketLost()
           this.presence.leave()
+          this.viewportPresence.leave()
         },
         onError: (code, message) => this.fail(code, message),
         onChange: () => {
@@ -149,6 +157,7 @@ export class SyncEngine {
     this.stopped = true
     this.outbox.stop()
     this.presence.stop()
+    this.viewportPresence.stop()
     this.connection.stop()
     this.changed()
   }
@@ -181,6 +190,7 @@ export class SyncEngine {
       cursors: this.presence.cursors,
       selections: this.presence.selections,
       previews: this.presence.previews,
+      viewports: this.viewportPresence.viewports,
       canUndo: this.undoSteps.canUndo,
       canRedo: this.undoSteps.canRedo,
       closeReason: this.connection.closeReason,
@@ -280,6 +290,11 @@ export class SyncEngine {
   /** Throttled to one message per cursorIntervalMs, always the latest position [SYNC27]. */
   moveCursor(x: number, y: number): void {
     this.presence.moveCursor(x, y)
+  }
+
+  /** What I see of the canvas (world units), for the others to follow; throttled like the cursor [PROTO19]. */
+  moveViewport(rect: ViewRect): void {
+    this.viewportPresence.move(rect)
   }
 
   /** My selected object ids, for the others to see [SYNC32]. */
@@ -383,8 +398,14 @@ export class SyncEngine {
       case 'selections':
       case 'previews':
       case 'user-connected':
+        this.presence.handle(message)
+        return
       case 'user-disconnected':
         this.presence.handle(message)
+        this.viewportPresence.forget(message.userId)
+        return
+      case 'viewports':
+        this.viewportPresence.handle(message)
         return
       case 'error':
         this.handleError(message)
@@ -422,6 +443,7 @@ export class SyncEngine {
     // Every pending op again, in order, with its own opId: the server applies each once [SYNC21].
     this.outbox.pump()
     this.presence.join(userId, welcome.users)
+    this.viewportPresence.join(userId)
   }
 
   private handleError(error: ErrorMessage): void {

@@ -3,6 +3,7 @@ import type {
   PresenceUser,
   PreviewObject,
   UnbatchedServerMessage,
+  UserViewport,
 } from '../../protocol/messages.js'
 import type { CanvasObject } from '../../protocol/objects.js'
 import type { Role } from '../../protocol/roles.js'
@@ -31,6 +32,8 @@ export interface SyncSnapshot {
   selections: ReadonlyMap<string, readonly string[]>
   /** Other users' drags in progress by userId: where their objects are until they let go [ED-L1]. */
   previews: ReadonlyMap<string, readonly PreviewObject[]>
+  /** What other users see of the canvas (world units), to follow one of them [PROTO19]. */
+  viewports: ReadonlyMap<string, UserViewport>
   canUndo: boolean
   canRedo: boolean
   /**

@@ -253,6 +253,7 @@ class World {
       case 'cursors':
       case 'selections':
       case 'previews':
+      case 'viewports':
       case 'pong':
       case 'user-connected':
       case 'user-disconnected':
