@@ -116,7 +116,8 @@ export class FanOut<R extends Receiver> {
   }
 }
 
-function encodeFrame(jsons: readonly string[]): Buffer {
+/** Messages already encoded, as one frame: alone, or a `batch`. */
+export function encodeFrame(jsons: readonly string[]): Buffer {
   if (jsons.length === 1) return Buffer.from(jsons[0] ?? '')
   // The messages are JSON already: join them instead of re-encoding.
   return Buffer.from(`{"type":"batch","messages":[${jsons.join(',')}]}`)

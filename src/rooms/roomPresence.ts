@@ -3,6 +3,7 @@ import { ViewportBatcher } from '../core/viewportBatcher.js'
 import { can } from '../core/permissions.js'
 import type { Ephemeral } from '../log/canvasBus.js'
 import type { PresenceUser, PreviewObject, PreviewsMessage, UserViewport } from '../protocol/messages.js'
+import { PresenceAnnouncer } from './presenceAnnouncer.js'
 import { RemotePresence } from './remotePresence.js'
 import type { RoomClient, RoomMember } from './roomClient.js'
 import type { RoomLimits, RoomObserver } from './roomLimits.js'
@@ -37,16 +38,18 @@ export class RoomPresence {
   private readonly viewports = new ViewportBatcher()
   /** The other instances' users' latest viewports, for members who join here [VIEW3]. */
   private readonly remoteViewports = new Map<string, UserViewport>()
+  /** Joins and leaves to this room's seats, coalesced per tick [PRES4]. */
+  private readonly announcer: PresenceAnnouncer
 
   constructor(
     private readonly seats: ReadonlySet<Seat>,
     private readonly limits: Pick<RoomLimits, 'cursorTickMs' | 'slowReceiverBytes'>,
     private readonly observer: RoomObserver,
-    /** Sends one message to every seat but `except`, through the room's fan-out. */
-    private readonly broadcast: (message: object, except?: Seat) => void,
     /** Tells the other instances (the bus); unset: this room is alone. */
     private readonly publish: (message: Ephemeral) => void = () => undefined,
-  ) {}
+  ) {
+    this.announcer = new PresenceAnnouncer(seats, limits.cursorTickMs, (n) => observer.frames(n))
+  }
 
   /** Presence, cursors and selections of another instance's seats in this canvas. */
   fromElsewhere(message: Ephemeral, source: string): void {
@@ -55,7 +58,7 @@ export class RoomPresence {
         const { joined, left } = this.remote.replace(source, message.users)
         for (const user of joined) {
           if (this.byUser.has(user.userId)) continue
-          this.broadcast({
+          this.announcer.announce({
             type: 'user-connected',
             userId: user.userId,
             username: user.username,
@@ -66,7 +69,7 @@ export class RoomPresence {
           if (this.byUser.has(userId)) continue
           this.cursors.remove(userId)
           this.remoteViewports.delete(userId)
-          this.broadcast({ type: 'user-disconnected', userId, username })
+          this.announcer.announce({ type: 'user-disconnected', userId, username })
         }
         return
       }
@@ -101,7 +104,7 @@ export class RoomPresence {
       seats = new Set()
       this.byUser.set(member.userId, seats)
       if (!this.remote.has(member.userId)) {
-        this.broadcast(
+        this.announcer.announce(
           { type: 'user-connected', userId: member.userId, username: member.username, color: member.color },
           seat,
         )
@@ -109,11 +112,13 @@ export class RoomPresence {
       this.presenceChanged()
     }
     seats.add(seat)
+    this.announcer.seatJoined(seat)
   }
 
   /** A seat left; its user is gone for the others when it was the last one. */
   remove(seat: Seat): void {
     const { member } = seat
+    this.announcer.seatLeft(seat)
     const seats = this.byUser.get(member.userId)
     if (!seats?.delete(seat) || seats.size > 0) return
     this.byUser.delete(member.userId)
@@ -132,7 +137,7 @@ export class RoomPresence {
     this.presenceChanged()
     // Still in the canvas on another instance: present for everyone.
     if (this.remote.has(member.userId)) return
-    this.broadcast({ type: 'user-disconnected', userId: member.userId, username: member.username })
+    this.announcer.announce({ type: 'user-disconnected', userId: member.userId, username: member.username })
   }
 
   seatsOf(userId: string): Seat[] {
@@ -206,6 +211,7 @@ export class RoomPresence {
 
   close(): void {
     this.stopTick()
+    this.announcer.close()
     if (this.presenceTimer !== undefined) {
       clearTimeout(this.presenceTimer)
       this.presenceTimer = undefined

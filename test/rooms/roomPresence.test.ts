@@ -18,6 +18,24 @@ class Client implements RoomClient {
   evict(): void {}
 }
 
+/** A seat's client that keeps its frames in a list shared by the room's seats, parsed when read. */
+class Recorder extends Client {
+  constructor(private readonly into: Buffer[]) {
+    super()
+  }
+  override deliver(frame: Buffer): void {
+    this.into.push(frame)
+  }
+}
+
+/** The messages in `frames`, batches unwrapped. */
+function messagesOf(frames: readonly Buffer[]): object[] {
+  return frames.flatMap((frame) => {
+    const message = JSON.parse(frame.toString()) as { type: string; messages?: object[] }
+    return message.type === 'batch' ? (message.messages ?? []) : [message]
+  })
+}
+
 const TICK_MS = 5
 const presences: RoomPresence[] = []
 afterEach(() => {
@@ -33,7 +51,8 @@ const member = (n: number) => ({
 
 function presence() {
   const seats = new Set<Seat>()
-  const broadcasts: object[] = []
+  /** The frames the seats' clients were sent. */
+  const frames: Buffer[] = []
   const published: Ephemeral[] = []
   const observer = {
     frames: () => undefined,
@@ -45,17 +64,16 @@ function presence() {
     seats,
     { cursorTickMs: TICK_MS, slowReceiverBytes: 1_000_000 },
     observer,
-    (message) => broadcasts.push(message),
     (message) => published.push(message),
   )
   presences.push(p)
   const join = (n: number) => {
-    const seat = new Seat(new Client(), member(n))
+    const seat = new Seat(new Recorder(frames), member(n))
     seats.add(seat)
     p.add(seat)
     return seat
   }
-  return { p, seats, broadcasts, published, join }
+  return { p, seats, frames, published, join }
 }
 
 describe('RoomPresence across instances', () => {
@@ -67,34 +85,37 @@ describe('RoomPresence across instances', () => {
     expect(message?.kind === 'presence' && message.users.length).toBe(2_000)
   })
 
-  it('[BUS5] when another instance lists users, then they are present here, announced once, and gone when its list drops them', () => {
-    const { p, broadcasts, join } = presence()
+  it('[BUS5] when another instance lists users, then they are present here, announced once, and gone when its list drops them', async () => {
+    const { p, frames, join } = presence()
     join(1)
-    broadcasts.length = 0
+    frames.length = 0
     p.fromElsewhere({ kind: 'presence', users: [member(2), member(1)] }, 'other')
     // u1 is here already: only u2 is new to this room's clients.
-    expect(broadcasts).toEqual([
-      { type: 'user-connected', userId: 'u2', username: 'user 2', color: '#123456' },
-    ])
+    await expect
+      .poll(() => messagesOf(frames))
+      .toEqual([{ type: 'user-connected', userId: 'u2', username: 'user 2', color: '#123456' }])
     expect(
       p
         .users()
         .map((u) => u.userId)
         .sort(),
     ).toEqual(['u1', 'u2'])
-    broadcasts.length = 0
+    frames.length = 0
     p.fromElsewhere({ kind: 'presence', users: [] }, 'other')
-    expect(broadcasts).toEqual([{ type: 'user-disconnected', userId: 'u2', username: 'user 2' }])
+    // Within the tick of the first announcement: it waits for the tick's end [PRES4].
+    await expect
+      .poll(() => messagesOf(frames))
+      .toEqual([{ type: 'user-disconnected', userId: 'u2', username: 'user 2' }])
     expect(p.users().map((u) => u.userId)).toEqual(['u1'])
   })
 
   it('[BUS5] when a user leaves here but is still on another instance, then nobody is told they left', () => {
-    const { p, broadcasts, join } = presence()
+    const { p, frames, join } = presence()
     const seat = join(1)
     p.fromElsewhere({ kind: 'presence', users: [member(1)] }, 'other')
-    broadcasts.length = 0
+    frames.length = 0
     p.remove(seat)
-    expect(broadcasts).toEqual([])
+    expect(messagesOf(frames)).toEqual([])
     expect(p.users().map((u) => u.userId)).toEqual(['u1'])
   })
 })
