@@ -61,6 +61,14 @@ export class PresenceAnnouncer {
     this.joinedAt.delete(seat)
   }
 
+  /**
+   * Sends what waits now, before something that happened after it (a commit, a rename), so no
+   * member sees a write before the leave or join that preceded it. The tick goes on.
+   */
+  flushPending(): void {
+    if (this.pending.length > 0) this.flush()
+  }
+
   close(): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined

@@ -429,6 +429,7 @@ export class RoomHost implements CanvasListener {
   notice(notice: CanvasNotice): void {
     switch (notice.kind) {
       case 'renamed':
+        this.presence.flushAnnouncements()
         this.fanOut.send(JSON.stringify({ type: 'canvas-updated', canvas: notice.canvas }))
         return
       case 'access':
@@ -629,6 +630,8 @@ export class RoomHost implements CanvasListener {
       for (const event of events) broadcasts.push({ json: JSON.stringify(event), except })
     }
     this.encoded = undefined
+    // Joins and leaves that came before these entries reach everyone before them.
+    if (broadcasts.length > 0) this.presence.flushAnnouncements()
     this.fanOut.publish(broadcasts, acks)
     this.snapshots?.changed(this.state.seq)
   }

@@ -209,6 +209,11 @@ export class RoomPresence {
     client.send({ type: 'viewports', viewports })
   }
 
+  /** Joins and leaves still waiting for their tick go out now, ahead of what follows them. */
+  flushAnnouncements(): void {
+    this.announcer.flushPending()
+  }
+
   close(): void {
     this.stopTick()
     this.announcer.close()

@@ -55,7 +55,7 @@ function room() {
     announcer.announce({ type: 'user-disconnected', userId: seat.member.userId })
   }
   const framesOf = (seat: Seat) => (seat.client as Client).frames
-  return { join, leave, framesOf, sent: () => frames }
+  return { join, leave, framesOf, sent: () => frames, announcer }
 }
 
 const ids = (frames: { userId?: string }[][]) => frames.map((f) => f.map((m) => m.userId))
@@ -88,6 +88,18 @@ describe('PresenceAnnouncer', () => {
     }
     // 1 + 1 + 1 at once, then one per seat but the last joiner, which has nothing to hear.
     expect(sent()).toBe(1 + 201)
+  })
+
+  it('[PRES4] when a write follows a leave that waits for its tick, then flushPending sends the leave first, and the tick sends nothing again', () => {
+    const { join, leave, framesOf, announcer } = room()
+    const watcher = join(0, false)
+    join(1)
+    leave(join(2))
+    expect(ids(framesOf(watcher))).toEqual([['u1']])
+    announcer.flushPending()
+    expect(ids(framesOf(watcher))).toEqual([['u1'], ['u2', 'u2']])
+    vi.advanceTimersByTime(TICK_MS * 3)
+    expect(framesOf(watcher)).toHaveLength(2)
   })
 
   it('[PRES4] when 600 join within a tick, then the frames go out every 256 announcements: 4 frames for a member, not 600', () => {

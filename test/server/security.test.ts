@@ -128,7 +128,8 @@ describe('CSRF [A4]', () => {
       expectError(res, 403, 'forbidden')
       expect(res.headers['access-control-allow-origin']).toBeUndefined()
       expect(res.setCookies).toEqual([])
-      expect(await canvasesOf(s.owner)).toStrictEqual([s.canvas])
+      // The list adds where the log stands (seq, editedAt) to the canvas as created: nothing edited.
+      expect(await canvasesOf(s.owner)).toStrictEqual([{ ...s.canvas, seq: 0, editedAt: s.canvas.createdAt }])
       const members = await server.http.send<{ members: unknown[] }>({
         method: 'GET',
         url: `/api/canvases/${s.canvas.id}/members`,
