@@ -74,7 +74,8 @@ async function expectUnchanged(s: Setup): Promise<void> {
     url: '/api/canvases',
     token: s.owner.token,
   })
-  expect(owner.body.canvases).toStrictEqual([s.canvas])
+  // The list adds where the log stands (seq, editedAt) to the canvas as created: nothing edited.
+  expect(owner.body.canvases).toStrictEqual([{ ...s.canvas, seq: 0, editedAt: s.canvas.createdAt }])
   const members = await server.inject.send<{ members: { userId: string }[] }>({
     method: 'GET',
     url: `/api/canvases/${s.canvas.id}/members`,
