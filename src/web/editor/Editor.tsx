@@ -36,6 +36,7 @@ import { previewView } from './ai/previewView.js'
 import { AlignSection } from './AlignSection.js'
 import { ContextMenu } from './ContextMenu.js'
 import { copyAsImage } from './copyImage.js'
+import { shapeStyleChanges, type ShapeStyleChange } from './shapeStyle.js'
 import { ErrorToast } from './ErrorToast.js'
 import { ExportDialog } from './ExportDialog.js'
 import { expandToGroups, groupSelection, ungroupSelection, withEmptiedGroups } from './grouping.js'
@@ -255,6 +256,11 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
       if (selected.length === 0) return setStyle((s) => ({ ...s, ...change }))
       updateMany(engine, styleChanges(selected, change))
     },
+    [engine, selected],
+  )
+
+  const applyShapeStyle = useCallback(
+    (change: ShapeStyleChange) => updateMany(engine, shapeStyleChanges(selected, change, fitText)),
     [engine, selected],
   )
 
@@ -617,6 +623,7 @@ export function Editor({ canvas, engine, onShare, onRename }: Props) {
           selected={selected}
           defaults={style}
           onChange={applyStyle}
+          onShapeStyle={applyShapeStyle}
           onArrange={arrange}
           onDuplicate={duplicate}
           onDelete={remove}
