@@ -4,9 +4,10 @@
  * into one `batch` frame per receiver, so frames per second stay bounded by receivers × ticks
  * whatever the message rate (design.md: the cost is frames, not JavaScript).
  *
- * Acks never wait for a tick, but when a commit's events go out at once, each sender's acks
- * ride in the frame it gets anyway: every frame is a socket write, the largest cost of a busy
- * server (performance.md).
+ * Acks wait for no tick of their own, but when a commit's events go out at once, each sender's
+ * acks ride in the frame it gets anyway: every frame is a socket write, the largest cost of a
+ * busy server (performance.md). An ack never overtakes a broadcast its receiver is owed that was
+ * queued before it (an earlier seq): it then rides in that tick's frame [ROOM28].
  */
 export interface Receiver {
   /** Sends one pre-encoded text frame. */
@@ -36,6 +37,8 @@ const NO_ACKS: ReadonlyMap<never, readonly string[]> = new Map<never, readonly s
 
 export class FanOut<R extends Receiver> {
   private pending: Pending[] = []
+  /** Acks held back behind pending broadcasts their receivers are owed: they ride in the tick's frame. */
+  private pendingAcks = new Map<Receiver, string[]>()
   private timer: NodeJS.Timeout | undefined
   private lastImmediateAt = -Infinity
 
@@ -69,22 +72,33 @@ export class FanOut<R extends Receiver> {
     if (this.pending.length > 0) {
       this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.tickMs - (now - this.lastImmediateAt)))
     }
-    if (acks.size > 0) this.deliver([], acks)
+    if (acks.size === 0) return
+    const atOnce = new Map<Receiver, readonly string[]>()
+    for (const [r, list] of acks) {
+      const held = this.pendingAcks.get(r)
+      if (held) held.push(...list)
+      else if (this.pending.some((p) => p.except !== r)) this.pendingAcks.set(r, [...list])
+      else atOnce.set(r, list)
+    }
+    if (atOnce.size > 0) this.deliver([], atOnce)
   }
 
   flush(): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
     const pending = this.pending
+    const acks = this.pendingAcks
     this.pending = []
+    this.pendingAcks = new Map()
     this.lastImmediateAt = this.now()
-    if (pending.length > 0) this.deliver(pending, NO_ACKS)
+    if (pending.length > 0 || acks.size > 0) this.deliver(pending, acks)
   }
 
   close(): void {
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.timer = undefined
     this.pending = []
+    this.pendingAcks = new Map()
   }
 
   private deliver(messages: readonly Pending[], acks: ReadonlyMap<Receiver, readonly string[]>): void {

@@ -73,6 +73,26 @@ describe('FanOut', () => {
     expect(counted.delays).toEqual([0, TICK_MS])
   })
 
+  it('[ROOM28] when an ack follows a broadcast still waiting for the tick that its receiver is owed, then the ack rides behind it in the tick frame, never ahead', async () => {
+    const { fanOut, sockets, advance } = room('a', 'b')
+    const [a, b] = sockets as [Socket, Socket]
+    fanOut.send(event(1))
+    advance(5)
+    // Seq 2 (b's) waits for the tick; a's seq 3 is acked: a must see 2 before the ack of 3.
+    fanOut.publish([{ json: event(2), except: b }], new Map([[b, [ack(2)]]]))
+    fanOut.publish([{ json: event(3), except: a }], new Map([[a, [ack(3)]]]))
+    expect(a.frames).toEqual([JSON.parse(event(1))])
+    expect(b.frames).toEqual([JSON.parse(event(1)), JSON.parse(ack(2))])
+
+    advance(TICK_MS)
+    await new Promise((resolve) => setTimeout(resolve, TICK_MS * 2))
+    expect(a.frames).toEqual([
+      JSON.parse(event(1)),
+      { type: 'batch', messages: [JSON.parse(event(2)), JSON.parse(ack(3))] },
+    ])
+    expect(b.frames).toEqual([JSON.parse(event(1)), JSON.parse(ack(2)), JSON.parse(event(3))])
+  })
+
   it('when a commit has only acks, then it starts no coalescing window and the next broadcast goes at once', () => {
     const { fanOut, sockets } = room('a', 'b')
     const [a, b] = sockets as [Socket, Socket]
