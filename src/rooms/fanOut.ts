@@ -7,7 +7,7 @@
  * Acks wait for no tick of their own, but when a commit's events go out at once, each sender's
  * acks ride in the frame it gets anyway: every frame is a socket write, the largest cost of a
  * busy server (performance.md). An ack never overtakes a broadcast its receiver is owed that was
- * queued before it (an earlier seq): it then rides in that tick's frame [ROOM28].
+ * queued before it (an earlier seq): it then rides in that tick's frame.
  */
 export interface Receiver {
   /** Sends one pre-encoded text frame. */

@@ -84,9 +84,6 @@ export class RoomHost implements CanvasListener {
   private knownHead = 0
   private drainScheduled = false
   private catchingUp: Promise<void> | undefined
-  /** Set while a submission waits for a read to the log's end: later ones wait behind it [ROOM28]. */
-  private waitingForLog: (() => void)[] | undefined
-  private readingToEnd: Promise<void> | undefined
   private appending = 0
   private appended: (() => void) | undefined
   private deleted = false
@@ -265,94 +262,16 @@ export class RoomHost implements CanvasListener {
     client?: RoomClient,
     options: { allOrNothing?: boolean } = {},
   ): Promise<OpResult[]> {
-    const submission: Submission = { member, requests, client, options }
-    // Behind a submission that waits for the log: decided in arrival order [ROOM28].
-    const waiting = this.waitingForLog
-    if (waiting !== undefined)
-      return new Promise((resolve) => waiting.push(() => resolve(this.decide(submission))))
-    return this.decide(submission)
-  }
-
-  /**
-   * An op naming an object this room has not applied may follow a create committed through
-   * another instance whose doorbell has not rung here yet: before refusing it as not_found, the
-   * room reads the log to its end and decides again. Submissions that arrive meanwhile wait, so
-   * ops are still decided in the order they came [ROOM28].
-   */
-  private decide(submission: Submission): Promise<OpResult[]> {
-    if (this.deleted) return Promise.resolve(this.refuseDeleted(submission.requests))
-    const decisions = this.decisionsFor(submission)
-    if (!decisions.some((d) => d.kind === 'reject' && d.code === 'not_found')) {
-      return this.submitDecided(submission, decisions)
+    if (this.deleted) {
+      return Promise.resolve(requests.map((r) => failure(r.opId, 'not_found', 'this canvas was deleted')))
     }
-    this.waitingForLog ??= []
-    return this.readToLogEnd().then(() => {
-      const outcome = this.deleted
-        ? Promise.resolve(this.refuseDeleted(submission.requests))
-        : this.submitDecided(submission, this.decisionsFor(submission))
-      this.releaseWaiting()
-      return outcome
-    })
-  }
-
-  private decisionsFor({ member, requests }: Submission) {
-    return decideBatch(
+    const seat = client === undefined ? undefined : this.seats.get(client)
+    const receivedAt = this.deps.now()
+    const decisions = decideBatch(
       this.state,
       requests.map((request) => ({ member, request })),
       this.uncommitted,
     )
-  }
-
-  private refuseDeleted(requests: readonly OpRequest[]): OpResult[] {
-    return requests.map((r) => failure(r.opId, 'not_found', 'this canvas was deleted'))
-  }
-
-  /** Decides the submissions that waited, in order, until one of them has to wait for the log again. */
-  private releaseWaiting(): void {
-    const waiting = this.waitingForLog ?? []
-    this.waitingForLog = undefined
-    for (const [i, decide] of waiting.entries()) {
-      decide()
-      // decide() may have started waiting again (TypeScript cannot see the field change).
-      const again = this.waitingForLog as (() => void)[] | undefined
-      if (again !== undefined) {
-        again.push(...waiting.slice(i + 1))
-        return
-      }
-    }
-  }
-
-  /** Reads and applies what the log has after the state, whatever the bus has told us [ROOM28]. */
-  private async readToLogEnd(): Promise<void> {
-    this.readingToEnd ??= (async () => {
-      await this.catchingUp
-      for (;;) {
-        let page: LogEntry[]
-        try {
-          page = await this.deps.opLog.readAfter(this.canvasId, this.state.seq, READ_PAGE)
-        } catch (err) {
-          // Decided against what is here: the op is refused, nothing is lost.
-          this.deps.logger.warn({ err, canvasId: this.canvasId }, 'read to the log end failed')
-          return
-        }
-        const fresh = page.filter((e) => e.seq > this.state.seq)
-        if (fresh.length === 0 || fresh[0]?.seq !== this.state.seq + 1 || this.deleted) return
-        for (const entry of fresh) this.ahead.delete(entry.seq)
-        const last = fresh[fresh.length - 1]?.seq ?? 0
-        if (last > this.knownHead) this.knownHead = last
-        this.apply(fresh)
-        if (page.length < READ_PAGE) return
-      }
-    })().finally(() => (this.readingToEnd = undefined))
-    return this.readingToEnd
-  }
-
-  private submitDecided(
-    { member, requests, client, options }: Submission,
-    decisions: ReturnType<typeof decideBatch>,
-  ): Promise<OpResult[]> {
-    const seat = client === undefined ? undefined : this.seats.get(client)
-    const receivedAt = this.deps.now()
     const refusal = options.allOrNothing ? decisions.find((d) => d.kind !== 'append') : undefined
     if (refusal !== undefined) {
       const [code, message] =
@@ -484,7 +403,6 @@ export class RoomHost implements CanvasListener {
   /** Waits for what is in flight, sends what is pending, writes a snapshot, clears every timer. */
   async close(): Promise<void> {
     this.presence.close()
-    await this.readingToEnd
     while (this.appending > 0) await new Promise<void>((resolve) => (this.appended = resolve))
     await this.catchingUp
     this.fanOut.flush()
@@ -643,13 +561,6 @@ export class RoomHost implements CanvasListener {
     this.presence.add(seat)
     return seat
   }
-}
-
-interface Submission {
-  member: Member
-  requests: readonly OpRequest[]
-  client: RoomClient | undefined
-  options: { allOrNothing?: boolean }
 }
 
 function failure(opId: string, code: AppError['code'], message: string, field?: string): OpResult {

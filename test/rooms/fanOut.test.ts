@@ -73,7 +73,7 @@ describe('FanOut', () => {
     expect(counted.delays).toEqual([0, TICK_MS])
   })
 
-  it('[ROOM28] when an ack follows a broadcast still waiting for the tick that its receiver is owed, then the ack rides behind it in the tick frame, never ahead', async () => {
+  it('when an ack follows a broadcast still waiting for the tick that its receiver is owed, then the ack rides behind it in the tick frame, never ahead', async () => {
     const { fanOut, sockets, advance } = room('a', 'b')
     const [a, b] = sockets as [Socket, Socket]
     fanOut.send(event(1))
