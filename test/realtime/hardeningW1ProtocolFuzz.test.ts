@@ -36,7 +36,7 @@ const BASELINE_PINGS = 200
 /** Frames sent before memory is measured (all of them are checked like the rest). */
 const WARM_UP_FRAMES = 2_000
 const ANSWER_TIMEOUT_MS = 20_000
-const RSS_GROWTH_LIMIT_MB = 50
+const RETAINED_GROWTH_LIMIT_MB = 50
 
 let server: TestServer | undefined
 afterEach(async () => {
@@ -257,6 +257,7 @@ describe(`[W1] protocol fuzz (FC_SEED=${seed})`, () => {
         rssPeakGrowthMb: round(peak.rssMb - memoryBefore.rssMb),
         rssGrowthAfterGcMb: round(memoryAfter.rssMb - memoryBefore.rssMb),
         heapPeakGrowthMb: round(peak.heapMb - memoryBefore.heapMb),
+        heapGrowthAfterGcMb: round(memoryAfter.heapMb - memoryBefore.heapMb),
         observerPings: { before: before.length, during: during.length },
         observerP50Ms: { before: round(percentile(before, 50)), during: round(percentile(during, 50)) },
         observerP99Ms: { before: round(percentile(before, 99)), during: round(percentile(during, 99)) },
@@ -275,7 +276,10 @@ describe(`[W1] protocol fuzz (FC_SEED=${seed})`, () => {
       for (const row of rows) expect(acks.get(row.opId), `row ${JSON.stringify(row)}`).toBe(row.seq)
       expect(rows.every((r) => r.canvasId === canvas.id)).toBe(true)
 
-      expect(numbers.rssPeakGrowthMb).toBeLessThan(RSS_GROWTH_LIMIT_MB)
+      // What the fuzz leaves behind, after a full collection. The peak is reported, not bounded: it
+      // is garbage V8 has not collected yet, and when it collects depends on the machine (31 to
+      // 165 MB of peak RSS growth at one commit, with 5 MB of heap retained after GC each time).
+      expect(numbers.heapGrowthAfterGcMb).toBeLessThan(RETAINED_GROWTH_LIMIT_MB)
       // reliability.md: other connections' p99 < 2× unaffected. The fuzzing clients share this
       // process and its two loaded cores with the server, so the idle baseline is a fraction of a
       // millisecond and a ratio is noise: both are logged, and only a stall (a p99 over 2 s, or
