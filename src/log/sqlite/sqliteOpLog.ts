@@ -1,3 +1,6 @@
+// Over 400 lines on purpose: one adapter of the one OpLog interface. Group commit, reads, trims,
+// head and last-edit queries share one connection, its prepared statements and the write-lock
+// handshake with the event worker; test/contract/opLog.contract.ts runs it beside postgresOpLog.ts.
 import Database from 'better-sqlite3'
 import type { LogEntry, Op, OpInput } from '../../core/room/logEntry.js'
 import { AppError } from '../../protocol/appError.js'
