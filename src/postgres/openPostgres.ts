@@ -30,8 +30,8 @@ export function openPostgres(url: string, options: PostgresOptions): PgPool {
     statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
-    // A process that stops mid-transaction (frozen, partitioned) must not hold its row and
-    // advisory locks, and so every other process's appends to its canvases, for longer than this.
+    // A process that stops mid-transaction (frozen, partitioned) must not hold its row locks,
+    // and so every other process's appends to its canvases, for longer than this.
     idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
     // Notices a silently dropped connection to the server (no FIN, no RST) on an idle socket.
     keepAlive: true,

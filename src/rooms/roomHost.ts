@@ -25,6 +25,7 @@ import type { PreviewObject } from '../protocol/messages.js'
 import { FanOut, type Broadcast } from './fanOut.js'
 import type { OpResult, RoomClient, RoomMember } from './roomClient.js'
 import type { RoomLimits, RoomLogger, RoomObserver } from './roomLimits.js'
+import { ReadToEndGate } from './readToEndGate.js'
 import { RoomPresence } from './roomPresence.js'
 import { Seat } from './seat.js'
 import { SnapshotWriter } from './snapshotWriter.js'
@@ -40,6 +41,8 @@ export interface RoomHostDeps {
 }
 
 const READ_PAGE = 1_000
+/** Reads of the log to its end for ops naming unknown objects start at most this often [ROOM28]. */
+const READ_TO_END_GAP_MS = 100
 /** Entries a room reads per turn while loading: at most ~13 MB even of the largest entries. */
 const LOAD_PAGE = 64
 
@@ -87,6 +90,7 @@ export class RoomHost implements CanvasListener {
   private appending = 0
   private appended: (() => void) | undefined
   private deleted = false
+  private readonly toEnd: ReadToEndGate
   private readonly fanOut: FanOut<Seat>
   private readonly presence: RoomPresence
   private snapshots: SnapshotWriter | undefined
@@ -101,6 +105,12 @@ export class RoomHost implements CanvasListener {
       frames: (n) => deps.observer.frames(n),
       delay: (ms) => deps.observer.fanOutDelay(ms),
     })
+    // Real time, not the room clock: this bounds reads of the database.
+    this.toEnd = new ReadToEndGate(
+      () => this.readToLogEnd(),
+      READ_TO_END_GAP_MS,
+      () => performance.now(),
+    )
     this.presence = new RoomPresence(this.receivers, deps.limits, deps.observer, (message) =>
       deps.bus.publishEphemeral(canvasId, message, this),
     )
@@ -262,16 +272,28 @@ export class RoomHost implements CanvasListener {
     client?: RoomClient,
     options: { allOrNothing?: boolean } = {},
   ): Promise<OpResult[]> {
+    const submission: Submission = { member, requests, client, options, mark: this.toEnd.mark() }
+    return this.toEnd.inOrder(member.userId, () => this.decide(submission))
+  }
+
+  /**
+   * Decides a submission against the state plus what is in flight. One that names an object this
+   * room does not know waits for a read of the log to its end first [ROOM28].
+   */
+  private decide(submission: Submission): Promise<OpResult[]> {
+    const { member, requests, options } = submission
     if (this.deleted) {
       return Promise.resolve(requests.map((r) => failure(r.opId, 'not_found', 'this canvas was deleted')))
     }
-    const seat = client === undefined ? undefined : this.seats.get(client)
-    const receivedAt = this.deps.now()
     const decisions = decideBatch(
       this.state,
       requests.map((request) => ({ member, request })),
       this.uncommitted,
     )
+    const unknown = decisions.some((d) => d.kind === 'reject' && d.code === 'not_found')
+    if (unknown && !this.toEnd.readSince(submission.mark)) {
+      return this.toEnd.afterRead(member.userId, submission.mark, () => this.decide(submission))
+    }
     const refusal = options.allOrNothing ? decisions.find((d) => d.kind !== 'append') : undefined
     if (refusal !== undefined) {
       const [code, message] =
@@ -280,6 +302,8 @@ export class RoomHost implements CanvasListener {
           : (['conflict', 'an operation of this batch was already sent'] as const)
       return Promise.resolve(requests.map((r) => failure(r.opId, code, message)))
     }
+    const seat = submission.client === undefined ? undefined : this.seats.get(submission.client)
+    const receivedAt = this.deps.now()
     const outcomes: Promise<OpResult>[] = []
     const flights: InFlight[] = []
     const inputs: OpInput[] = []
@@ -403,6 +427,7 @@ export class RoomHost implements CanvasListener {
   /** Waits for what is in flight, sends what is pending, writes a snapshot, clears every timer. */
   async close(): Promise<void> {
     this.presence.close()
+    await this.toEnd.pending
     while (this.appending > 0) await new Promise<void>((resolve) => (this.appended = resolve))
     await this.catchingUp
     this.fanOut.flush()
@@ -529,6 +554,28 @@ export class RoomHost implements CanvasListener {
     for (const seq of [...this.ahead.keys()]) if (seq <= this.state.seq) this.ahead.delete(seq)
   }
 
+  /** Reads and applies what the log has after the state, whatever the bus has told us [ROOM28]. */
+  private async readToLogEnd(): Promise<void> {
+    await this.catchingUp
+    for (;;) {
+      let page: LogEntry[]
+      try {
+        page = await this.deps.opLog.readAfter(this.canvasId, this.state.seq, READ_PAGE)
+      } catch (err) {
+        // Decided against what is here: the op is refused, nothing is lost.
+        this.deps.logger.warn({ err, canvasId: this.canvasId }, 'read to the log end failed')
+        return
+      }
+      const fresh = page.filter((e) => e.seq > this.state.seq)
+      if (fresh.length === 0 || fresh[0]?.seq !== this.state.seq + 1 || this.deleted) return
+      for (const entry of fresh) this.ahead.delete(entry.seq)
+      const last = fresh[fresh.length - 1]?.seq ?? 0
+      if (last > this.knownHead) this.knownHead = last
+      this.apply(fresh)
+      if (page.length < READ_PAGE) return
+    }
+  }
+
   /** Applies consecutive entries: one fan-out for all of them, acks riding it. */
   private apply(entries: readonly LogEntry[]): void {
     const broadcasts: Broadcast<Seat>[] = []
@@ -561,6 +608,15 @@ export class RoomHost implements CanvasListener {
     this.presence.add(seat)
     return seat
   }
+}
+
+interface Submission {
+  member: Member
+  requests: readonly OpRequest[]
+  client: RoomClient | undefined
+  options: { allOrNothing?: boolean }
+  /** ReadToEndGate's mark when it arrived. */
+  mark: number
 }
 
 function failure(opId: string, code: AppError['code'], message: string, field?: string): OpResult {

@@ -2,7 +2,13 @@ import { CursorBatcher } from '../core/cursorBatcher.js'
 import { ViewportBatcher } from '../core/viewportBatcher.js'
 import { can } from '../core/permissions.js'
 import type { Ephemeral } from '../log/canvasBus.js'
-import type { PresenceUser, PreviewObject, PreviewsMessage, UserViewport } from '../protocol/messages.js'
+import type {
+  CursorPosition,
+  PresenceUser,
+  PreviewObject,
+  PreviewsMessage,
+  UserViewport,
+} from '../protocol/messages.js'
 import { PresenceAnnouncer } from './presenceAnnouncer.js'
 import { RemotePresence } from './remotePresence.js'
 import type { RoomClient, RoomMember } from './roomClient.js'
@@ -40,6 +46,15 @@ export class RoomPresence {
   private readonly remoteViewports = new Map<string, UserViewport>()
   /** Joins and leaves to this room's seats, coalesced per tick [PRES4]. */
   private readonly announcer: PresenceAnnouncer
+  /**
+   * Motion from the other instances (latest per user), merged into this room's tick frame: a
+   * receiver gets one motion frame per tick however many instances its canvas spans [CUR5].
+   */
+  private readonly remoteMotion = {
+    cursors: new Map<string, CursorPosition>(),
+    previews: new Map<string, PreviewObject[]>(),
+    viewports: new Map<string, UserViewport>(),
+  }
 
   constructor(
     private readonly seats: ReadonlySet<Seat>,
@@ -69,20 +84,27 @@ export class RoomPresence {
           if (this.byUser.has(userId)) continue
           this.cursors.remove(userId)
           this.remoteViewports.delete(userId)
+          this.remoteMotion.cursors.delete(userId)
+          this.remoteMotion.viewports.delete(userId)
           this.announcer.announce({ type: 'user-disconnected', userId, username })
         }
         return
       }
       case 'cursors':
-        this.deliverCursors(Buffer.from(JSON.stringify({ type: 'cursors', cursors: message.cursors })))
+        for (const c of message.cursors) this.remoteMotion.cursors.set(c.userId, c)
+        this.motionFromElsewhere()
         return
       case 'previews':
         // Motion, like cursors: skipped for a receiver that falls behind; the drop's commit follows.
-        this.deliverCursors(Buffer.from(JSON.stringify({ type: 'previews', previews: message.previews })))
+        for (const p of message.previews) this.remoteMotion.previews.set(p.userId, p.objects)
+        this.motionFromElsewhere()
         return
       case 'viewports':
-        for (const v of message.viewports) this.remoteViewports.set(v.userId, v)
-        this.deliverCursors(Buffer.from(JSON.stringify({ type: 'viewports', viewports: message.viewports })))
+        for (const v of message.viewports) {
+          this.remoteViewports.set(v.userId, v)
+          this.remoteMotion.viewports.set(v.userId, v)
+        }
+        this.motionFromElsewhere()
         return
       case 'selections': {
         this.remote.setSelections(message.selections)
@@ -250,22 +272,40 @@ export class RoomPresence {
     this.cursorTimer ??= setInterval(() => this.tick(), this.limits.cursorTickMs)
   }
 
+  /**
+   * Another instance's motion goes out at once when this room's tick is idle (it has waited for
+   * its own instance's tick already), else in the next tick's frame with this instance's.
+   */
+  private motionFromElsewhere(): void {
+    if (this.cursorTimer !== undefined) return
+    this.tick()
+    this.startTick()
+  }
+
   private tick(): void {
     this.flushSelections()
     const previews = this.drainPreviews()
     const cursors = this.cursors.drain()
     const viewports = this.viewports.drain()
-    if (!cursors && !previews && !viewports) {
+    if (previews) this.publish({ kind: 'previews', previews: previews.previews })
+    if (cursors) this.publish({ kind: 'cursors', cursors: cursors.cursors })
+    if (viewports) this.publish({ kind: 'viewports', viewports: viewports.viewports })
+    const { remoteMotion } = this
+    const merged = [
+      withRemote('previews', previews?.previews, remoteMotion.previews, (userId, objects) => ({
+        userId,
+        objects,
+      })),
+      withRemote('cursors', cursors?.cursors, remoteMotion.cursors, (_, c) => c),
+      withRemote('viewports', viewports?.viewports, remoteMotion.viewports, (_, v) => v),
+    ].filter((m) => m !== undefined)
+    if (merged.length === 0) {
       // Nothing moved for a whole tick: stop until someone does.
       this.stopTick()
       return
     }
-    if (previews) this.publish({ kind: 'previews', previews: previews.previews })
-    if (cursors) this.publish({ kind: 'cursors', cursors: cursors.cursors })
-    if (viewports) this.publish({ kind: 'viewports', viewports: viewports.viewports })
     // One frame for all: a drag moves the cursor and the shape together.
-    const messages = [previews, cursors, viewports].filter((m) => m !== undefined)
-    const message = messages.length === 1 ? messages[0] : { type: 'batch', messages }
+    const message = merged.length === 1 ? merged[0] : { type: 'batch', messages: merged }
     this.deliverCursors(Buffer.from(JSON.stringify(message)))
   }
 
@@ -303,4 +343,21 @@ export class RoomPresence {
     for (const seat of this.seats) seat.deliver(frame)
     this.observer.frames(this.seats.size)
   }
+}
+
+/**
+ * This tick's message of one kind: the local items, then the other instances' latest per user
+ * (the map is emptied); undefined when there is neither.
+ */
+function withRemote<K extends string, V, T>(
+  type: K,
+  local: readonly T[] | undefined,
+  remote: Map<string, V>,
+  item: (userId: string, value: V) => T,
+): ({ type: K } & Record<K, T[]>) | undefined {
+  if (local === undefined && remote.size === 0) return undefined
+  const items = [...(local ?? [])]
+  for (const [userId, value] of remote) items.push(item(userId, value))
+  remote.clear()
+  return { type, [type]: items } as { type: K } & Record<K, T[]>
 }

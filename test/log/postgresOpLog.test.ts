@@ -2,11 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { LogEntry, OpInput } from '../../src/core/room/logEntry.js'
 import { PG_LOG_MIGRATIONS } from '../../src/log/postgres/migrations.js'
-import {
-  APPEND_LOCK_CLASS,
-  PostgresOpLog,
-  type PostgresOpLogOptions,
-} from '../../src/log/postgres/postgresOpLog.js'
+import { PostgresOpLog, type PostgresOpLogOptions } from '../../src/log/postgres/postgresOpLog.js'
 import { migratePostgres } from '../../src/postgres/migrate.js'
 import { openPostgres, type PgPool } from '../../src/postgres/openPostgres.js'
 import { PG_STORE_MIGRATIONS } from '../../src/store/postgres/migrations.js'
@@ -106,12 +102,10 @@ const count = async (pool: PgPool, table: string, canvasId: string): Promise<num
       .rows[0]?.n,
   )
 
-/** Connections of the test's schema waiting for an advisory lock. */
-async function waitingForAdvisoryLocks(h: PostgresHarness): Promise<number> {
+/** Connections of the test's schema waiting for a lock. */
+async function waitingForLocks(h: PostgresHarness): Promise<number> {
   const { rows } = await h.pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM pg_locks
-      WHERE locktype = 'advisory' AND NOT granted
-        AND pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = $1)`,
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
     [h.schema.name],
   )
   return rows[0]?.n ?? 0
@@ -188,9 +182,9 @@ describe('PostgresOpLog', () => {
     // inside its transaction, where the termination finds it.
     const blocker = await h.pool.connect()
     await blocker.query('BEGIN')
-    await blocker.query(`SELECT pg_advisory_xact_lock(${APPEND_LOCK_CLASS}, hashtext($1))`, [canvas])
+    await blocker.query('SELECT 1 FROM op_log_heads WHERE canvas_id = $1 FOR UPDATE', [canvas])
     const stuck = settle([h.log.append(canvas, [input('lost 1')]), h.log.append(canvas, [input('lost 2')])])
-    await expect.poll(() => waitingForAdvisoryLocks(h)).toBeGreaterThanOrEqual(1)
+    await expect.poll(() => waitingForLocks(h)).toBeGreaterThanOrEqual(1)
     blocker.on('error', () => undefined)
     await terminateSchemaConnections(h.schema)
     blocker.release(true)

@@ -7,7 +7,7 @@ import { systemClock } from '../support/clock.js'
 import { sharedCanvas } from '../support/sharedCanvas.js'
 import { startTestServer, type TestServer } from '../support/startTestServer.js'
 import { WsTestClient } from '../support/wsTestClient.js'
-import { createMsg, deleteMsg } from '../core/room/roomFixtures.js'
+import { createMsg, deleteMsg, updateMsg } from '../core/room/roomFixtures.js'
 
 let server: TestServer | undefined
 afterEach(async () => {
@@ -84,6 +84,67 @@ describe('entries committed outside the room [ROOM25]', () => {
       opFromMessage(deleteMsg('api-2', 'w')),
     ])
     expect(viewerTry).toEqual([expect.objectContaining({ ok: false, code: 'forbidden', opId: 'api-2' })])
+  })
+})
+
+describe('ops naming objects the room has not applied yet [ROOM28]', () => {
+  it('[ROOM28] when an object was committed by another writer whose doorbell has not rung, then an update naming it is accepted after the room reads the log to its end', async () => {
+    server = await startTestServer({ clock: systemClock() })
+    const s = server
+    const { owner, canvas } = await sharedCanvas(s.http, [])
+    const room = await s.app.realtime.rooms.acquire(canvas.id)
+    // As another instance would, but with no doorbell at all.
+    await s.deps.opLog.append(canvas.id, [create('elsewhere', 'far')])
+    const results = await room.submit({ userId: owner.id, role: 'owner' }, [
+      opFromMessage(updateMsg('u-1', 'far', { x: 9 })),
+    ])
+    expect(results).toEqual([{ ok: true, opId: 'u-1', seq: 2 }])
+    const missing = await room.submit({ userId: owner.id, role: 'owner' }, [
+      opFromMessage(updateMsg('u-2', 'nowhere', { x: 9 })),
+    ])
+    expect(missing).toEqual([expect.objectContaining({ ok: false, opId: 'u-2', code: 'not_found' })])
+  })
+
+  it('[ROOM28] when one user floods ops naming unknown objects, then the log is read a bounded number of times, and another user\u2019s ops do not wait behind them', async () => {
+    server = await startTestServer({ clock: systemClock() })
+    const s = server
+    const { owner, members, canvas } = await sharedCanvas(s.http, ['editor'])
+    const room = await s.app.realtime.rooms.acquire(canvas.id)
+    const log = s.deps.opLog
+    let reads = 0
+    const readAfter = log.readAfter.bind(log)
+    log.readAfter = (...args) => {
+      reads += 1
+      return readAfter(...args)
+    }
+    const flooder = { userId: members[0]?.id ?? '', role: 'editor' as const }
+    const started = performance.now()
+    const flood: Promise<unknown>[] = []
+    for (let burst = 0; burst < 5; burst++) {
+      for (let i = 0; i < 100; i++) {
+        flood.push(
+          room.submit(flooder, [
+            opFromMessage(updateMsg(`f-${burst}-${i}`, `ghost-${burst}-${i}`, { x: 1 })),
+          ]),
+        )
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    // Sent while the flooder's ops wait: decided at once, not behind them.
+    let flooderSettled = 0
+    for (const f of flood) void f.then(() => (flooderSettled += 1))
+    const other = await room.submit({ userId: owner.id, role: 'owner' }, [
+      opFromMessage(createMsg('o-1', { id: 'mine', type: 'rect' })),
+    ])
+    expect(other).toEqual([{ ok: true, opId: 'o-1', seq: 1 }])
+    expect(flooderSettled).toBeLessThan(flood.length)
+    const results = (await Promise.all(flood)).flat() as { ok: boolean; code?: string }[]
+    expect(results).toHaveLength(500)
+    expect(results.every((r) => !r.ok && r.code === 'not_found')).toBe(true)
+    // One read per 100 ms at most, however many ops: two for what waited when each began.
+    const elapsed = performance.now() - started
+    expect(reads).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 2)
+    expect(reads).toBeLessThan(20)
   })
 })
 

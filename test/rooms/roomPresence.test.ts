@@ -119,3 +119,63 @@ describe('RoomPresence across instances', () => {
     expect(p.users().map((u) => u.userId)).toEqual(['u1'])
   })
 })
+
+describe('RoomPresence motion from other instances', () => {
+  it('[CUR5] when other instances send cursors while users here move, then each tick is one frame with both, at their latest positions', async () => {
+    const { p, frames, join, published } = presence()
+    join(1)
+    frames.length = 0
+    p.moveCursor(member(1), 1, 1)
+    // Two instances each send a batch within this tick, one user twice: the latest wins.
+    p.fromElsewhere({ kind: 'cursors', cursors: [{ userId: 'u2', x: 2, y: 2 }] }, 'b')
+    p.fromElsewhere({ kind: 'cursors', cursors: [{ userId: 'u3', x: 3, y: 3 }] }, 'c')
+    p.fromElsewhere({ kind: 'cursors', cursors: [{ userId: 'u2', x: 5, y: 5 }] }, 'b')
+    expect(frames).toEqual([])
+    await expect.poll(() => frames.length).toBe(1)
+    const [frame] = messagesOf(frames) as { type: string; cursors: { userId: string; x: number }[] }[]
+    expect(frame?.type).toBe('cursors')
+    expect(frame?.cursors).toEqual([
+      { userId: 'u1', x: 1, y: 1 },
+      { userId: 'u2', x: 5, y: 5 },
+      { userId: 'u3', x: 3, y: 3 },
+    ])
+    // Only this instance's own cursors go back on the bus.
+    expect(published.filter((m) => m.kind === 'cursors')).toEqual([
+      { kind: 'cursors', cursors: [{ userId: 'u1', x: 1, y: 1 }] },
+    ])
+  })
+
+  it('[CUR5] when the room is idle and another instance sends motion, then it goes out at once, and what follows within the tick waits for it', async () => {
+    const { p, frames, join } = presence()
+    join(1)
+    frames.length = 0
+    p.fromElsewhere({ kind: 'cursors', cursors: [{ userId: 'u2', x: 2, y: 2 }] }, 'b')
+    expect(messagesOf(frames)).toEqual([{ type: 'cursors', cursors: [{ userId: 'u2', x: 2, y: 2 }] }])
+    p.fromElsewhere(
+      { kind: 'viewports', viewports: [{ userId: 'u2', x: 0, y: 0, width: 10, height: 10 }] },
+      'b',
+    )
+    p.fromElsewhere({ kind: 'cursors', cursors: [{ userId: 'u2', x: 4, y: 4 }] }, 'b')
+    expect(frames).toHaveLength(1)
+    await expect.poll(() => frames.length).toBe(2)
+    expect(messagesOf(frames.slice(1))).toEqual([
+      { type: 'cursors', cursors: [{ userId: 'u2', x: 4, y: 4 }] },
+      { type: 'viewports', viewports: [{ userId: 'u2', x: 0, y: 0, width: 10, height: 10 }] },
+    ])
+  })
+
+  it('[CUR5] when a remote user leaves before the tick, then their pending cursor is not sent', async () => {
+    const { p, frames, join } = presence()
+    join(1)
+    p.fromElsewhere({ kind: 'presence', users: [member(2)] }, 'b')
+    p.moveCursor(member(1), 1, 1)
+    p.fromElsewhere({ kind: 'cursors', cursors: [{ userId: 'u2', x: 2, y: 2 }] }, 'b')
+    p.fromElsewhere({ kind: 'presence', users: [] }, 'b')
+    frames.length = 0
+    await expect.poll(() => messagesOf(frames).some((m) => 'cursors' in m)).toBe(true)
+    const cursors = messagesOf(frames).filter(
+      (m): m is { type: 'cursors'; cursors: { userId: string }[] } => 'cursors' in m,
+    )
+    expect(cursors.flatMap((m) => m.cursors.map((c) => c.userId))).toEqual(['u1'])
+  })
+})

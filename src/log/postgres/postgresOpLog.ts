@@ -32,20 +32,16 @@ interface PendingAppend {
   reject(error: Error): void
 }
 
-// The first key of the two-key advisory locks this log takes; the second is the canvas id's
-// hash. Two-key locks never collide with the one-key lock the migration runner takes.
-export const APPEND_LOCK_CLASS = 0x6c6f67 // "log"
-
 /**
  * The op log in PostgreSQL, shared by every server process that has DATABASE_URL.
  *
- * Seqs [LOG1]: an append transaction takes, per canvas of its batch and in sorted order, a
- * transaction-scoped advisory lock, then advances the canvas's op_log_heads row with
- * INSERT … ON CONFLICT DO UPDATE … RETURNING and inserts its entries under the returned seqs.
- * Another process appending to the same canvas waits on the lock until this transaction has
- * committed or rolled back, and then reads the head as it left it: seqs are unique and
- * gapless across processes, and a rolled-back batch gives its seqs back. Sorted locking means
- * two processes whose batches share canvases never deadlock.
+ * Seqs [LOG1]: an append transaction advances, per canvas of its batch and in sorted order, the
+ * canvas's op_log_heads row with INSERT … ON CONFLICT DO UPDATE … RETURNING and inserts its
+ * entries under the returned seqs, in one statement. The row lock that update takes is held
+ * until COMMIT: another process appending to the same canvas waits on it, and then reads the
+ * head as this transaction left it. Seqs are unique and gapless across processes, a rolled-back
+ * batch gives its seqs back, and sorted locking means two processes whose batches share
+ * canvases never deadlock.
  *
  * Reading by seq never skips a late commit [LOG3]: because the per-canvas lock is held until
  * COMMIT, the transaction holding seq n+1 cannot even take its head until the one holding n
@@ -246,8 +242,10 @@ export class PostgresOpLog implements OpLog {
 }
 
 /**
- * Inside the transaction: locks, head advance and inserts for one batch. An empty result marks
- * a call whose canvas does not exist; only those calls fail.
+ * Inside the transaction, in one statement (one round trip while the heads are locked): the
+ * head advance and the inserts of one batch. Each entry's seq is its canvas's new head, minus
+ * what the batch adds there, plus its place among them. A call whose canvas does not exist gets
+ * no head and so no entries; only those calls fail.
  */
 async function writeBatch(
   client: PgClient,
@@ -255,68 +253,74 @@ async function writeBatch(
   at: number,
 ): Promise<LogEntry[][]> {
   const wanted = new Map<string, number>()
-  for (const call of batch) wanted.set(call.canvasId, (wanted.get(call.canvasId) ?? 0) + call.inputs.length)
-  const canvasIds = [...wanted.keys()].sort()
-  // One lock per canvas, taken in sorted order (the ordered subquery fixes the order the
-  // function runs in), held until COMMIT: see the class comment for why this orders commits.
-  await client.query(
-    `SELECT pg_advisory_xact_lock(${APPEND_LOCK_CLASS}, hashtext(id))
-       FROM (SELECT id FROM unnest($1::text[]) AS id ORDER BY id) AS sorted`,
-    [canvasIds],
-  )
-  // FOR KEY SHARE keeps the canvases from being deleted until COMMIT, so the inserts below
-  // cannot fail on the foreign key; a canvas that is gone already simply returns no head.
+  const columns = {
+    canvasId: [] as string[],
+    place: [] as number[],
+    opId: [] as string[],
+    userId: [] as string[],
+    op: [] as string[],
+  }
+  for (const call of batch) {
+    for (const input of call.inputs) {
+      const place = (wanted.get(call.canvasId) ?? 0) + 1
+      wanted.set(call.canvasId, place)
+      columns.canvasId.push(call.canvasId)
+      columns.place.push(place)
+      columns.opId.push(input.opId)
+      columns.userId.push(input.userId)
+      columns.op.push(input.json)
+    }
+  }
+  const canvasIds = [...wanted.keys()]
+  // FOR KEY SHARE keeps the canvases from being deleted until COMMIT, so the entries cannot fail
+  // on the foreign key; a canvas that is gone already simply gets no head. The heads are taken
+  // in sorted order, and their row locks are held until COMMIT: see the class comment.
   const { rows } = await client.query<{ canvas_id: string; head_seq: string }>(
-    `WITH live AS (SELECT id FROM canvases WHERE id = ANY($1::text[]) FOR KEY SHARE)
-     INSERT INTO op_log_heads AS h (canvas_id, head_seq)
-     SELECT d.canvas_id, d.n FROM unnest($1::text[], $2::bigint[]) AS d(canvas_id, n)
-       JOIN live ON live.id = d.canvas_id
-     ON CONFLICT (canvas_id) DO UPDATE SET head_seq = h.head_seq + excluded.head_seq
-     RETURNING h.canvas_id, h.head_seq`,
-    [canvasIds, canvasIds.map((id) => wanted.get(id))],
+    `WITH live AS (SELECT id FROM canvases WHERE id = ANY($1::text[]) FOR KEY SHARE),
+     heads AS (
+       INSERT INTO op_log_heads AS h (canvas_id, head_seq)
+       SELECT d.canvas_id, d.n FROM unnest($1::text[], $2::bigint[]) AS d(canvas_id, n)
+         JOIN live ON live.id = d.canvas_id
+         ORDER BY d.canvas_id
+       ON CONFLICT (canvas_id) DO UPDATE SET head_seq = h.head_seq + excluded.head_seq
+       RETURNING h.canvas_id, h.head_seq
+     ),
+     entries AS (
+       INSERT INTO op_log (canvas_id, seq, op_id, user_id, at, op)
+       SELECT x.c, heads.head_seq - d.n + x.k, x.o, x.u, $8, x.j
+         FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[]) AS x(c, k, o, u, j)
+         JOIN heads ON heads.canvas_id = x.c
+         JOIN unnest($1::text[], $2::bigint[]) AS d(canvas_id, n) ON d.canvas_id = x.c
+     )
+     SELECT canvas_id, head_seq FROM heads`,
+    [
+      canvasIds,
+      canvasIds.map((id) => wanted.get(id)),
+      columns.canvasId,
+      columns.place,
+      columns.opId,
+      columns.userId,
+      columns.op,
+      at,
+    ],
   )
   // The next seq to hand out per canvas: the new head minus what this batch adds, plus one.
   const next = new Map(
     rows.map((r) => [r.canvas_id, Number(r.head_seq) - (wanted.get(r.canvas_id) ?? 0) + 1]),
   )
-  const columns = {
-    canvasId: [] as string[],
-    seq: [] as number[],
-    opId: [] as string[],
-    userId: [] as string[],
-    op: [] as string[],
-  }
-  const results = batch.map((call) => {
-    let seq = next.get(call.canvasId)
-    if (seq === undefined) return []
-    const entries = call.inputs.map((input): LogEntry => {
-      const entry = {
-        canvasId: call.canvasId,
-        seq: seq as number,
-        opId: input.opId,
-        userId: input.userId,
-        op: input.op,
-        at,
-      }
-      columns.canvasId.push(call.canvasId)
-      columns.seq.push(entry.seq)
-      columns.opId.push(input.opId)
-      columns.userId.push(input.userId)
-      columns.op.push(input.json)
-      seq = (seq as number) + 1
-      return entry
-    })
-    next.set(call.canvasId, seq)
-    return entries
+  return batch.map((call) => {
+    const first = next.get(call.canvasId)
+    if (first === undefined) return []
+    next.set(call.canvasId, first + call.inputs.length)
+    return call.inputs.map((input, i): LogEntry => ({
+      canvasId: call.canvasId,
+      seq: first + i,
+      opId: input.opId,
+      userId: input.userId,
+      op: input.op,
+      at,
+    }))
   })
-  if (columns.seq.length > 0) {
-    await client.query(
-      `INSERT INTO op_log (canvas_id, seq, op_id, user_id, at, op)
-       SELECT c, s, o, u, $6, j FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[]) AS x(c, s, o, u, j)`,
-      [columns.canvasId, columns.seq, columns.opId, columns.userId, columns.op, at],
-    )
-  }
-  return results
 }
 
 function closedError(): AppError {
