@@ -460,7 +460,7 @@ describe('login floods and proxies [A2]', () => {
   const deviceCookieOf = (setCookies: readonly string[]) =>
     setCookies.find((c) => c.startsWith('device='))?.split(';')[0]
 
-  it('[A2] when one address sends 1 000 wrong passwords to one account and another 1 000 accounts × 1 guess then both are throttled (429) and a different account’s correct password is accepted from elsewhere', async () => {
+  it('[A2] when one address sends 1 000 wrong passwords to one account and another 1 000 accounts × 1 guess then both are throttled (429) and a different account’s correct password is accepted, from the flooding address too', async () => {
     const s = await startTestServer()
     try {
       const [victim, bystander] = [await registerUser(s.http), await registerUser(s.http)]
@@ -470,6 +470,13 @@ describe('login floods and proxies [A2]', () => {
         ip: '203.0.113.7',
       }))
       expect(await flood(s, guesses)).toEqual({ 401: 5, 429: 995 })
+      // From the flooding address itself (a shared NAT): another account's correct password still gets in.
+      const sameAddress = await attempt(s, {
+        email: bystander.email,
+        password: bystander.password,
+        ip: '203.0.113.7',
+      })
+      expect(sameAddress.status, sameAddress.text).toBe(200)
       const stuffing = Array.from({ length: 1000 }, (_, i) => ({
         email: `stuffed-${i}@example.test`,
         password: 'leaked password',
@@ -532,7 +539,7 @@ describe('login floods and proxies [A2]', () => {
   })
 
   it.each(['127.0.0.1', '10.0.0.0/8, 127.0.0.1', 'loopback', '1'])(
-    '[A2] when TRUST_PROXY=%s then X-Forwarded-For is the client: one client’s flood through the proxy leaves other clients’ correct passwords accepted',
+    '[A2] when TRUST_PROXY=%s then X-Forwarded-For is the client: one client’s flood through the proxy leaves correct passwords of other accounts accepted, from that client too',
     async (trustProxy) => {
       const s = await startTestServer({ env: { TRUST_PROXY: trustProxy } })
       try {
@@ -544,6 +551,13 @@ describe('login floods and proxies [A2]', () => {
           ...viaProxy('203.0.113.66'),
         }))
         expect(await flood(s, guesses)).toEqual({ 401: 5, 429: 3 })
+        // The flooding client itself: another account's correct password is not denied.
+        const sameClient = await attempt(s, {
+          email: bystander.email,
+          password: bystander.password,
+          ...viaProxy('203.0.113.66'),
+        })
+        expect(sameClient.status, sameClient.text).toBe(200)
         // Keyed on the forwarded client, not on the proxy every request comes from.
         const owner = await attempt(s, {
           email: victim.email,
