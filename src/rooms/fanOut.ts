@@ -37,6 +37,8 @@ const NO_ACKS: ReadonlyMap<never, readonly string[]> = new Map<never, readonly s
 
 export class FanOut<R extends Receiver> {
   private pending: Pending[] = []
+  /** receiver → how many pending broadcasts exclude it: it is owed one when fewer than all do. */
+  private excludedFromPending = new Map<Receiver, number>()
   /** Acks held back behind pending broadcasts their receivers are owed: they ride in the tick's frame. */
   private pendingAcks = new Map<Receiver, string[]>()
   private timer: NodeJS.Timeout | undefined
@@ -68,7 +70,10 @@ export class FanOut<R extends Receiver> {
       )
       return
     }
-    for (const b of broadcasts) this.pending.push({ json: b.json, except: b.except, at: now })
+    for (const b of broadcasts) {
+      this.pending.push({ json: b.json, except: b.except, at: now })
+      if (b.except) this.excludedFromPending.set(b.except, (this.excludedFromPending.get(b.except) ?? 0) + 1)
+    }
     if (this.pending.length > 0) {
       this.timer ??= setTimeout(() => this.flush(), Math.max(0, this.tickMs - (now - this.lastImmediateAt)))
     }
@@ -77,7 +82,8 @@ export class FanOut<R extends Receiver> {
     for (const [r, list] of acks) {
       const held = this.pendingAcks.get(r)
       if (held) held.push(...list)
-      else if (this.pending.some((p) => p.except !== r)) this.pendingAcks.set(r, [...list])
+      else if (this.pending.length > (this.excludedFromPending.get(r) ?? 0))
+        this.pendingAcks.set(r, [...list])
       else atOnce.set(r, list)
     }
     if (atOnce.size > 0) this.deliver([], atOnce)
@@ -90,6 +96,7 @@ export class FanOut<R extends Receiver> {
     const acks = this.pendingAcks
     this.pending = []
     this.pendingAcks = new Map()
+    this.excludedFromPending = new Map()
     this.lastImmediateAt = this.now()
     if (pending.length > 0 || acks.size > 0) this.deliver(pending, acks)
   }
@@ -99,6 +106,7 @@ export class FanOut<R extends Receiver> {
     this.timer = undefined
     this.pending = []
     this.pendingAcks = new Map()
+    this.excludedFromPending = new Map()
   }
 
   private deliver(messages: readonly Pending[], acks: ReadonlyMap<Receiver, readonly string[]>): void {
