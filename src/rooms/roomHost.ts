@@ -532,48 +532,42 @@ export class RoomHost implements CanvasListener {
   /** Reads what the log has after the state, up to the highest seq we were told of. */
   private async catchUp(): Promise<void> {
     for (const seq of this.ahead.keys()) if (seq > this.knownHead) this.knownHead = seq
-    while (this.state.seq < this.knownHead && !this.deleted) {
-      let page: LogEntry[]
-      try {
-        page = await this.deps.opLog.readAfter(this.canvasId, this.state.seq, READ_PAGE)
-      } catch (err) {
-        // The next commit we hear of tries again; nothing is lost, the log keeps it.
-        this.deps.logger.warn({ err, canvasId: this.canvasId }, 'catch-up read failed')
-        return
-      }
-      const fresh = page.filter((e) => e.seq > this.state.seq)
-      if (fresh.length === 0) return
-      if (fresh[0]?.seq !== this.state.seq + 1) {
-        // Trimmed behind us by a snapshot elsewhere: nothing to do but reload; the log has it all.
-        this.deps.logger.warn({ canvasId: this.canvasId, seq: this.state.seq }, 'log trimmed past this room')
-        return
-      }
-      for (const entry of fresh) this.ahead.delete(entry.seq)
-      this.apply(fresh)
-    }
+    // A failed read: the next commit we hear of tries again; nothing is lost, the log keeps it.
+    while (this.state.seq < this.knownHead && !this.deleted && (await this.readPage('catch-up')) > 0);
     for (const seq of [...this.ahead.keys()]) if (seq <= this.state.seq) this.ahead.delete(seq)
   }
 
   /** Reads and applies what the log has after the state, whatever the bus has told us [ROOM28]. */
   private async readToLogEnd(): Promise<void> {
     await this.catchingUp
-    for (;;) {
-      let page: LogEntry[]
-      try {
-        page = await this.deps.opLog.readAfter(this.canvasId, this.state.seq, READ_PAGE)
-      } catch (err) {
-        // Decided against what is here: the op is refused, nothing is lost.
-        this.deps.logger.warn({ err, canvasId: this.canvasId }, 'read to the log end failed')
-        return
-      }
-      const fresh = page.filter((e) => e.seq > this.state.seq)
-      if (fresh.length === 0 || fresh[0]?.seq !== this.state.seq + 1 || this.deleted) return
-      for (const entry of fresh) this.ahead.delete(entry.seq)
-      const last = fresh[fresh.length - 1]?.seq ?? 0
-      if (last > this.knownHead) this.knownHead = last
-      this.apply(fresh)
-      if (page.length < READ_PAGE) return
+    // A failed read: the op is decided against what is here (refused), nothing is lost.
+    while (!this.deleted && (await this.readPage('read to the log end')) === READ_PAGE);
+  }
+
+  /**
+   * Reads one page of the log after the state and applies it. Returns how many entries it read
+   * (0 when nothing new, the read failed, or the log was trimmed past this room).
+   */
+  private async readPage(what: string): Promise<number> {
+    let page: LogEntry[]
+    try {
+      page = await this.deps.opLog.readAfter(this.canvasId, this.state.seq, READ_PAGE)
+    } catch (err) {
+      this.deps.logger.warn({ err, canvasId: this.canvasId }, `${what} read failed`)
+      return 0
     }
+    const fresh = page.filter((e) => e.seq > this.state.seq)
+    if (fresh.length === 0) return 0
+    if (fresh[0]?.seq !== this.state.seq + 1) {
+      // Trimmed behind us by a snapshot elsewhere: nothing to do but reload; the log has it all.
+      this.deps.logger.warn({ canvasId: this.canvasId, seq: this.state.seq }, 'log trimmed past this room')
+      return 0
+    }
+    for (const entry of fresh) this.ahead.delete(entry.seq)
+    const last = fresh[fresh.length - 1]?.seq ?? 0
+    if (last > this.knownHead) this.knownHead = last
+    this.apply(fresh)
+    return page.length
   }
 
   /** Applies consecutive entries: one fan-out for all of them, acks riding it. */
