@@ -93,7 +93,8 @@ export function medianOfRuns(runs) {
   if (runs.length === 0) return null
   const walk = (nodes) => {
     const first = nodes.find((n) => n !== null && n !== undefined) ?? null
-    if (typeof first === 'number') return median(nodes)
+    // An even count's median is a mean: rounded, like the numbers it comes from.
+    if (typeof first === 'number') return round(median(nodes), 4)
     if (first === null || typeof first !== 'object' || Array.isArray(first)) return first
     const out = {}
     const keys = new Set(nodes.flatMap((n) => (n && typeof n === 'object' ? Object.keys(n) : [])))
