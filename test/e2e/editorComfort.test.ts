@@ -1,15 +1,9 @@
-import fs from 'node:fs'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core'
+import type { BrowserContextOptions, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { CanvasObject, NewObject } from '../../src/protocol/objects.js'
-import { fetchClient, type ApiClient } from '../support/apiClient.js'
-import { createCanvas, registerUser, shareCanvas, type TestUser } from '../support/fixtures.js'
-import { WsTestClient } from '../support/wsTestClient.js'
+import type { NewObject } from '../../src/protocol/objects.js'
+import type { TestUser } from '../support/fixtures.js'
 import { EditorDriver, type PageViewport, type Point } from './support/EditorDriver.js'
-import { chromiumPath, launchChromium } from './support/launchChromium.js'
-import { startRestartableServer, type RestartableServer } from './support/restartableServer.js'
+import { afterFrames, EditorFixture, screenshot } from './support/editorFixture.js'
 
 // Issue 28, "Comfort", in Chromium against the built server: following a collaborator's view
 // (two people), zoom to the selection and the minimap, the dark theme, and the phone-sized touch
@@ -18,50 +12,26 @@ import { startRestartableServer, type RestartableServer } from './support/restar
 const STEP_TIMEOUT_MS = 90_000
 /** A change reaches the other user's screen within this (the rest of the suite uses the same). */
 const LIVE_MS = 2_000
-const OUTPUT = fileURLToPath(new URL('../../test-output/', import.meta.url))
 const DESKTOP = { viewport: { width: 1280, height: 800 } }
 
 /** The `viewports` each page received over its socket: [userId, width] pairs, in order. */
 const viewportsSeen = new WeakMap<Page, [string, number][]>()
 
-let server: RestartableServer
-let browser: Browser
-let api: ApiClient
+let fx: EditorFixture
 let alice: TestUser
 let bob: TestUser
-const contexts: BrowserContext[] = []
 
-async function stateOf(canvasId: string): Promise<CanvasObject[]> {
-  const res = await fetch(`${server.baseUrl}/api/canvases/${canvasId}/state`, {
-    headers: { authorization: `Bearer ${alice.token}` },
-  })
-  expect(res.status).toBe(200)
-  return ((await res.json()) as { objects: CanvasObject[] }).objects
-}
-
+const stateOf = (canvasId: string) => fx.objectsOf(canvasId)
 /** A canvas of Alice's that Bob edits, holding `objects`. */
-async function canvasWith(name: string, objects: NewObject[]): Promise<string> {
-  const canvas = await createCanvas(api, alice, name)
-  await shareCanvas(api, alice, canvas.id, bob, 'editor')
-  if (objects.length > 0) {
-    const ws = await WsTestClient.connect(server.baseUrl, canvas.id, { token: alice.token })
-    for (const [i, object] of objects.entries()) ws.send({ type: 'object-create', opId: `seed${i}`, object })
-    await ws.waitForAck(`seed${objects.length - 1}`)
-    ws.close()
-  }
-  return canvas.id
-}
+const canvasWith = (name: string, objects: NewObject[]) => fx.canvasWith(name, objects)
 
+/** The editor as `user`, recording the viewports its socket is told of (viewportsSeen). */
 async function openEditor(
   user: TestUser,
   canvasId: string,
   options: BrowserContextOptions = DESKTOP,
 ): Promise<EditorDriver> {
-  const context = await browser.newContext(options)
-  context.setDefaultTimeout(20_000)
-  contexts.push(context)
-  await context.addCookies([{ name: 'session', value: user.token, url: server.baseUrl }])
-  const page = await context.newPage()
+  const page = await fx.pageFor(user, { context: options })
   const seen: [string, number][] = []
   viewportsSeen.set(page, seen)
   page.on('websocket', (ws) =>
@@ -72,7 +42,7 @@ async function openEditor(
     }),
   )
   const editor = new EditorDriver(page)
-  await editor.page.goto(`${server.baseUrl}/canvas/${canvasId}`)
+  await editor.page.goto(`${fx.server.baseUrl}/canvas/${canvasId}`)
   await expect.poll(() => editor.status(), { timeout: 20_000 }).toBe('online')
   return editor
 }
@@ -89,16 +59,6 @@ async function toldOfViewport(page: Page, user: TestUser, test: (width: number) 
       timeout: LIVE_MS,
     })
     .toBe(true)
-}
-
-/** Resolves after the page has rendered two more frames: React's and Konva's work is on screen. */
-async function afterFrames(page: Page): Promise<void> {
-  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))')
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  fs.mkdirSync(OUTPUT, { recursive: true })
-  await page.screenshot({ path: path.join(OUTPUT, name) })
 }
 
 /** The world point at the middle of the stage. */
@@ -136,20 +96,12 @@ const rect = (id: string, x: number, y: number, fill = '#dbe4ff'): NewObject => 
 
 describe('[ED-F] comfort in Chromium: follow, minimap, dark theme, phone', () => {
   beforeAll(async () => {
-    chromiumPath()
-    server = await startRestartableServer()
-    browser = await launchChromium()
-    api = fetchClient(server.baseUrl)
-    ;[alice, bob] = await Promise.all([
-      registerUser(api, { username: 'Alice' }),
-      registerUser(api, { username: 'Bob' }),
-    ])
+    fx = await EditorFixture.start(['Alice', 'Bob'])
+    ;[alice, bob] = fx.users as [TestUser, TestUser]
   }, 60_000)
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined)
-    await browser?.close()
-    await server?.close()
+    await fx?.close()
   })
 
   it(

@@ -1,15 +1,11 @@
 import fs from 'node:fs'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CanvasObject, NewObject } from '../../src/protocol/objects.js'
-import { fetchClient, type ApiClient } from '../support/apiClient.js'
-import { createCanvas, registerUser, shareCanvas, type TestUser } from '../support/fixtures.js'
-import { WsTestClient } from '../support/wsTestClient.js'
-import { EditorDriver, type Point } from './support/EditorDriver.js'
-import { chromiumPath, launchChromium } from './support/launchChromium.js'
-import { startRestartableServer, type RestartableServer } from './support/restartableServer.js'
+import type { ApiClient } from '../support/apiClient.js'
+import type { TestUser } from '../support/fixtures.js'
+import type { EditorDriver, Point } from './support/EditorDriver.js'
+import { afterFrames, clickWorld, EditorFixture, screenshot } from './support/editorFixture.js'
 
 // Issue 28, "the editor people expect on day one", in Chromium against the built server: the
 // defects a new user hit ([ED-D1]–[ED-D6]) and the editing features ([ED-*]), with two people
@@ -18,85 +14,22 @@ import { startRestartableServer, type RestartableServer } from './support/restar
 const STEP_TIMEOUT_MS = 90_000
 /** A change reaches the other user's screen within this (the rest of the suite uses the same). */
 const LIVE_MS = 2_000
-const OUTPUT = fileURLToPath(new URL('../../test-output/', import.meta.url))
 
-let server: RestartableServer
-let browser: Browser
+let fx: EditorFixture
 let api: ApiClient
 let alice: TestUser
 let bob: TestUser
-const contexts: BrowserContext[] = []
 
-interface StateBody {
-  seq: number
-  objects: CanvasObject[]
-}
-
-async function stateOf(canvasId: string, user: TestUser = alice): Promise<StateBody> {
-  const res = await fetch(`${server.baseUrl}/api/canvases/${canvasId}/state`, {
-    headers: { authorization: `Bearer ${user.token}` },
-  })
-  expect(res.status).toBe(200)
-  return (await res.json()) as StateBody
-}
-
-async function objectOf(canvasId: string, id: string): Promise<CanvasObject | undefined> {
-  return (await stateOf(canvasId)).objects.find((o) => o.id === id)
-}
-
+const stateOf = (canvasId: string, user: TestUser = alice) => fx.stateOf(canvasId, user)
+const objectOf = (canvasId: string, id: string) => fx.objectOf(canvasId, id)
 /** A canvas of Alice's that Bob edits, holding `objects`. */
-async function canvasWith(name: string, objects: NewObject[]): Promise<string> {
-  const canvas = await createCanvas(api, alice, name)
-  await shareCanvas(api, alice, canvas.id, bob, 'editor')
-  if (objects.length > 0) {
-    const ws = await WsTestClient.connect(server.baseUrl, canvas.id, { token: alice.token })
-    for (const [i, object] of objects.entries()) ws.send({ type: 'object-create', opId: `seed${i}`, object })
-    await ws.waitForAck(`seed${objects.length - 1}`)
-    ws.close()
-  }
-  return canvas.id
-}
-
-async function pageFor(user: TestUser | undefined, viewport = { width: 1280, height: 800 }): Promise<Page> {
-  const context = await browser.newContext({ viewport })
-  context.setDefaultTimeout(20_000)
-  contexts.push(context)
-  if (user) await context.addCookies([{ name: 'session', value: user.token, url: server.baseUrl }])
-  return context.newPage()
-}
-
-async function openEditor(user: TestUser, canvasId: string): Promise<EditorDriver> {
-  const editor = new EditorDriver(await pageFor(user))
-  await editor.page.goto(`${server.baseUrl}/canvas/${canvasId}`)
-  await expect.poll(() => editor.status(), { timeout: 20_000 }).toBe('online')
-  return editor
-}
-
-async function clickWorld(editor: EditorDriver, world: Point): Promise<void> {
-  const at = await editor.toScreen(world)
-  await editor.page.mouse.click(at.x, at.y)
-}
+const canvasWith = (name: string, objects: NewObject[]) => fx.canvasWith(name, objects)
+const pageFor = (user: TestUser | undefined) => fx.pageFor(user)
+const openEditor = (user: TestUser, canvasId: string) => fx.openEditor(user, canvasId)
 
 async function dblclickWorld(editor: EditorDriver, world: Point): Promise<void> {
   const at = await editor.toScreen(world)
   await editor.page.mouse.dblclick(at.x, at.y)
-}
-
-/** Resolves after the page has rendered two more frames: React's and Konva's work is on screen. */
-async function afterFrames(page: Page): Promise<void> {
-  await page.evaluate(
-    () =>
-      new Promise<void>((resolve) => {
-        const raf = (globalThis as unknown as { requestAnimationFrame: (f: () => void) => void })
-          .requestAnimationFrame
-        raf(() => raf(() => resolve()))
-      }),
-  )
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  fs.mkdirSync(OUTPUT, { recursive: true })
-  await page.screenshot({ path: path.join(OUTPUT, name) })
 }
 
 const text = (id: string, x: number, y: number, words: string): NewObject => ({
@@ -126,20 +59,13 @@ const rect = (id: string, x: number, y: number, extra: Partial<NewObject> = {}):
 
 describe('[ED] the day-one editor in Chromium', () => {
   beforeAll(async () => {
-    chromiumPath()
-    server = await startRestartableServer()
-    browser = await launchChromium()
-    api = fetchClient(server.baseUrl)
-    ;[alice, bob] = await Promise.all([
-      registerUser(api, { username: 'Alice' }),
-      registerUser(api, { username: '🎨 Bob' }),
-    ])
+    fx = await EditorFixture.start(['Alice', '🎨 Bob'])
+    api = fx.api
+    ;[alice, bob] = fx.users as [TestUser, TestUser]
   }, 60_000)
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined)
-    await browser?.close()
-    await server?.close()
+    await fx?.close()
   })
 
   it(
@@ -549,7 +475,7 @@ describe('[ED] the day-one editor in Chromium', () => {
       page.on('console', (m) => {
         if (m.type() === 'error') errors.push(m.text())
       })
-      await page.goto(server.baseUrl)
+      await page.goto(fx.server.baseUrl)
       await page.waitForURL(/\/signin/)
       await page.getByRole('button', { name: 'Sign in' }).waitFor()
       expect(errors).toEqual([])

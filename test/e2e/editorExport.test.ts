@@ -1,79 +1,30 @@
 import fs from 'node:fs'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import zlib from 'node:zlib'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CanvasListItem } from '../../src/protocol/httpTypes.js'
 import type { CanvasObject, NewObject } from '../../src/protocol/objects.js'
-import { fetchClient, type ApiClient } from '../support/apiClient.js'
+import type { ApiClient } from '../support/apiClient.js'
 import { createCanvas, registerUser, type TestUser } from '../support/fixtures.js'
 import { WsTestClient } from '../support/wsTestClient.js'
-import { EditorDriver, type Point } from './support/EditorDriver.js'
-import { chromiumPath, launchChromium } from './support/launchChromium.js'
-import { startRestartableServer, type RestartableServer } from './support/restartableServer.js'
+import { clickWorld, EditorFixture, screenshot } from './support/editorFixture.js'
 
 // Issue 28 in Chromium against the built server: export to PNG, SVG and PDF and copy as image
 // [ED-E1]–[ED-E3], the style panel's connector and text controls [ED-S1]–[ED-S2], and the canvas
 // list's thumbnails, search and duplicate [LIST1]–[LIST4]. Each test makes its own canvas.
 
 const STEP_TIMEOUT_MS = 90_000
-const OUTPUT = fileURLToPath(new URL('../../test-output/', import.meta.url))
 
-let server: RestartableServer
-let browser: Browser
+let fx: EditorFixture
 let api: ApiClient
 let alice: TestUser
-const contexts: BrowserContext[] = []
 
-async function stateOf(canvasId: string): Promise<{ seq: number; objects: CanvasObject[] }> {
-  const res = await fetch(`${server.baseUrl}/api/canvases/${canvasId}/state`, {
-    headers: { authorization: `Bearer ${alice.token}` },
-  })
-  expect(res.status).toBe(200)
-  return (await res.json()) as { seq: number; objects: CanvasObject[] }
-}
-
-async function objectOf(canvasId: string, id: string): Promise<CanvasObject | undefined> {
-  return (await stateOf(canvasId)).objects.find((o) => o.id === id)
-}
-
-async function canvasWith(name: string, objects: NewObject[]): Promise<string> {
-  const canvas = await createCanvas(api, alice, name)
-  if (objects.length > 0) {
-    const ws = await WsTestClient.connect(server.baseUrl, canvas.id, { token: alice.token })
-    for (const [i, object] of objects.entries()) ws.send({ type: 'object-create', opId: `seed${i}`, object })
-    await ws.waitForAck(`seed${objects.length - 1}`)
-    ws.close()
-  }
-  return canvas.id
-}
-
-async function pageFor(user: TestUser, permissions: string[] = []): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-  if (permissions.length > 0) await context.grantPermissions(permissions, { origin: server.baseUrl })
-  context.setDefaultTimeout(20_000)
-  contexts.push(context)
-  await context.addCookies([{ name: 'session', value: user.token, url: server.baseUrl }])
-  return context.newPage()
-}
-
-async function openEditor(canvasId: string, permissions: string[] = []): Promise<EditorDriver> {
-  const editor = new EditorDriver(await pageFor(alice, permissions))
-  await editor.page.goto(`${server.baseUrl}/canvas/${canvasId}`)
-  await expect.poll(() => editor.status(), { timeout: 20_000 }).toBe('online')
-  return editor
-}
-
-async function clickWorld(editor: EditorDriver, world: Point): Promise<void> {
-  const at = await editor.toScreen(world)
-  await editor.page.mouse.click(at.x, at.y)
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  fs.mkdirSync(OUTPUT, { recursive: true })
-  await page.screenshot({ path: path.join(OUTPUT, name) })
-}
+const stateOf = (canvasId: string) => fx.stateOf(canvasId)
+const objectOf = (canvasId: string, id: string) => fx.objectOf(canvasId, id)
+const canvasWith = (name: string, objects: NewObject[]) => fx.canvasWith(name, objects)
+const pageFor = (user: TestUser) => fx.pageFor(user)
+const openEditor = (canvasId: string, permissions: string[] = []) =>
+  fx.openEditor(alice, canvasId, { permissions })
 
 type Rgba = [number, number, number, number]
 
@@ -157,17 +108,13 @@ const rect = (id: string, x: number, y: number, extra: Partial<NewObject> = {}):
 
 describe('[ED-E][ED-S][LIST] export, style controls and the canvas list in Chromium', () => {
   beforeAll(async () => {
-    chromiumPath()
-    server = await startRestartableServer()
-    browser = await launchChromium()
-    api = fetchClient(server.baseUrl)
-    alice = await registerUser(api, { username: 'Alice Export' })
+    fx = await EditorFixture.start(['Alice Export'])
+    api = fx.api
+    alice = fx.owner
   }, 60_000)
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined)
-    await browser?.close()
-    await server?.close()
+    await fx?.close()
   })
 
   async function exportAs(
@@ -396,7 +343,7 @@ describe('[ED-E][ED-S][LIST] export, style controls and the canvas list in Chrom
       const make = async (name: string, objects: NewObject[]) => {
         const canvas = await createCanvas(api, owner, name)
         if (objects.length > 0) {
-          const ws = await WsTestClient.connect(server.baseUrl, canvas.id, { token: owner.token })
+          const ws = await WsTestClient.connect(fx.server.baseUrl, canvas.id, { token: owner.token })
           for (const object of objects) ws.send({ type: 'object-create', opId: `op${++ops}`, object })
           await ws.waitForAck(`op${ops}`)
           ws.close()
@@ -408,7 +355,7 @@ describe('[ED-E][ED-S][LIST] export, style controls and the canvas list in Chrom
       await make('Empty sketch', [])
 
       const page = await pageFor(owner)
-      await page.goto(server.baseUrl)
+      await page.goto(fx.server.baseUrl)
       const cards = page.getByTestId('canvas-card')
       await expect.poll(() => cards.count()).toBe(3)
       // Every thumbnail loads (an SVG drawn by the server) and names the canvas's seq.

@@ -1,18 +1,14 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { imageUrl } from '../../src/protocol/images.js'
 import type { CanvasObject } from '../../src/protocol/objects.js'
-import { fetchClient, type ApiClient } from '../support/apiClient.js'
-import { createCanvas, registerUser, shareCanvas, type TestUser } from '../support/fixtures.js'
+import type { TestUser } from '../support/fixtures.js'
 import { picturePng, solidPng } from '../support/imageFixtures.js'
-import { EditorDriver, type Point } from './support/EditorDriver.js'
-import { chromiumPath, launchChromium } from './support/launchChromium.js'
-import { startRestartableServer, type RestartableServer } from './support/restartableServer.js'
+import type { Point } from './support/EditorDriver.js'
+import { EditorFixture, screenshot } from './support/editorFixture.js'
 
 // Issue 28, images: pasted, dropped or uploaded in Chromium against the built server, seen by a
 // second person, stored by the server and refused to anyone outside the canvas
@@ -21,47 +17,18 @@ import { startRestartableServer, type RestartableServer } from './support/restar
 const STEP_TIMEOUT_MS = 90_000
 /** A change reaches the other user's screen within this (the rest of the suite uses the same). */
 const LIVE_MS = 5_000
-const OUTPUT = fileURLToPath(new URL('../../test-output/', import.meta.url))
 const RED: [number, number, number] = [230, 40, 90]
 const TEAL: [number, number, number] = [20, 160, 150]
 
-let server: RestartableServer
-let browser: Browser
-let api: ApiClient
+let fx: EditorFixture
 let alice: TestUser
 let bob: TestUser
 let stranger: TestUser
-const contexts: BrowserContext[] = []
 
-async function objectsOf(canvasId: string): Promise<CanvasObject[]> {
-  const res = await fetch(`${server.baseUrl}/api/canvases/${canvasId}/state`, {
-    headers: { authorization: `Bearer ${alice.token}` },
-  })
-  expect(res.status).toBe(200)
-  return ((await res.json()) as { objects: CanvasObject[] }).objects
-}
-
-async function openEditor(user: TestUser, canvasId: string): Promise<EditorDriver> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-  context.setDefaultTimeout(20_000)
-  contexts.push(context)
-  await context.addCookies([{ name: 'session', value: user.token, url: server.baseUrl }])
-  const editor = new EditorDriver(await context.newPage())
-  await editor.page.goto(`${server.baseUrl}/canvas/${canvasId}`)
-  await expect.poll(() => editor.status(), { timeout: 20_000 }).toBe('online')
-  return editor
-}
-
-async function sharedCanvas(name: string): Promise<string> {
-  const canvas = await createCanvas(api, alice, name)
-  await shareCanvas(api, alice, canvas.id, bob, 'editor')
-  return canvas.id
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  fs.mkdirSync(OUTPUT, { recursive: true })
-  await page.screenshot({ path: path.join(OUTPUT, name) })
-}
+const objectsOf = (canvasId: string) => fx.objectsOf(canvasId)
+const openEditor = (user: TestUser, canvasId: string) => fx.openEditor(user, canvasId)
+/** A canvas of Alice's that Bob edits; the stranger is not a member. */
+const sharedCanvas = (name: string) => fx.canvasWith(name, [], [bob])
 
 /** A file event in the page: a paste on the document, or a drop on the stage at a screen point. */
 async function sendFile(
@@ -138,21 +105,12 @@ const near = (got: readonly number[] | undefined, want: readonly number[]) =>
 
 describe('[ED-I1] images in the editor, in Chromium', () => {
   beforeAll(async () => {
-    chromiumPath()
-    server = await startRestartableServer()
-    browser = await launchChromium()
-    api = fetchClient(server.baseUrl)
-    ;[alice, bob, stranger] = await Promise.all([
-      registerUser(api, { username: 'Alice' }),
-      registerUser(api, { username: 'Bob' }),
-      registerUser(api, { username: 'Stranger' }),
-    ])
+    fx = await EditorFixture.start(['Alice', 'Bob', 'Stranger'])
+    ;[alice, bob, stranger] = fx.users as [TestUser, TestUser, TestUser]
   }, 60_000)
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined)
-    await browser?.close()
-    await server?.close()
+    await fx?.close()
   })
 
   it(
@@ -193,7 +151,7 @@ describe('[ED-I1] images in the editor, in Chromium', () => {
       expect(near([...exported.data.subarray(middle, middle + 3)], RED)).toBe(true)
       // Copy as image (Shift+Ctrl+C) puts the picture's pixels on the clipboard too.
       await aliceSees.page.context().grantPermissions(['clipboard-read', 'clipboard-write'], {
-        origin: server.baseUrl,
+        origin: fx.server.baseUrl,
       })
       await aliceSees.page.keyboard.press('Shift+Control+C')
       let copied: Buffer | undefined
@@ -209,7 +167,7 @@ describe('[ED-I1] images in the editor, in Chromium', () => {
         pasted.info.channels
       expect(near([...pasted.data.subarray(centre, centre + 3)], RED)).toBe(true)
 
-      const url = new URL(imageUrl(canvasId, hash), server.baseUrl)
+      const url = new URL(imageUrl(canvasId, hash), fx.server.baseUrl)
       const asBob = await fetch(url, { headers: { authorization: `Bearer ${bob.token}` } })
       expect(asBob.status).toBe(200)
       expect(Buffer.compare(Buffer.from(await asBob.arrayBuffer()), png)).toBe(0)
@@ -290,7 +248,7 @@ describe('[ED-I1] images in the editor, in Chromium', () => {
       const [image] = await objectsOf(canvasId)
       if (image === undefined) throw new Error('no image object stored')
       expect(image).toMatchObject({ type: 'image', width: 200, height: 100 })
-      const stored = await fetch(new URL(imageUrl(canvasId, image.imageId ?? ''), server.baseUrl), {
+      const stored = await fetch(new URL(imageUrl(canvasId, image.imageId ?? ''), fx.server.baseUrl), {
         headers: { authorization: `Bearer ${alice.token}` },
       })
       expect(stored.headers.get('content-type')).toBe('image/png')

@@ -1,15 +1,8 @@
-import fs from 'node:fs'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { CanvasObject, NewObject } from '../../src/protocol/objects.js'
-import { fetchClient, type ApiClient } from '../support/apiClient.js'
-import { createCanvas, registerUser, shareCanvas, type TestUser } from '../support/fixtures.js'
-import { WsTestClient } from '../support/wsTestClient.js'
-import { EditorDriver, type Point } from './support/EditorDriver.js'
-import { chromiumPath, launchChromium } from './support/launchChromium.js'
-import { startRestartableServer, type RestartableServer } from './support/restartableServer.js'
+import type { NewObject } from '../../src/protocol/objects.js'
+import type { TestUser } from '../support/fixtures.js'
+import type { EditorDriver } from './support/EditorDriver.js'
+import { clickWorld, EditorFixture, screenshot } from './support/editorFixture.js'
 
 // Issue 28, the Structure part, in Chromium against the built server: align and distribute
 // [ED-S1], snapping [ED-S2], lock [ED-S3], frames [ED-S4], the layers panel [ED-S5], the
@@ -18,64 +11,15 @@ import { startRestartableServer, type RestartableServer } from './support/restar
 
 const STEP_TIMEOUT_MS = 90_000
 const LIVE_MS = 2_000
-const OUTPUT = fileURLToPath(new URL('../../test-output/', import.meta.url))
 
-let server: RestartableServer
-let browser: Browser
-let api: ApiClient
+let fx: EditorFixture
 let alice: TestUser
 let bob: TestUser
-const contexts: BrowserContext[] = []
 
-async function stateOf(canvasId: string): Promise<CanvasObject[]> {
-  const res = await fetch(`${server.baseUrl}/api/canvases/${canvasId}/state`, {
-    headers: { authorization: `Bearer ${alice.token}` },
-  })
-  expect(res.status).toBe(200)
-  return ((await res.json()) as { objects: CanvasObject[] }).objects
-}
-
-async function objectOf(canvasId: string, id: string): Promise<CanvasObject | undefined> {
-  return (await stateOf(canvasId)).find((o) => o.id === id)
-}
-
-/** A canvas of Alice's that Bob may edit, holding `objects`. */
-async function canvasWith(name: string, objects: NewObject[]): Promise<string> {
-  const canvas = await createCanvas(api, alice, name)
-  await shareCanvas(api, alice, canvas.id, bob, 'editor')
-  if (objects.length > 0) {
-    const ws = await WsTestClient.connect(server.baseUrl, canvas.id, { token: alice.token })
-    for (const [i, object] of objects.entries()) ws.send({ type: 'object-create', opId: `seed${i}`, object })
-    await ws.waitForAck(`seed${objects.length - 1}`)
-    ws.close()
-  }
-  return canvas.id
-}
-
-async function openEditor(user: TestUser, canvasId: string): Promise<EditorDriver> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-  context.setDefaultTimeout(20_000)
-  contexts.push(context)
-  await context.addCookies([{ name: 'session', value: user.token, url: server.baseUrl }])
-  const editor = new EditorDriver(await context.newPage())
-  await editor.page.goto(`${server.baseUrl}/canvas/${canvasId}`)
-  await expect.poll(() => editor.status(), { timeout: 20_000 }).toBe('online')
-  return editor
-}
-
-async function clickWorld(
-  editor: EditorDriver,
-  world: Point,
-  button: 'left' | 'right' = 'left',
-): Promise<void> {
-  const at = await editor.toScreen(world)
-  await editor.page.mouse.click(at.x, at.y, { button })
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  fs.mkdirSync(OUTPUT, { recursive: true })
-  await page.screenshot({ path: path.join(OUTPUT, name) })
-}
+const stateOf = (canvasId: string) => fx.objectsOf(canvasId)
+const objectOf = (canvasId: string, id: string) => fx.objectOf(canvasId, id)
+const canvasWith = (name: string, objects: NewObject[]) => fx.canvasWith(name, objects)
+const openEditor = (user: TestUser, canvasId: string) => fx.openEditor(user, canvasId)
 
 const selectionCount = (editor: EditorDriver) => editor.stage.getAttribute('data-selection-count')
 
@@ -95,20 +39,12 @@ const rect = (id: string, x: number, y: number, extra: Partial<NewObject> = {}):
 
 describe('[ED-S] structure in the editor, in Chromium', () => {
   beforeAll(async () => {
-    chromiumPath()
-    server = await startRestartableServer()
-    browser = await launchChromium()
-    api = fetchClient(server.baseUrl)
-    ;[alice, bob] = await Promise.all([
-      registerUser(api, { username: 'Alice' }),
-      registerUser(api, { username: 'Bob' }),
-    ])
+    fx = await EditorFixture.start(['Alice', 'Bob'])
+    ;[alice, bob] = fx.users as [TestUser, TestUser]
   }, 60_000)
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined)
-    await browser?.close()
-    await server?.close()
+    await fx?.close()
   })
 
   it(
