@@ -336,7 +336,7 @@ describe('[ED-E][ED-S][LIST] export, style controls and the canvas list in Chrom
   )
 
   it(
-    '[LIST1][LIST2][LIST3][LIST4] when Alice opens her canvas list then each card shows a thumbnail of its canvas, search filters by name, and Duplicate makes a copy with the same objects',
+    '[LIST1][LIST2][LIST3][LIST4] when Alice opens her canvas list then each card shows a thumbnail of its canvas, search filters by name, Duplicate makes a copy with the same objects, and Delete removes it after asking',
     async () => {
       const owner = await registerUser(api, { username: 'Lister' })
       let ops = 0
@@ -431,6 +431,23 @@ describe('[ED-E][ED-S][LIST] export, style controls and the canvas list in Chrom
         ['a', '#ff0000'],
         ['b', '#00aa00'],
       ])
+
+      // Delete asks first: Cancel keeps the canvas, the confirmation removes it for good.
+      const deleteDialog = page.getByTestId('delete-canvas-dialog')
+      await page.getByRole('button', { name: 'Delete Roadmap Q4 (copy)' }).click()
+      await deleteDialog.getByText('cannot be undone').waitFor()
+      await deleteDialog.getByRole('button', { name: 'Cancel' }).click()
+      await deleteDialog.waitFor({ state: 'hidden' })
+      expect(await cards.count()).toBe(4)
+      await page.getByRole('button', { name: 'Delete Roadmap Q4 (copy)' }).click()
+      await deleteDialog.getByRole('button', { name: 'Delete canvas' }).click()
+      await expect.poll(() => cards.count()).toBe(3)
+      const gone = await api.send({
+        method: 'GET',
+        url: `/api/canvases/${copy?.id ?? ''}/state`,
+        token: owner.token,
+      })
+      expect(gone.status).toBe(404)
     },
     STEP_TIMEOUT_MS,
   )

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useId, useState, type FormEvent } from 'react'
 import type { ApiKeySummary, NewApiKeyBody } from '../../protocol/httpTypes.js'
 import { api, ApiError, describeError } from '../app/apiClient.js'
 import { navigate, signInPathFor } from '../app/router.js'
-import { Dialog } from '../components/Dialog.js'
+import { ConfirmDialog } from '../components/ConfirmDialog.js'
 import { AppHeader } from './AppHeader.js'
 import { relativeTime } from './relativeTime.js'
 
@@ -220,49 +220,23 @@ function RevokeKeyDialog({
   onClose: () => void
   onRevoked: (keyId: string) => void
 }) {
-  const [error, setError] = useState<string | undefined>()
-  const [busy, setBusy] = useState(false)
-  useEffect(() => {
-    setError(undefined)
-    setBusy(false)
-  }, [apiKey])
-
-  const revoke = async () => {
-    if (!apiKey) return
-    setBusy(true)
-    try {
-      await api.revokeApiKey(apiKey.keyId)
-      onRevoked(apiKey.keyId)
-    } catch (err) {
-      setError(describeError(err))
-      setBusy(false)
-    }
-  }
-
   return (
-    <Dialog
+    <ConfirmDialog
       title="Revoke API key?"
       open={apiKey !== undefined}
       onClose={onClose}
       testId="revoke-api-key-dialog"
+      confirmLabel="Revoke key"
+      onConfirm={async () => {
+        if (!apiKey) return
+        await api.revokeApiKey(apiKey.keyId)
+        onRevoked(apiKey.keyId)
+      }}
     >
       <p>
         “{apiKey?.name}” (<code>{apiKey?.prefix}…</code>) stops working at once: automations using it will get
         401 until they are given another key.
       </p>
-      {error && (
-        <div className="form-error" role="alert">
-          {error}
-        </div>
-      )}
-      <div className="dialog-actions">
-        <button type="button" className="button" onClick={onClose} autoFocus>
-          Cancel
-        </button>
-        <button type="button" className="button danger-solid" disabled={busy} onClick={() => void revoke()}>
-          Revoke key
-        </button>
-      </div>
-    </Dialog>
+    </ConfirmDialog>
   )
 }

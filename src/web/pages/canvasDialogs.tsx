@@ -1,6 +1,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react'
 import type { CanvasSummary } from '../../protocol/httpTypes.js'
 import { api, ApiError, describeError } from '../app/apiClient.js'
+import { ConfirmDialog } from '../components/ConfirmDialog.js'
 import { Dialog } from '../components/Dialog.js'
 import { CANVAS_NAME_MAX_LENGTH, canvasNameProblem } from './canvasName.js'
 
@@ -84,49 +85,23 @@ interface DeleteProps {
 }
 
 export function DeleteCanvasDialog({ canvas, onClose, onDeleted }: DeleteProps) {
-  const [error, setError] = useState<string | undefined>()
-  const [busy, setBusy] = useState(false)
-  useEffect(() => {
-    setError(undefined)
-    setBusy(false)
-  }, [canvas])
-
-  const remove = async () => {
-    if (!canvas) return
-    setBusy(true)
-    try {
-      await api.deleteCanvas(canvas.id)
-      onDeleted(canvas.id)
-    } catch (err) {
-      setError(describeError(err))
-      setBusy(false)
-    }
-  }
-
   return (
-    <Dialog
+    <ConfirmDialog
       title="Delete canvas?"
       open={canvas !== undefined}
       onClose={onClose}
       testId="delete-canvas-dialog"
+      confirmLabel="Delete canvas"
+      onConfirm={async () => {
+        if (!canvas) return
+        await api.deleteCanvas(canvas.id)
+        onDeleted(canvas.id)
+      }}
     >
       <p>
         “{canvas?.name}” and everything on it will be deleted for everyone it is shared with. This cannot be
         undone.
       </p>
-      {error && (
-        <div className="form-error" role="alert">
-          {error}
-        </div>
-      )}
-      <div className="dialog-actions">
-        <button type="button" className="button" onClick={onClose} autoFocus>
-          Cancel
-        </button>
-        <button type="button" className="button danger-solid" disabled={busy} onClick={() => void remove()}>
-          Delete canvas
-        </button>
-      </div>
-    </Dialog>
+    </ConfirmDialog>
   )
 }
