@@ -5,7 +5,7 @@ import type { CanvasObject, NewObject } from '../../src/protocol/objects.js'
 import type { ApiClient } from '../support/apiClient.js'
 import type { TestUser } from '../support/fixtures.js'
 import type { EditorDriver, Point } from './support/EditorDriver.js'
-import { afterFrames, clickWorld, EditorFixture, screenshot } from './support/editorFixture.js'
+import { afterFrames, clickWorld, EditorFixture, pngPixels, screenshot } from './support/editorFixture.js'
 
 // Issue 28, "the editor people expect on day one", in Chromium against the built server: the
 // defects a new user hit ([ED-D1]–[ED-D6]) and the editing features ([ED-*]), with two people
@@ -386,46 +386,20 @@ describe('[ED] the day-one editor in Chromium', () => {
       expect(png.bytes.subarray(1, 4).toString('latin1')).toBe('PNG')
       // Opened by the browser: 300 × 150 px (the shapes' bounds at 1×), each shape's colour at
       // its place relative to the bounds' corner (100, 100), white between them.
-      const sample = await page.evaluate(
-        async (dataUrl: string) => {
-          const g = globalThis as unknown as {
-            Image: new () => { src: string; decode(): Promise<void>; width: number; height: number }
-            document: {
-              createElement(tag: 'canvas'): {
-                width: number
-                height: number
-                getContext(kind: '2d'): {
-                  drawImage(i: unknown, x: number, y: number): void
-                  getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> }
-                }
-              }
-            }
-          }
-          const image = new g.Image()
-          image.src = dataUrl
-          await image.decode()
-          const canvas = g.document.createElement('canvas')
-          canvas.width = image.width
-          canvas.height = image.height
-          const context = canvas.getContext('2d')
-          context.drawImage(image, 0, 0)
-          const at = (x: number, y: number): number[] => Array.from(context.getImageData(x, y, 1, 1).data)
-          return {
-            width: image.width,
-            height: image.height,
-            blue: at(20, 25),
-            pink: at(210, 110),
-            gap: at(150, 70),
-          }
-        },
-        `data:image/png;base64,${png.bytes.toString('base64')}`,
-      )
+      const sample = await pngPixels(page, png.bytes, [
+        [20, 25],
+        [210, 110],
+        [150, 70],
+      ])
+      // Blue, pink, and white between them.
       expect(sample).toEqual({
         width: 300,
         height: 150,
-        blue: [0xdb, 0xe4, 0xff, 255],
-        pink: [0xff, 0xdb, 0xdc, 255],
-        gap: [255, 255, 255, 255],
+        pixels: [
+          [0xdb, 0xe4, 0xff, 255],
+          [0xff, 0xdb, 0xdc, 255],
+          [255, 255, 255, 255],
+        ],
       })
 
       const json = await exportAs('json')

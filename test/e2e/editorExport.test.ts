@@ -7,7 +7,7 @@ import type { CanvasObject, NewObject } from '../../src/protocol/objects.js'
 import type { ApiClient } from '../support/apiClient.js'
 import { createCanvas, registerUser, type TestUser } from '../support/fixtures.js'
 import { WsTestClient } from '../support/wsTestClient.js'
-import { clickWorld, EditorFixture, screenshot } from './support/editorFixture.js'
+import { clickWorld, EditorFixture, pngPixels, screenshot } from './support/editorFixture.js'
 
 // Issue 28 in Chromium against the built server: export to PNG, SVG and PDF and copy as image
 // [ED-E1]–[ED-E3], the style panel's connector and text controls [ED-S1]–[ED-S2], and the canvas
@@ -25,47 +25,6 @@ const canvasWith = (name: string, objects: NewObject[]) => fx.canvasWith(name, o
 const pageFor = (user: TestUser) => fx.pageFor(user)
 const openEditor = (canvasId: string, permissions: string[] = []) =>
   fx.openEditor(alice, canvasId, { permissions })
-
-type Rgba = [number, number, number, number]
-
-/** Decodes a PNG in the page and reads pixels at the given image coordinates. */
-async function pngPixels(
-  page: Page,
-  bytes: Buffer,
-  at: readonly [number, number][],
-): Promise<{ width: number; height: number; pixels: Rgba[] }> {
-  return page.evaluate(
-    async ({ dataUrl, points }) => {
-      const g = globalThis as unknown as {
-        Image: new () => { src: string; decode(): Promise<void>; width: number; height: number }
-        document: {
-          createElement(tag: 'canvas'): {
-            width: number
-            height: number
-            getContext(kind: '2d'): {
-              drawImage(i: unknown, x: number, y: number): void
-              getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> }
-            }
-          }
-        }
-      }
-      const image = new g.Image()
-      image.src = dataUrl
-      await image.decode()
-      const canvas = g.document.createElement('canvas')
-      canvas.width = image.width
-      canvas.height = image.height
-      const context = canvas.getContext('2d')
-      context.drawImage(image, 0, 0)
-      return {
-        width: image.width,
-        height: image.height,
-        pixels: points.map(([x, y]) => Array.from(context.getImageData(x, y, 1, 1).data) as Rgba),
-      }
-    },
-    { dataUrl: `data:image/png;base64,${bytes.toString('base64')}`, points: at },
-  )
-}
 
 /** A PDF's page count, its pages' MediaBoxes and its content streams (inflated). */
 function parsePdf(bytes: Buffer): { pages: number; mediaBoxes: number[][]; content: string } {

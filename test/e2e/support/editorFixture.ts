@@ -141,3 +141,44 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(OUTPUT, { recursive: true })
   await page.screenshot({ path: path.join(OUTPUT, name) })
 }
+
+export type Rgba = [number, number, number, number]
+
+/** Decodes a PNG in the page and reads pixels at the given image coordinates. */
+export async function pngPixels(
+  page: Page,
+  bytes: Buffer,
+  at: readonly [number, number][],
+): Promise<{ width: number; height: number; pixels: Rgba[] }> {
+  return page.evaluate(
+    async ({ dataUrl, points }) => {
+      const g = globalThis as unknown as {
+        Image: new () => { src: string; decode(): Promise<void>; width: number; height: number }
+        document: {
+          createElement(tag: 'canvas'): {
+            width: number
+            height: number
+            getContext(kind: '2d'): {
+              drawImage(i: unknown, x: number, y: number): void
+              getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> }
+            }
+          }
+        }
+      }
+      const image = new g.Image()
+      image.src = dataUrl
+      await image.decode()
+      const canvas = g.document.createElement('canvas')
+      canvas.width = image.width
+      canvas.height = image.height
+      const context = canvas.getContext('2d')
+      context.drawImage(image, 0, 0)
+      return {
+        width: image.width,
+        height: image.height,
+        pixels: points.map(([x, y]) => Array.from(context.getImageData(x, y, 1, 1).data) as Rgba),
+      }
+    },
+    { dataUrl: `data:image/png;base64,${bytes.toString('base64')}`, points: at },
+  )
+}
